@@ -1,0 +1,44 @@
+// The vendor-neutral interface every backend kind implements: one method per
+// RPC over the API's proto types, one HTTP exchange per call (Apinizer's
+// read-modify-write Update is the documented exception), no retries: those
+// live in BackendConnection only.
+#ifndef CERTBRIDGE_SERVER_BACKENDS_BACKEND_STUB_H_
+#define CERTBRIDGE_SERVER_BACKENDS_BACKEND_STUB_H_
+
+#include <memory>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "certbridge/v1/certificate_service.pb.h"
+#include "server/backends/call_context.h"
+
+namespace certbridge {
+
+template <typename T>
+using Done = absl::AnyInvocable<void(absl::StatusOr<T>)>;
+
+class BackendStub {
+ public:
+  virtual ~BackendStub() = default;
+
+  // Each method completes `done` exactly once, normally on the transport's
+  // thread. `request` must stay valid until then (gRPC keeps it alive until
+  // the RPC finishes). Defaults report UNIMPLEMENTED so a new RPC can land
+  // before every vendor supports it.
+  virtual void CreateCertificate(std::shared_ptr<CallContext> ctx,
+                                 const v1::CreateCertificateRequest& request,
+                                 Done<v1::Certificate> done);
+  virtual void GetCertificate(std::shared_ptr<CallContext> ctx,
+                              const v1::GetCertificateRequest& request,
+                              Done<v1::Certificate> done);
+  virtual void UpdateCertificate(std::shared_ptr<CallContext> ctx,
+                                 const v1::UpdateCertificateRequest& request,
+                                 Done<v1::Certificate> done);
+  virtual void DeleteCertificate(std::shared_ptr<CallContext> ctx,
+                                 const v1::DeleteCertificateRequest& request,
+                                 Done<v1::DeleteCertificateResponse> done);
+};
+
+}  // namespace certbridge
+
+#endif  // CERTBRIDGE_SERVER_BACKENDS_BACKEND_STUB_H_

@@ -1,0 +1,59 @@
+// BackendStub for Leegality SignStation: the four certificate operations on
+// {server root}/api/v1/certificates[/{id}] exactly as the vendor pages show
+// them, authenticated with X-Auth-Token (or Bearer), uploading the PKCS#12
+// file as multipart/form-data although a table on the pages says JSON.
+#ifndef CERTBRIDGE_SERVER_BACKENDS_LEEGALITY_LEEGALITY_STUB_H_
+#define CERTBRIDGE_SERVER_BACKENDS_LEEGALITY_LEEGALITY_STUB_H_
+
+#include <memory>
+#include <string>
+
+#include "server/backends/backend_stub.h"
+#include "server/backends/token_source.h"
+#include "server/config/server_config.h"
+#include "server/http/http_transport.h"
+
+namespace certbridge {
+
+class LeegalityStub final : public BackendStub {
+ public:
+  /// `transport` must outlive the stub.
+  LeegalityStub(BackendConfig config, HttpTransport& transport,
+                std::shared_ptr<TokenSource> tokens);
+
+  void CreateCertificate(std::shared_ptr<CallContext> ctx,
+                         const v1::CreateCertificateRequest& request,
+                         Done<v1::Certificate> done) override;
+  void GetCertificate(std::shared_ptr<CallContext> ctx,
+                      const v1::GetCertificateRequest& request,
+                      Done<v1::Certificate> done) override;
+  void UpdateCertificate(std::shared_ptr<CallContext> ctx,
+                         const v1::UpdateCertificateRequest& request,
+                         Done<v1::Certificate> done) override;
+  void DeleteCertificate(std::shared_ptr<CallContext> ctx,
+                         const v1::DeleteCertificateRequest& request,
+                         Done<v1::DeleteCertificateResponse> done) override;
+
+ private:
+  using ResponseHandler =
+      absl::AnyInvocable<void(absl::StatusOr<HttpResponse>)>;
+
+  /// Adds auth and common headers, sends, and maps every non-2xx response
+  /// and transport failure to a status; `on_success` gets 2xx responses.
+  /// `passkey` (may be empty) is redacted from any vendor message.
+  void Exchange(std::shared_ptr<CallContext> ctx, Operation op,
+                HttpRequest request, std::string passkey,
+                ResponseHandler on_success);
+  /// Parses a 2xx body as a certificate, or reports it malformed.
+  ResponseHandler CertificateHandler(Done<v1::Certificate> done) const;
+  std::string CertificatesUrl() const;
+  std::string CertificateUrl(const std::string& id) const;
+
+  const BackendConfig config_;
+  HttpTransport& transport_;
+  const std::shared_ptr<TokenSource> tokens_;
+};
+
+}  // namespace certbridge
+
+#endif  // CERTBRIDGE_SERVER_BACKENDS_LEEGALITY_LEEGALITY_STUB_H_

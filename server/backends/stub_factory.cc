@@ -1,0 +1,34 @@
+#include "server/backends/stub_factory.h"
+
+#include <utility>
+
+#include "server/backends/leegality/leegality_stub.h"
+
+namespace certbridge {
+
+std::unique_ptr<BackendConnection> MakeBackendConnection(
+    const BackendConfig& config, HttpTransport& transport,
+    std::shared_ptr<TokenSource> tokens) {
+  std::unique_ptr<BackendStub> stub;
+  switch (config.kind) {
+    case BackendKind::kLeegality:
+      stub = std::make_unique<LeegalityStub>(config, transport,
+                                             std::move(tokens));
+      break;
+    case BackendKind::kApinizer:
+      // TODO(#3): Apinizer stub. Until then every call is UNIMPLEMENTED.
+      stub = std::make_unique<BackendStub>();
+      break;
+  }
+  return std::make_unique<BackendConnection>(config.name, config.kind,
+                                             std::move(stub));
+}
+
+absl::StatusOr<std::unique_ptr<BackendConnection>> MakeBackendConnection(
+    const BackendConfig& config, HttpTransport& transport) {
+  auto tokens = MakeTokenSource(config);
+  if (!tokens.ok()) return tokens.status();
+  return MakeBackendConnection(config, transport, *std::move(tokens));
+}
+
+}  // namespace certbridge

@@ -1,0 +1,27 @@
+// The only code that knows every backend kind: turns a BackendConfig into a
+// ready BackendConnection (credentials, vendor stub, decorators).
+#ifndef CERTBRIDGE_SERVER_BACKENDS_STUB_FACTORY_H_
+#define CERTBRIDGE_SERVER_BACKENDS_STUB_FACTORY_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "server/backends/backend_connection.h"
+#include "server/backends/token_source.h"
+#include "server/config/server_config.h"
+#include "server/http/http_transport.h"
+
+namespace certbridge {
+
+/// Reads credentials as configured. `transport` must outlive the result.
+absl::StatusOr<std::unique_ptr<BackendConnection>> MakeBackendConnection(
+    const BackendConfig& config, HttpTransport& transport);
+
+/// Same, with the token source supplied (tests).
+std::unique_ptr<BackendConnection> MakeBackendConnection(
+    const BackendConfig& config, HttpTransport& transport,
+    std::shared_ptr<TokenSource> tokens);
+
+}  // namespace certbridge
+
+#endif  // CERTBRIDGE_SERVER_BACKENDS_STUB_FACTORY_H_

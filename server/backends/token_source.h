@@ -1,0 +1,39 @@
+// Where a backend's credentials come from. Asynchronous so that sources
+// which fetch tokens over HTTP (client credentials) fit the same seam as
+// static tokens; Invalidate() lets a stub ask for a fresh token after a 401.
+#ifndef CERTBRIDGE_SERVER_BACKENDS_TOKEN_SOURCE_H_
+#define CERTBRIDGE_SERVER_BACKENDS_TOKEN_SOURCE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "server/config/server_config.h"
+
+namespace certbridge {
+
+class TokenSource {
+ public:
+  using TokenCallback = absl::AnyInvocable<void(absl::StatusOr<std::string>)>;
+  virtual ~TokenSource() = default;
+
+  /// Delivers the current token (possibly inline).
+  virtual void GetToken(TokenCallback done) = 0;
+
+  /// `token` was rejected; the next GetToken should not return it again if a
+  /// newer one can be had.
+  virtual void Invalidate(const std::string& token) = 0;
+};
+
+/// A fixed token (tests, and the environment-variable source).
+std::shared_ptr<TokenSource> MakeStaticTokenSource(std::string token);
+
+/// Builds the source a backend's configuration asks for. Errors name the
+/// backend and the file or variable, never the token.
+absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
+    const BackendConfig& config);
+
+}  // namespace certbridge
+
+#endif  // CERTBRIDGE_SERVER_BACKENDS_TOKEN_SOURCE_H_

@@ -1,0 +1,29 @@
+#include "server/common/backend_types.h"
+
+namespace certbridge {
+
+absl::string_view BackendKindName(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::kLeegality:
+      return "leegality";
+    case BackendKind::kApinizer:
+      return "apinizer";
+  }
+  return "unknown";
+}
+
+absl::string_view OperationName(Operation op) {
+  switch (op) {
+    case Operation::kCreate:
+      return "create";
+    case Operation::kGet:
+      return "get";
+    case Operation::kUpdate:
+      return "update";
+    case Operation::kDelete:
+      return "delete";
+  }
+  return "unknown";
+}
+
+}  // namespace certbridge

@@ -1,0 +1,48 @@
+// Parses and formats certbridge resource names:
+//   backends/{backend}/certificates/{id}                          (Leegality)
+//   backends/{backend}/projects/{project}/certificates/{name}     (Apinizer)
+// and their parents. Segments may be %-escaped; parsed values are unescaped.
+#ifndef CERTBRIDGE_SERVER_COMMON_RESOURCE_NAME_H_
+#define CERTBRIDGE_SERVER_COMMON_RESOURCE_NAME_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace certbridge {
+
+struct CertificateName {
+  std::string backend;
+  bool has_project = false;  // true for the Apinizer shape
+  std::string project;       // unescaped
+  std::string certificate;   // Leegality id or Apinizer name, unescaped
+};
+
+struct ParentName {
+  std::string backend;
+  bool has_project = false;
+  std::string project;  // unescaped
+};
+
+/// INVALID_ARGUMENT / INVALID_NAME (naming `field`) when malformed.
+absl::StatusOr<CertificateName> ParseCertificateName(absl::string_view name,
+                                                     absl::string_view field);
+absl::StatusOr<ParentName> ParseParentName(absl::string_view name,
+                                           absl::string_view field);
+
+std::string FormatCertificateName(const CertificateName& name);
+
+/// RFC 3986: unreserved characters stay, every other byte becomes %XX.
+std::string EscapeSegment(absl::string_view segment);
+
+/// Backend instance names: 1-63 of [a-z0-9-], starting with a letter (they
+/// appear in resource names and metric labels).
+bool IsValidBackendName(absl::string_view name);
+
+/// 8-4-4-4-12 hexadecimal, either case.
+bool IsUuid(absl::string_view text);
+
+}  // namespace certbridge
+
+#endif  // CERTBRIDGE_SERVER_COMMON_RESOURCE_NAME_H_

@@ -1,0 +1,41 @@
+#include "server/common/time_format.h"
+
+#include <string>
+
+#include "absl/strings/strip.h"
+
+namespace certbridge {
+
+std::optional<absl::Time> ParseBackendTime(absl::string_view text) {
+  std::string s(absl::StripAsciiWhitespace(text));
+  if (s.empty()) return std::nullopt;
+  if (s.size() > 10 && s[10] == ' ') s[10] = 'T';
+  absl::Time t;
+  std::string err;
+  // %Ez accepts "Z", "+hh:mm"; %E*S accepts optional fractional seconds.
+  for (const char* format :
+       {"%Y-%m-%d%ET%H:%M:%E*S%Ez", "%Y-%m-%d%ET%H:%M:%E*S", "%Y-%m-%d"}) {
+    if (absl::ParseTime(format, s, absl::UTCTimeZone(), &t, &err)) return t;
+  }
+  return std::nullopt;
+}
+
+std::optional<absl::Time> ParseHttpDate(absl::string_view text) {
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT",
+                      std::string(absl::StripAsciiWhitespace(text)),
+                      absl::UTCTimeZone(), &t, &err)) {
+    return t;
+  }
+  return std::nullopt;
+}
+
+void ToTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t seconds = absl::ToUnixSeconds(t);
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
+}
+
+}  // namespace certbridge

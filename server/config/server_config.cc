@@ -1,0 +1,234 @@
+// Unknown keys are errors, not warnings: a misspelt "request_timout" that
+// silently falls back to a default is the kind of mistake operators only
+// find during an incident.
+#include "server/config/server_config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
+#include "server/common/log.h"
+#include "server/common/resource_name.h"
+
+namespace certbridge {
+namespace {
+
+using nlohmann::json;
+
+absl::Status FieldError(absl::string_view path, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", why));
+}
+
+absl::Status CheckKeys(const json& obj, absl::string_view path,
+                       const std::set<std::string>& allowed) {
+  if (!obj.is_object()) return FieldError(path, "must be an object");
+  for (const auto& [key, value] : obj.items()) {
+    if (allowed.count(key) == 0) {
+      return FieldError(
+          path.empty() ? key : absl::StrCat(path, ".", key),
+          absl::StrCat("unknown key (allowed: ", absl::StrJoin(allowed, ", "),
+                       ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GetString(const json& obj, const std::string& key,
+                       absl::string_view path, std::string* out) {
+  if (!obj.contains(key)) return absl::OkStatus();
+  const json& v = obj.at(key);
+  if (!v.is_string()) {
+    return FieldError(absl::StrCat(path, key), "must be a string");
+  }
+  *out = v.get<std::string>();
+  return absl::OkStatus();
+}
+
+absl::Status GetDuration(const json& obj, const std::string& key,
+                         absl::string_view path, absl::Duration* out) {
+  std::string text;
+  if (!obj.contains(key)) return absl::OkStatus();
+  if (auto s = GetString(obj, key, path, &text); !s.ok()) return s;
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration()) {
+    return FieldError(absl::StrCat(path, key),
+                      "must be a positive duration such as \"500ms\" or "
+                      "\"10s\"");
+  }
+  *out = d;
+  return absl::OkStatus();
+}
+
+absl::Status ParseCredentials(const json& obj, absl::string_view path,
+                              BackendKind kind, CredentialsConfig* out) {
+  if (auto s = CheckKeys(obj, path, {"header", "token_file", "token_env"});
+      !s.ok()) {
+    return s;
+  }
+  const std::string prefix = absl::StrCat(path, ".");
+  out->header = kind == BackendKind::kApinizer ? AuthHeaderStyle::kBearer
+                                               : AuthHeaderStyle::kXAuthToken;
+  std::string header;
+  if (auto s = GetString(obj, "header", prefix, &header); !s.ok()) return s;
+  if (header == "x-auth-token") {
+    out->header = AuthHeaderStyle::kXAuthToken;
+  } else if (header == "bearer") {
+    out->header = AuthHeaderStyle::kBearer;
+  } else if (!header.empty()) {
+    return FieldError(absl::StrCat(prefix, "header"),
+                      "must be \"x-auth-token\" or \"bearer\"");
+  }
+  if (auto s = GetString(obj, "token_file", prefix, &out->token_file);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = GetString(obj, "token_env", prefix, &out->token_env); !s.ok()) {
+    return s;
+  }
+  if (!out->token_file.empty() && !out->token_env.empty()) {
+    return FieldError(path, "set only one of token_file and token_env");
+  }
+  if (!out->token_file.empty()) {
+    out->source = CredentialsConfig::Source::kFile;
+  } else if (!out->token_env.empty()) {
+    out->source = CredentialsConfig::Source::kEnv;
+  } else {
+    return FieldError(path, "needs token_file or token_env");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseBackend(const json& obj, const std::string& path,
+                          BackendConfig* out) {
+  if (auto s = CheckKeys(obj, path,
+                         {"name", "kind", "base_url", "auth", "timeouts", "tls"});
+      !s.ok()) {
+    return s;
+  }
+  const std::string prefix = path + ".";
+  if (auto s = GetString(obj, "name", prefix, &out->name); !s.ok()) return s;
+  if (!IsValidBackendName(out->name)) {
+    return FieldError(prefix + "name",
+                      "must match [a-z][a-z0-9-]{0,62} (it appears in "
+                      "resource names and metric labels)");
+  }
+  std::string kind;
+  if (auto s = GetString(obj, "kind", prefix, &kind); !s.ok()) return s;
+  if (kind == "leegality") {
+    out->kind = BackendKind::kLeegality;
+  } else if (kind == "apinizer") {
+    out->kind = BackendKind::kApinizer;
+  } else {
+    return FieldError(prefix + "kind", "must be \"leegality\" or \"apinizer\"");
+  }
+  if (auto s = GetString(obj, "base_url", prefix, &out->base_url); !s.ok()) {
+    return s;
+  }
+  if (!absl::StartsWith(out->base_url, "http://") &&
+      !absl::StartsWith(out->base_url, "https://")) {
+    return FieldError(prefix + "base_url",
+                      "must start with http:// or https://");
+  }
+  while (absl::EndsWith(out->base_url, "/")) out->base_url.pop_back();
+  if (!obj.contains("auth")) return FieldError(prefix + "auth", "is required");
+  if (auto s = ParseCredentials(obj.at("auth"), prefix + "auth", out->kind,
+                                &out->credentials);
+      !s.ok()) {
+    return s;
+  }
+  if (obj.contains("timeouts")) {
+    const json& t = obj.at("timeouts");
+    const std::string tp = prefix + "timeouts";
+    if (auto s = CheckKeys(t, tp, {"connect", "request"}); !s.ok()) return s;
+    if (auto s = GetDuration(t, "connect", tp + ".", &out->connect_timeout);
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = GetDuration(t, "request", tp + ".", &out->request_timeout);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (obj.contains("tls")) {
+    const json& t = obj.at("tls");
+    const std::string tp = prefix + "tls";
+    if (auto s = CheckKeys(t, tp, {"ca_file"}); !s.ok()) return s;
+    if (auto s = GetString(t, "ca_file", tp + ".", &out->ca_file); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
+  json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false,
+                         /*ignore_comments=*/true);
+  if (doc.is_discarded()) {
+    return absl::InvalidArgumentError("configuration is not valid JSON");
+  }
+  if (auto s = CheckKeys(doc, "", {"listen_address", "default_deadline",
+                                   "log_level", "backends"});
+      !s.ok()) {
+    return s;
+  }
+  ServerConfig config;
+  if (auto s = GetString(doc, "listen_address", "", &config.listen_address);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s =
+          GetDuration(doc, "default_deadline", "", &config.default_deadline);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = GetString(doc, "log_level", "", &config.log_level); !s.ok()) {
+    return s;
+  }
+  LogLevel level;
+  if (!ParseLogLevel(config.log_level, &level)) {
+    return FieldError("log_level", "must be debug, info, warning or error");
+  }
+  if (!doc.contains("backends") || !doc.at("backends").is_array() ||
+      doc.at("backends").empty()) {
+    return FieldError("backends", "must be a non-empty array");
+  }
+  std::set<std::string> names;
+  const json& backends = doc.at("backends");
+  for (size_t i = 0; i < backends.size(); ++i) {
+    BackendConfig backend;
+    const std::string path = absl::StrCat("backends[", i, "]");
+    if (auto s = ParseBackend(backends[i], path, &backend); !s.ok()) return s;
+    if (!names.insert(backend.name).second) {
+      return FieldError(path + ".name",
+                        absl::StrCat("duplicate backend name \"", backend.name,
+                                     "\""));
+    }
+    config.backends.push_back(std::move(backend));
+  }
+  return config;
+}
+
+absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read configuration file ", path));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  auto config = ParseServerConfig(buffer.str());
+  if (!config.ok()) {
+    return absl::Status(config.status().code(),
+                        absl::StrCat(path, ": ", config.status().message()));
+  }
+  return config;
+}
+
+}  // namespace certbridge

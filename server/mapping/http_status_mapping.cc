@@ -1,0 +1,162 @@
+#include "server/mapping/http_status_mapping.h"
+
+#include <map>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "server/common/errors.h"
+#include "server/common/time_format.h"
+
+namespace certbridge {
+namespace {
+
+// Vendor messages are untrusted and unbounded; keep the developer-facing
+// status message short.
+constexpr size_t kMaxBackendMessage = 300;
+
+std::string ShortMessage(absl::string_view text) {
+  std::string out(absl::StripAsciiWhitespace(text));
+  if (out.size() > kMaxBackendMessage) {
+    out.resize(kMaxBackendMessage);
+    out += "...";
+  }
+  return out;
+}
+
+struct Row {
+  absl::StatusCode code;
+  const char* reason;
+};
+
+// Apinizer answers most errors with 400 and tells them apart only in the
+// message text (apinizer.md §7.4), so the 400 row reads the message.
+Row ApinizerBadRequest(absl::string_view message) {
+  const std::string m = absl::AsciiStrToLower(message);
+  if (absl::StrContains(m, "is not found") ||
+      absl::StrContains(m, "was not found")) {
+    return {absl::StatusCode::kNotFound, reason::kCertificateNotFound};
+  }
+  if (absl::StrContains(m, "already used")) {
+    return {absl::StatusCode::kAlreadyExists, reason::kAliasAlreadyInUse};
+  }
+  if (absl::StrContains(m, "already exist")) {
+    return {absl::StatusCode::kAlreadyExists,
+            reason::kCertificateAlreadyExists};
+  }
+  if (absl::StrContains(m, "does not have required permission")) {
+    return {absl::StatusCode::kPermissionDenied,
+            reason::kBackendPermissionDenied};
+  }
+  return {absl::StatusCode::kInvalidArgument, reason::kBackendRejectedRequest};
+}
+
+Row RowFor(const HttpErrorInput& in) {
+  const int s = in.http_status;
+  switch (s) {
+    case 400:
+      if (in.kind == BackendKind::kApinizer) {
+        return ApinizerBadRequest(in.body.message);
+      }
+      // Leegality's create page prints a not-found code on its 400 example:
+      // the HTTP status decides, never the body's code.
+      return {absl::StatusCode::kInvalidArgument,
+              reason::kBackendRejectedRequest};
+    case 401:
+      // Our own service credentials failed, not the caller's: INTERNAL, so a
+      // caller does not think its own identity is at fault.
+      return {absl::StatusCode::kInternal, reason::kBackendAuthFailed};
+    case 403:
+      return {absl::StatusCode::kPermissionDenied,
+              reason::kBackendPermissionDenied};
+    case 404:
+      return {absl::StatusCode::kNotFound, reason::kCertificateNotFound};
+    case 409:
+      // On Create a conflict is a duplicate; on Update/Delete it is a lost
+      // race the caller resolves by re-reading (ABORTED, AIP-193).
+      if (in.operation == Operation::kCreate) {
+        return {absl::StatusCode::kAlreadyExists,
+                reason::kCertificateAlreadyExists};
+      }
+      return {absl::StatusCode::kAborted, reason::kConcurrentModification};
+    case 413:
+      return {absl::StatusCode::kInvalidArgument, reason::kFileTooLarge};
+    case 429:
+      // RESOURCE_EXHAUSTED (not UNAVAILABLE): the quota is shared, so callers
+      // must not blind-retry; RetryInfo says when to come back.
+      return {absl::StatusCode::kResourceExhausted,
+              reason::kBackendRateLimited};
+    case 500:
+      return {absl::StatusCode::kInternal, reason::kBackendInternalError};
+    case 502:
+    case 503:
+      return {absl::StatusCode::kUnavailable, reason::kBackendUnavailable};
+    case 504:
+      return {absl::StatusCode::kUnavailable, reason::kBackendTimeout};
+    default:
+      break;
+  }
+  if (s >= 400 && s < 500) {
+    return {absl::StatusCode::kInvalidArgument, reason::kBackendError};
+  }
+  // 5xx we do not know, and 1xx/3xx (redirects are not followed: a REST API
+  // redirecting a certificate call is a configuration problem).
+  return {absl::StatusCode::kInternal, reason::kBackendError};
+}
+
+}  // namespace
+
+absl::Status MapHttpError(const HttpErrorInput& in) {
+  const Row row = RowFor(in);
+  std::map<std::string, std::string> md = {
+      {metadata::kBackend, in.backend},
+      {metadata::kHttpStatus, absl::StrCat(in.http_status)}};
+  if (!in.body.code.empty()) {
+    md[metadata::kBackendCode] =
+        in.body.inner_code.empty()
+            ? in.body.code
+            : absl::StrCat(in.body.code, "/", in.body.inner_code);
+  }
+  std::string message = absl::StrCat("backend ", in.backend, " (",
+                                     BackendKindName(in.kind), ") returned HTTP ",
+                                     in.http_status);
+  if (!in.body.message.empty()) {
+    absl::StrAppend(&message, ": ", ShortMessage(in.body.message));
+  }
+  absl::Status status = MakeError(row.code, message, row.reason, std::move(md));
+  const bool retry_info_applies =
+      in.http_status == 429 || in.http_status == 502 || in.http_status == 503;
+  if (retry_info_applies && in.retry_after) {
+    SetRetryDelay(status, *in.retry_after);
+  }
+  return status;
+}
+
+absl::Status MalformedResponseError(absl::string_view backend, int http_status,
+                                    absl::string_view what) {
+  return MakeError(absl::StatusCode::kInternal,
+                   absl::StrCat("backend ", backend, " returned HTTP ",
+                                http_status, " with an unusable body: ", what),
+                   reason::kBackendMalformedResponse,
+                   {{metadata::kBackend, std::string(backend)},
+                    {metadata::kHttpStatus, absl::StrCat(http_status)}});
+}
+
+std::optional<absl::Duration> ParseRetryAfter(absl::string_view value,
+                                              absl::Time now) {
+  value = absl::StripAsciiWhitespace(value);
+  if (value.empty()) return std::nullopt;
+  int64_t seconds = 0;
+  if (absl::SimpleAtoi(value, &seconds)) {
+    if (seconds < 0) return std::nullopt;
+    return absl::Seconds(seconds);
+  }
+  if (auto when = ParseHttpDate(value)) {
+    return std::max(*when - now, absl::ZeroDuration());
+  }
+  return std::nullopt;
+}
+
+}  // namespace certbridge

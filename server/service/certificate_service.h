@@ -1,0 +1,50 @@
+// certbridge.v1.CertificateService on gRPC's callback API. A handler
+// validates, routes to the backend connection and returns at once; the
+// connection's completion (on the HTTP engine's thread) fills the response
+// and finishes the RPC. Handlers never block on backend I/O.
+#ifndef CERTBRIDGE_SERVER_SERVICE_CERTIFICATE_SERVICE_H_
+#define CERTBRIDGE_SERVER_SERVICE_CERTIFICATE_SERVICE_H_
+
+#include "absl/time/time.h"
+#include "certbridge/v1/certificate_service.grpc.pb.h"
+#include "server/backends/backend_registry.h"
+
+namespace certbridge {
+
+struct ServiceOptions {
+  /// Applied when a caller sets no deadline.
+  absl::Duration default_deadline = absl::Seconds(60);
+};
+
+class CertificateServiceImpl final
+    : public v1::CertificateService::CallbackService {
+ public:
+  /// `registry` must outlive the service.
+  CertificateServiceImpl(const BackendRegistry& registry,
+                         ServiceOptions options);
+
+  grpc::ServerUnaryReactor* CreateCertificate(
+      grpc::CallbackServerContext* context,
+      const v1::CreateCertificateRequest* request,
+      v1::Certificate* response) override;
+  grpc::ServerUnaryReactor* GetCertificate(
+      grpc::CallbackServerContext* context,
+      const v1::GetCertificateRequest* request,
+      v1::Certificate* response) override;
+  grpc::ServerUnaryReactor* UpdateCertificate(
+      grpc::CallbackServerContext* context,
+      const v1::UpdateCertificateRequest* request,
+      v1::Certificate* response) override;
+  grpc::ServerUnaryReactor* DeleteCertificate(
+      grpc::CallbackServerContext* context,
+      const v1::DeleteCertificateRequest* request,
+      v1::DeleteCertificateResponse* response) override;
+
+ private:
+  const BackendRegistry& registry_;
+  const ServiceOptions options_;
+};
+
+}  // namespace certbridge
+
+#endif  // CERTBRIDGE_SERVER_SERVICE_CERTIFICATE_SERVICE_H_

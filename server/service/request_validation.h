@@ -1,0 +1,44 @@
+// Local checks before any backend I/O (errors.md "Local validation"): the
+// resource name routes to a configured backend of the right kind, and the
+// request carries what that kind needs, with files that actually open.
+#ifndef CERTBRIDGE_SERVER_SERVICE_REQUEST_VALIDATION_H_
+#define CERTBRIDGE_SERVER_SERVICE_REQUEST_VALIDATION_H_
+
+#include <cstddef>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "certbridge/v1/certificate_service.pb.h"
+#include "server/backends/backend_registry.h"
+#include "server/common/resource_name.h"
+
+namespace certbridge {
+
+/// Both vendors document a 5 MB upload limit; we read it as 5 MiB.
+inline constexpr std::size_t kMaxCertificateFileBytes = 5 * 1024 * 1024;
+
+/// The backend a certificate name belongs to; INVALID_NAME when the backend
+/// is unknown, the name's shape does not match the backend's kind, or a
+/// Leegality id is not a UUID.
+absl::StatusOr<BackendConnection*> RouteCertificateName(
+    const BackendRegistry& registry, absl::string_view name,
+    absl::string_view field);
+
+/// Same for a Create's parent.
+absl::StatusOr<BackendConnection*> RouteParent(const BackendRegistry& registry,
+                                               absl::string_view parent,
+                                               absl::string_view field);
+
+/// Kind-specific checks of each request, after routing.
+absl::Status ValidateCreate(BackendKind kind,
+                            const v1::CreateCertificateRequest& request,
+                            absl::Time now);
+absl::Status ValidateUpdate(BackendKind kind,
+                            const v1::UpdateCertificateRequest& request,
+                            absl::Time now);
+absl::Status ValidateDelete(BackendKind kind,
+                            const v1::DeleteCertificateRequest& request);
+
+}  // namespace certbridge
+
+#endif  // CERTBRIDGE_SERVER_SERVICE_REQUEST_VALIDATION_H_
