@@ -1,0 +1,113 @@
+#include "server/config/server_config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace certbridge {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ServerConfigTest, ParsesFullDocument) {
+  auto c = ParseServerConfig(R"({
+    "listen_address": "0.0.0.0:50051",
+    "default_deadline": "20s",
+    "log_level": "debug",
+    "backends": [
+      {"name": "leegality", "kind": "leegality",
+       "base_url": "https://signstation.example/api/",
+       "auth": {"token_file": "/secrets/token", "header": "bearer"},
+       "timeouts": {"connect": "2s", "request": "1500ms"},
+       "tls": {"ca_file": "/etc/ca.pem"}},
+      {"name": "apinizer", "kind": "apinizer",
+       "base_url": "http://127.0.0.1:8089/apiops",
+       "auth": {"token_env": "APINIZER_TOKEN"}}
+    ]})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen_address, "0.0.0.0:50051");
+  EXPECT_EQ(c->default_deadline, absl::Seconds(20));
+  ASSERT_EQ(c->backends.size(), 2u);
+  const BackendConfig& l = c->backends[0];
+  EXPECT_EQ(l.kind, BackendKind::kLeegality);
+  EXPECT_EQ(l.base_url, "https://signstation.example/api");  // slash trimmed
+  EXPECT_EQ(l.credentials.source, CredentialsConfig::Source::kFile);
+  EXPECT_EQ(l.credentials.header, AuthHeaderStyle::kBearer);
+  EXPECT_EQ(l.connect_timeout, absl::Seconds(2));
+  EXPECT_EQ(l.request_timeout, absl::Milliseconds(1500));
+  EXPECT_EQ(l.ca_file, "/etc/ca.pem");
+  const BackendConfig& a = c->backends[1];
+  EXPECT_EQ(a.kind, BackendKind::kApinizer);
+  EXPECT_EQ(a.credentials.source, CredentialsConfig::Source::kEnv);
+  // Each kind defaults to its vendor's documented header.
+  EXPECT_EQ(a.credentials.header, AuthHeaderStyle::kBearer);
+}
+
+TEST(ServerConfigTest, LeegalityDefaultsToXAuthToken) {
+  auto c = ParseServerConfig(R"({"backends":[{"name":"l","kind":"leegality",
+      "base_url":"http://x/api","auth":{"token_env":"T"}}]})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->backends[0].credentials.header, AuthHeaderStyle::kXAuthToken);
+  EXPECT_EQ(c->backends[0].request_timeout, absl::Seconds(30));
+}
+
+struct BadCase {
+  const char* json;
+  const char* expected;  // the message must name the problem
+};
+
+class BadConfigTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadConfigTest, NamesTheProblem) {
+  auto c = ParseServerConfig(GetParam().json);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr(GetParam().expected));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Invalid, BadConfigTest,
+    ::testing::Values(
+        BadCase{"{", "not valid JSON"},
+        BadCase{"{}", "backends: must be a non-empty array"},
+        BadCase{R"({"backends":[], "port": 1})", "port: unknown key"},
+        BadCase{R"({"backends":[{"name":"L","kind":"leegality"}]})",
+                "backends[0].name"},
+        BadCase{R"({"backends":[{"name":"l","kind":"vault"}]})",
+                "backends[0].kind"},
+        BadCase{R"({"backends":[{"name":"l","kind":"leegality",
+                  "base_url":"ftp://x"}]})",
+                "backends[0].base_url"},
+        BadCase{R"({"backends":[{"name":"l","kind":"leegality",
+                  "base_url":"http://x"}]})",
+                "backends[0].auth: is required"},
+        BadCase{R"({"backends":[{"name":"l","kind":"leegality",
+                  "base_url":"http://x","auth":{}}]})",
+                "needs token_file or token_env"},
+        BadCase{R"({"backends":[{"name":"l","kind":"leegality",
+                  "base_url":"http://x","auth":{"token_env":"T",
+                  "header":"basic"}}]})",
+                "backends[0].auth.header"},
+        BadCase{R"({"backends":[{"name":"l","kind":"leegality",
+                  "base_url":"http://x","auth":{"token_env":"T"},
+                  "timeouts":{"request":"fast"}}]})",
+                "backends[0].timeouts.request"},
+        BadCase{R"({"backends":[{"name":"l","kind":"leegality",
+                  "base_url":"http://x","auth":{"token_env":"T"},
+                  "timeouts":{"requst":"1s"}}]})",
+                "backends[0].timeouts.requst: unknown key"},
+        BadCase{R"({"backends":[
+                  {"name":"l","kind":"leegality","base_url":"http://x",
+                   "auth":{"token_env":"T"}},
+                  {"name":"l","kind":"apinizer","base_url":"http://y",
+                   "auth":{"token_env":"T"}}]})",
+                "duplicate backend name"},
+        BadCase{R"({"log_level":"loud","backends":[]})", "log_level"}));
+
+TEST(ServerConfigTest, LoadNamesMissingFile) {
+  auto c = LoadServerConfig("/nonexistent/certbridge.json");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("/nonexistent/certbridge.json"));
+}
+
+}  // namespace
+}  // namespace certbridge
