@@ -1,30 +1,22 @@
 // certbridge-server: wiring only. Reads flags and the configuration file,
-// builds transport -> stubs -> connections -> service, serves gRPC until
+// starts a CertbridgeServer, serves gRPC until
 // SIGINT/SIGTERM.
 #include <curl/curl.h>
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <memory>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
-#include "server/backends/backend_registry.h"
-#include "server/backends/stub_factory.h"
+#include "server/app/certbridge_server.h"
 #include "server/common/log.h"
 #include "server/config/server_config.h"
-#include "server/http/curl_transport.h"
 #include "server/service/certificate_checks.h"
-#include "server/service/certificate_service.h"
-#include "server/service/request_validation.h"
 
 ABSL_FLAG(std::string, config, "",
           "Path of the JSON configuration file (env CERTBRIDGE_CONFIG).");
@@ -82,48 +74,12 @@ int Run() {
   Logger::Get().SetLevel(level);
   LoadLegacyPkcs12Support();
 
-  auto transport = CurlTransport::Create();
-  if (!transport.ok()) return Fail(transport.status().message());
-
-  BackendRegistry registry;
-  for (const BackendConfig& backend : config->backends) {
-    auto connection = MakeBackendConnection(backend, **transport);
-    if (!connection.ok()) return Fail(connection.status().message());
-    registry.Add(*std::move(connection));
-    LogInfo("backend configured",
-            {{"backend", backend.name},
-             {"kind", std::string(BackendKindName(backend.kind))},
-             {"base_url", backend.base_url}});
-  }
-
-  CertificateServiceImpl service(registry,
-                                 {/*default_deadline=*/config->default_deadline});
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(config->listen_address,
-                           grpc::InsecureServerCredentials(), &port);
-  // A 5 MiB certificate plus the other fields must fit; anything larger is
-  // refused by gRPC itself with RESOURCE_EXHAUSTED.
-  builder.SetMaxReceiveMessageSize(
-      static_cast<int>(kMaxCertificateFileBytes + 1024 * 1024));
-  // Fail loudly on a taken port instead of silently sharing it.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) {
-    return Fail(absl::StrCat("cannot listen on ", config->listen_address));
-  }
-  server->GetHealthCheckService()->SetServingStatus(true);
+  auto server = CertbridgeServer::Start(*config);
+  if (!server.ok()) return Fail(server.status().message());
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
-  if (!port_file.empty() && !WritePortFile(port_file, port)) {
+  if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {
     return Fail(absl::StrCat("cannot write --port_file ", port_file));
   }
-  LogInfo("serving", {{"listen_address", config->listen_address},
-                      {"port", port},
-                      {"backends", registry.size()}});
-
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -131,9 +87,7 @@ int Run() {
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   LogInfo("shutting down", {{"signal", signal_number}});
-  server->GetHealthCheckService()->SetServingStatus(false);
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  server->Wait();
+  (*server)->Shutdown(absl::Seconds(10));
   return 0;
 }
 

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Serves certbridge on localhost against the built-in emulator of both
+# backend APIs, in the foreground until Ctrl-C; stops everything it started.
+#
+# Environment (all optional):
+#   CERTBRIDGE_GRPC_ADDRESS   gRPC listen address        (127.0.0.1:50051; port 0 = any free port)
+#   EMULATOR_PORT             emulator HTTP port         (8089; 0 = any free port)
+#   BUILD_DIR                 CMake build directory      (build)
+#   RUN_DIR                   where config, tokens and port files go (a fresh temp dir)
+#   CERTBRIDGE_SKIP_BUILD=1   use the binaries already in BUILD_DIR
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+GRPC_ADDRESS="${CERTBRIDGE_GRPC_ADDRESS:-127.0.0.1:50051}"
+EMULATOR_PORT="${EMULATOR_PORT:-8089}"
+
+if [ "${CERTBRIDGE_SKIP_BUILD:-0}" != 1 ]; then
+  "$ROOT/scripts/bootstrap.sh"
+  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja >/dev/null
+  cmake --build "$BUILD_DIR" --target certbridge-server certbridge-emulator certctl
+fi
+
+RUN_DIR="${RUN_DIR:-$(mktemp -d -t certbridge-run.XXXXXX)}"
+mkdir -p "$RUN_DIR"
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  echo "run.sh: stopped" >&2
+}
+trap cleanup EXIT
+trap 'exit 0' INT TERM
+
+wait_for_file() {  # path pid what
+  for _ in $(seq 1 200); do
+    [ -s "$1" ] && return 0
+    kill -0 "$2" 2>/dev/null || { echo "run.sh: $3 exited during start-up" >&2; return 1; }
+    sleep 0.05
+  done
+  echo "run.sh: $3 did not start within 10 s" >&2
+  return 1
+}
+
+# Emulator tokens are fixed demo values; the server reads them from files
+# the way it reads a mounted Kubernetes Secret.
+LEEGALITY_TOKEN="demo-leegality-token"
+APINIZER_TOKEN="demo-apinizer-token"
+umask 077
+printf '%s' "$LEEGALITY_TOKEN" >"$RUN_DIR/leegality.token"
+printf '%s' "$APINIZER_TOKEN" >"$RUN_DIR/apinizer.token"
+rm -f "$RUN_DIR/emulator.port" "$RUN_DIR/grpc.port"
+
+"$BUILD_DIR/tests/emulator/certbridge-emulator" --host=127.0.0.1 \
+  --port="$EMULATOR_PORT" --port_file="$RUN_DIR/emulator.port" \
+  --leegality_token="$LEEGALITY_TOKEN" --apinizer_token="$APINIZER_TOKEN" \
+  2>"$RUN_DIR/emulator.log" &
+pids+=($!)
+wait_for_file "$RUN_DIR/emulator.port" "${pids[-1]}" emulator
+EMULATOR_URL="http://127.0.0.1:$(cat "$RUN_DIR/emulator.port")"
+
+cat >"$RUN_DIR/config.json" <<JSON
+{
+  "listen_address": "$GRPC_ADDRESS",
+  "log_level": "info",
+  "backends": [
+    {"name": "leegality", "kind": "leegality", "base_url": "$EMULATOR_URL",
+     "auth": {"header": "x-auth-token", "token_file": "$RUN_DIR/leegality.token"}},
+    {"name": "apinizer", "kind": "apinizer", "base_url": "$EMULATOR_URL/apiops",
+     "auth": {"header": "bearer", "token_file": "$RUN_DIR/apinizer.token"}}
+  ]
+}
+JSON
+
+"$BUILD_DIR/server/certbridge-server" --config="$RUN_DIR/config.json" \
+  --port_file="$RUN_DIR/grpc.port" &
+pids+=($!)
+wait_for_file "$RUN_DIR/grpc.port" "${pids[-1]}" certbridge-server
+GRPC_PORT="$(cat "$RUN_DIR/grpc.port")"
+
+cat >&2 <<MSG
+
+certbridge is serving gRPC on ${GRPC_ADDRESS%:*}:$GRPC_PORT
+  backends: leegality, apinizer -> emulator at $EMULATOR_URL (requests: $EMULATOR_URL/__emulator/requests)
+  config and logs: $RUN_DIR
+  try: $BUILD_DIR/client/certctl --address=${GRPC_ADDRESS%:*}:$GRPC_PORT help
+Press Ctrl-C to stop.
+
+MSG
+
+# Returns when either process exits or a signal arrives.
+wait -n "${pids[@]}" || true

@@ -1,0 +1,74 @@
+#include "server/app/certbridge_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/backends/stub_factory.h"
+#include "server/common/backend_types.h"
+#include "server/common/log.h"
+#include "server/service/request_validation.h"
+
+namespace certbridge {
+
+absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
+    const ServerConfig& config) {
+  std::unique_ptr<CertbridgeServer> self(new CertbridgeServer());
+  auto transport = CurlTransport::Create();
+  if (!transport.ok()) return transport.status();
+  self->transport_ = *std::move(transport);
+
+  for (const BackendConfig& backend : config.backends) {
+    auto connection = MakeBackendConnection(backend, *self->transport_);
+    if (!connection.ok()) return connection.status();
+    self->registry_.Add(*std::move(connection));
+    LogInfo("backend configured",
+            {{"backend", backend.name},
+             {"kind", std::string(BackendKindName(backend.kind))},
+             {"base_url", backend.base_url}});
+  }
+  self->service_ = std::make_unique<CertificateServiceImpl>(
+      self->registry_, ServiceOptions{config.default_deadline});
+
+  // Both are process-wide switches that must be set before the builder runs.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen_address,
+                           grpc::InsecureServerCredentials(), &self->port_);
+  // A 5 MiB certificate plus the other fields must fit; anything larger is
+  // refused by gRPC itself with RESOURCE_EXHAUSTED.
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(kMaxCertificateFileBytes + 1024 * 1024));
+  // Fail loudly on a taken port instead of silently sharing it.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(self->service_.get());
+  self->server_ = builder.BuildAndStart();
+  if (!self->server_ || self->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", config.listen_address));
+  }
+  self->server_->GetHealthCheckService()->SetServingStatus(true);
+  LogInfo("serving", {{"listen_address", config.listen_address},
+                      {"port", self->port_},
+                      {"backends", self->registry_.size()}});
+  return self;
+}
+
+void CertbridgeServer::Shutdown(absl::Duration grace) {
+  if (shut_down_ || !server_) return;
+  shut_down_ = true;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+}
+
+CertbridgeServer::~CertbridgeServer() {
+  Shutdown(absl::ZeroDuration());
+  // Stop the server object before the service it calls into goes away.
+  server_.reset();
+}
+
+}  // namespace certbridge

@@ -1,0 +1,55 @@
+// A running certbridge: HTTP engine, backend connections, the gRPC service
+// and its server, built from a ServerConfig. main.cc and the integration
+// tests start the same object, so what the tests exercise is what ships.
+#ifndef CERTBRIDGE_SERVER_APP_CERTBRIDGE_SERVER_H_
+#define CERTBRIDGE_SERVER_APP_CERTBRIDGE_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/backends/backend_registry.h"
+#include "server/config/server_config.h"
+#include "server/http/curl_transport.h"
+#include "server/service/certificate_service.h"
+
+namespace certbridge {
+
+class CertbridgeServer {
+ public:
+  /// Builds everything and starts serving on `config.listen_address`
+  /// (port 0 picks a free port; see port()). Errors name the problem.
+  static absl::StatusOr<std::unique_ptr<CertbridgeServer>> Start(
+      const ServerConfig& config);
+
+  /// Shuts down with a zero grace period if Shutdown() was not called.
+  ~CertbridgeServer();
+
+  CertbridgeServer(const CertbridgeServer&) = delete;
+  CertbridgeServer& operator=(const CertbridgeServer&) = delete;
+
+  int port() const { return port_; }
+
+  /// Health turns NOT_SERVING, new calls are refused, in-flight calls get
+  /// `grace` to finish before they are cancelled. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  CertbridgeServer() = default;
+
+  // Destruction runs bottom-up: the gRPC server stops before the service
+  // and the connections it uses, and those before the HTTP engine whose
+  // thread completes their calls.
+  std::unique_ptr<CurlTransport> transport_;
+  BackendRegistry registry_;
+  std::unique_ptr<CertificateServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace certbridge
+
+#endif  // CERTBRIDGE_SERVER_APP_CERTBRIDGE_SERVER_H_

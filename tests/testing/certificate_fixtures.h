@@ -1,0 +1,33 @@
+// Certificates made at test time with OpenSSL, so no key material is checked
+// in and expiry never makes a test rot.
+#ifndef CERTBRIDGE_TESTS_TESTING_CERTIFICATE_FIXTURES_H_
+#define CERTBRIDGE_TESTS_TESTING_CERTIFICATE_FIXTURES_H_
+
+#include <cstddef>
+#include <string>
+
+namespace certbridge::testing {
+
+struct CertificateOptions {
+  std::string common_name = "certbridge-test";
+  /// Negative values make a certificate that has already expired.
+  int valid_days = 365;
+};
+
+struct Pkcs12Options : CertificateOptions {
+  std::string passkey = "test-passkey";
+  /// When non-zero, the PKCS#12 is padded to exactly this many DER bytes
+  /// (with a long friendlyName and the MAC salt length), still valid.
+  std::size_t exact_size = 0;
+};
+
+/// A DER PKCS#12 holding a fresh RSA-2048 key and its self-signed
+/// certificate, encrypted with `passkey`. Aborts the test binary on failure.
+std::string MakePkcs12(const Pkcs12Options& options = {});
+
+/// A PEM X.509 certificate (self-signed, RSA-2048).
+std::string MakePemCertificate(const CertificateOptions& options = {});
+
+}  // namespace certbridge::testing
+
+#endif  // CERTBRIDGE_TESTS_TESTING_CERTIFICATE_FIXTURES_H_
