@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "server/backends/apinizer/apinizer_stub.h"
 #include "server/backends/leegality/leegality_stub.h"
 
 namespace certbridge {
@@ -16,8 +17,8 @@ std::unique_ptr<BackendConnection> MakeBackendConnection(
                                              std::move(tokens));
       break;
     case BackendKind::kApinizer:
-      // TODO(#3): Apinizer stub. Until then every call is UNIMPLEMENTED.
-      stub = std::make_unique<BackendStub>();
+      stub = std::make_unique<ApinizerStub>(config, transport,
+                                            std::move(tokens));
       break;
   }
   return std::make_unique<BackendConnection>(config.name, config.kind,

@@ -5,6 +5,7 @@
 
 #include <initializer_list>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
@@ -15,14 +16,19 @@ inline constexpr char kRedacted[] = "[REDACTED]";
 
 /// Replaces every occurrence of each non-trivial secret (3+ bytes; shorter
 /// ones would shred ordinary words) with [REDACTED].
-inline std::string RedactSecrets(
-    std::string text, std::initializer_list<absl::string_view> secrets) {
-  for (absl::string_view secret : secrets) {
-    if (secret.size() >= 3) {
-      absl::StrReplaceAll({{secret, kRedacted}}, &text);
-    }
+template <typename Secrets>
+std::string RedactSecrets(std::string text, const Secrets& secrets) {
+  for (const auto& secret : secrets) {
+    const absl::string_view s(secret);
+    if (s.size() >= 3) absl::StrReplaceAll({{s, kRedacted}}, &text);
   }
   return text;
+}
+
+inline std::string RedactSecrets(
+    std::string text, std::initializer_list<absl::string_view> secrets) {
+  return RedactSecrets<std::initializer_list<absl::string_view>>(
+      std::move(text), secrets);
 }
 
 }  // namespace certbridge

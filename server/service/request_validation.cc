@@ -96,6 +96,10 @@ absl::Status ValidateLeegalityCreate(const v1::CreateCertificateRequest& r,
                    "must be empty for Leegality backends (SignStation assigns "
                    "the id)");
   }
+  if (r.certificate().has_apinizer()) {
+    return Invalid("certificate.apinizer",
+                   "does not apply to a Leegality backend");
+  }
   if (!r.certificate().has_leegality()) {
     return Invalid("certificate.leegality",
                    "is required for a Leegality backend");
@@ -155,6 +159,141 @@ absl::Status ValidateLeegalityUpdate(const v1::UpdateCertificateRequest& r,
   return absl::OkStatus();
 }
 
+// Apinizer joins environments into one comma-separated form value (§7.5),
+// so a name with a comma would silently become two environments.
+absl::Status CheckEnvironments(const v1::ApinizerCertificate& cert) {
+  constexpr absl::string_view kField = "certificate.apinizer.environments";
+  if (cert.environments().empty()) {
+    return Invalid(kField, "must name at least one environment");
+  }
+  std::set<std::string> seen;
+  for (const std::string& env : cert.environments()) {
+    if (env.empty() || absl::StrContains(env, ',') ||
+        absl::StripAsciiWhitespace(env) != env) {
+      return Invalid(kField,
+                     "entries must be non-empty, without commas or "
+                     "surrounding spaces");
+    }
+    if (!seen.insert(env).second) {
+      return Invalid(kField, absl::StrCat("\"", env, "\" is listed twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPemUpload(const v1::ApinizerCertificate& cert,
+                            absl::Time now) {
+  constexpr absl::string_view kField = "certificate.apinizer.pem_certificate";
+  if (cert.pem_certificate().empty()) return Invalid(kField, "is required");
+  if (auto s = CheckFileSize(cert.pem_certificate(), kField); !s.ok()) {
+    return s;
+  }
+  return CheckPemCertificate(cert.pem_certificate(), now, kField).status();
+}
+
+absl::Status CheckApinizerName(const std::string& name,
+                               absl::string_view field) {
+  if (name.empty()) return Invalid(field, "is required");
+  if (name.size() > 255) return Invalid(field, "is longer than 255 bytes");
+  for (char c : name) {
+    if (absl::ascii_iscntrl(c)) {
+      return Invalid(field, "must not contain control characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RejectLeegalityOnly(const v1::Certificate& cert) {
+  if (cert.has_leegality()) {
+    return Invalid("certificate.leegality",
+                   "does not apply to an Apinizer backend; set "
+                   "certificate.apinizer");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateApinizerCreate(const v1::CreateCertificateRequest& r,
+                                    absl::Time now) {
+  if (auto s = CheckApinizerName(r.certificate_id(), "certificate_id");
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = RejectLeegalityOnly(r.certificate()); !s.ok()) return s;
+  if (!r.certificate().has_apinizer()) {
+    return Invalid("certificate.apinizer",
+                   "is required for an Apinizer backend");
+  }
+  const v1::ApinizerCertificate& cert = r.certificate().apinizer();
+  if (auto s = CheckApinizerName(cert.alias(), "certificate.apinizer.alias");
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = CheckEnvironments(cert); !s.ok()) return s;
+  return CheckPemUpload(cert, now);
+}
+
+absl::Status ValidateApinizerUpdate(const v1::UpdateCertificateRequest& r,
+                                    absl::Time now) {
+  static const std::set<std::string> kPaths = {
+      "*", "apinizer.description", "apinizer.alias", "apinizer.environments",
+      "apinizer.pem_certificate"};
+  const auto& mask = r.update_mask();
+  if (mask.paths().empty()) {
+    return Invalid("update_mask", "must name at least one field");
+  }
+  for (const auto& path : mask.paths()) {
+    if (kPaths.count(path) == 0) {
+      return Invalid("update_mask",
+                     absl::StrCat("\"", path,
+                                  "\" cannot be updated on an Apinizer "
+                                  "certificate"));
+    }
+  }
+  if (auto s = RejectLeegalityOnly(r.certificate()); !s.ok()) return s;
+  const v1::ApinizerCertificate& cert = r.certificate().apinizer();
+  const bool wildcard = MaskCovers(mask, "*");
+  // "*" replaces what the request carries; absent fields keep their value.
+  if (MaskCovers(mask, "apinizer.alias") &&
+      (!wildcard || !cert.alias().empty())) {
+    if (auto s = CheckApinizerName(cert.alias(), "certificate.apinizer.alias");
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (MaskCovers(mask, "apinizer.environments") &&
+      (!wildcard || !cert.environments().empty())) {
+    if (auto s = CheckEnvironments(cert); !s.ok()) return s;
+  }
+  if (MaskCovers(mask, "apinizer.pem_certificate") &&
+      (!wildcard || !cert.pem_certificate().empty())) {
+    if (auto s = CheckPemUpload(cert, now); !s.ok()) return s;
+  }
+  if (!v1::JwkUpdateAction_IsValid(r.jwk_update_action())) {
+    return Invalid("jwk_update_action", "unknown value");
+  }
+  if (!v1::JwkUpdateScope_IsValid(r.jwk_update_scope())) {
+    return Invalid("jwk_update_scope", "unknown value");
+  }
+  if (r.jwk_update_scope() != v1::JWK_UPDATE_SCOPE_UNSPECIFIED &&
+      r.jwk_update_action() != v1::JWK_UPDATE_ACTION_UPDATE) {
+    return Invalid("jwk_update_scope",
+                   "is only meaningful with JWK_UPDATE_ACTION_UPDATE");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RejectApinizerOnly(const v1::UpdateCertificateRequest& r) {
+  if (r.certificate().has_apinizer()) {
+    return Invalid("certificate.apinizer",
+                   "does not apply to a Leegality backend");
+  }
+  if (r.jwk_update_action() != v1::JWK_UPDATE_ACTION_UNSPECIFIED ||
+      r.jwk_update_scope() != v1::JWK_UPDATE_SCOPE_UNSPECIFIED) {
+    return Invalid("jwk_update_action", "applies to Apinizer backends only");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckRequestId(const std::string& request_id) {
   if (!request_id.empty() && !IsUuid(request_id)) {
     return Invalid("request_id", "must be a UUID (AIP-155)");
@@ -197,7 +336,7 @@ absl::Status ValidateCreate(BackendKind kind,
     case BackendKind::kLeegality:
       return ValidateLeegalityCreate(request, now);
     case BackendKind::kApinizer:
-      break;  // TODO(#3): Apinizer validation arrives with its stub.
+      return ValidateApinizerCreate(request, now);
   }
   return absl::OkStatus();
 }
@@ -207,9 +346,10 @@ absl::Status ValidateUpdate(BackendKind kind,
                             absl::Time now) {
   switch (kind) {
     case BackendKind::kLeegality:
+      if (auto s = RejectApinizerOnly(request); !s.ok()) return s;
       return ValidateLeegalityUpdate(request, now);
     case BackendKind::kApinizer:
-      break;  // TODO(#3)
+      return ValidateApinizerUpdate(request, now);
   }
   return absl::OkStatus();
 }

@@ -3,15 +3,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "server/backends/leegality/leegality_json.h"
 #include "server/backends/update_mask.h"
 #include "server/common/errors.h"
-#include "server/common/redact.h"
 #include "server/common/resource_name.h"
 #include "server/http/multipart.h"
 #include "server/mapping/http_status_mapping.h"
-#include "server/mapping/transport_error_mapping.h"
 
 namespace certbridge {
 namespace {
@@ -58,8 +55,7 @@ HttpRequest MultipartRequest(const v1::LeegalityCertificate& cert,
 LeegalityStub::LeegalityStub(BackendConfig config, HttpTransport& transport,
                              std::shared_ptr<TokenSource> tokens)
     : config_(std::move(config)),
-      transport_(transport),
-      tokens_(std::move(tokens)) {}
+      exchange_(config_, transport, std::move(tokens), &ParseLeegalityError) {}
 
 std::string LeegalityStub::CertificatesUrl() const {
   // The documented server root already ends in /api and every path starts
@@ -69,63 +65,6 @@ std::string LeegalityStub::CertificatesUrl() const {
 
 std::string LeegalityStub::CertificateUrl(const std::string& id) const {
   return absl::StrCat(CertificatesUrl(), "/", EscapeSegment(id));
-}
-
-void LeegalityStub::Exchange(std::shared_ptr<CallContext> ctx, Operation op,
-                             HttpRequest request, std::string passkey,
-                             ResponseHandler on_success) {
-  tokens_->GetToken([this, ctx, op, request = std::move(request),
-                     passkey = std::move(passkey),
-                     on_success = std::move(on_success)](
-                        absl::StatusOr<std::string> token) mutable {
-    if (!token.ok()) {
-      on_success(MakeError(
-          absl::StatusCode::kInternal,
-          absl::StrCat("backend ", config_.name,
-                       ": no credentials: ", token.status().message()),
-          reason::kBackendAuthFailed));
-      return;
-    }
-    if (config_.credentials.header == AuthHeaderStyle::kBearer) {
-      request.headers.emplace_back("Authorization",
-                                   absl::StrCat("Bearer ", *token));
-    } else {
-      request.headers.emplace_back("X-Auth-Token", *token);
-    }
-    request.headers.emplace_back("Accept", "application/json");
-    request.headers.emplace_back("X-Request-ID", ctx->request_id());
-    const absl::Time now = absl::Now();
-    request.timeout = ctx->AttemptTimeout(config_.request_timeout, now);
-    request.connect_timeout = config_.connect_timeout;
-    request.ca_file = config_.ca_file;
-    ctx->Send(transport_, std::move(request),
-              [this, ctx, op, token = *std::move(token),
-               passkey = std::move(passkey), on_success = std::move(on_success)](HttpResult result) mutable {
-                if (auto* error = std::get_if<TransportError>(&result)) {
-                  on_success(MapTransportError(
-                      *error, config_.name, ctx->DeadlinePassed(absl::Now())));
-                  return;
-                }
-                auto& response = std::get<HttpResponse>(result);
-                if (response.status_code >= 200 &&
-                    response.status_code < 300) {
-                  on_success(std::move(response));
-                  return;
-                }
-                HttpErrorInput in;
-                in.kind = BackendKind::kLeegality;
-                in.operation = op;
-                in.backend = config_.name;
-                in.http_status = response.status_code;
-                in.body = ParseLeegalityError(response.body);
-                in.body.message =
-                    RedactSecrets(in.body.message, {token, passkey});
-                if (auto ra = response.Header("retry-after")) {
-                  in.retry_after = ParseRetryAfter(*ra, absl::Now());
-                }
-                on_success(MapHttpError(in));
-              });
-  });
 }
 
 LeegalityStub::ResponseHandler LeegalityStub::CertificateHandler(
@@ -155,7 +94,7 @@ void LeegalityStub::CreateCertificate(
              /*enabled=*/true});
   http.method = "POST";
   http.url = CertificatesUrl();
-  Exchange(ctx, Operation::kCreate, std::move(http), cert.passkey(),
+  exchange_.Send(ctx, Operation::kCreate, std::move(http), {cert.passkey()},
            CertificateHandler(std::move(done)));
 }
 
@@ -165,7 +104,7 @@ void LeegalityStub::GetCertificate(std::shared_ptr<CallContext> ctx,
   HttpRequest http;
   http.method = "GET";
   http.url = CertificateUrl(IdOf(request.name()));
-  Exchange(ctx, Operation::kGet, std::move(http), /*passkey=*/"",
+  exchange_.Send(ctx, Operation::kGet, std::move(http), /*secrets=*/{},
            CertificateHandler(std::move(done)));
 }
 
@@ -184,7 +123,7 @@ void LeegalityStub::UpdateCertificate(
   HttpRequest http = MultipartRequest(cert, parts);
   http.method = "PUT";
   http.url = CertificateUrl(IdOf(request.certificate().name()));
-  Exchange(ctx, Operation::kUpdate, std::move(http), cert.passkey(),
+  exchange_.Send(ctx, Operation::kUpdate, std::move(http), {cert.passkey()},
            CertificateHandler(std::move(done)));
 }
 
@@ -195,7 +134,7 @@ void LeegalityStub::DeleteCertificate(
   HttpRequest http;
   http.method = "DELETE";
   http.url = CertificateUrl(IdOf(request.name()));
-  Exchange(ctx, Operation::kDelete, std::move(http), /*passkey=*/"",
+  exchange_.Send(ctx, Operation::kDelete, std::move(http), /*secrets=*/{},
            [this, done = std::move(done),
             name = request.name()](absl::StatusOr<HttpResponse> r) mutable {
              if (!r.ok()) {

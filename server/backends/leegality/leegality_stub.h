@@ -9,6 +9,7 @@
 #include <string>
 
 #include "server/backends/backend_stub.h"
+#include "server/backends/rest_exchange.h"
 #include "server/backends/token_source.h"
 #include "server/config/server_config.h"
 #include "server/http/http_transport.h"
@@ -35,23 +36,15 @@ class LeegalityStub final : public BackendStub {
                          Done<v1::DeleteCertificateResponse> done) override;
 
  private:
-  using ResponseHandler =
-      absl::AnyInvocable<void(absl::StatusOr<HttpResponse>)>;
+  using ResponseHandler = RestExchange::ResponseHandler;
 
-  /// Adds auth and common headers, sends, and maps every non-2xx response
-  /// and transport failure to a status; `on_success` gets 2xx responses.
-  /// `passkey` (may be empty) is redacted from any vendor message.
-  void Exchange(std::shared_ptr<CallContext> ctx, Operation op,
-                HttpRequest request, std::string passkey,
-                ResponseHandler on_success);
   /// Parses a 2xx body as a certificate, or reports it malformed.
   ResponseHandler CertificateHandler(Done<v1::Certificate> done) const;
   std::string CertificatesUrl() const;
   std::string CertificateUrl(const std::string& id) const;
 
   const BackendConfig config_;
-  HttpTransport& transport_;
-  const std::shared_ptr<TokenSource> tokens_;
+  RestExchange exchange_;
 };
 
 }  // namespace certbridge

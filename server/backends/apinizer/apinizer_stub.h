@@ -1,0 +1,66 @@
+// BackendStub for Apinizer API Ops: certificates under
+// {base}/projects/{project}/certificates/{name}/ (trailing slash required,
+// segments URL-encoded), Bearer auth, multipart create/update. Update is a
+// read-modify-write because Apinizer requires every field on PUT; Create
+// and Update read the certificate back so callers get the deployed state.
+#ifndef CERTBRIDGE_SERVER_BACKENDS_APINIZER_APINIZER_STUB_H_
+#define CERTBRIDGE_SERVER_BACKENDS_APINIZER_APINIZER_STUB_H_
+
+#include <memory>
+#include <string>
+
+#include "server/backends/backend_stub.h"
+#include "server/backends/rest_exchange.h"
+#include "server/backends/token_source.h"
+#include "server/config/server_config.h"
+#include "server/http/http_transport.h"
+
+namespace certbridge {
+
+class ApinizerStub final : public BackendStub {
+ public:
+  /// `transport` must outlive the stub.
+  ApinizerStub(BackendConfig config, HttpTransport& transport,
+               std::shared_ptr<TokenSource> tokens);
+
+  void CreateCertificate(std::shared_ptr<CallContext> ctx,
+                         const v1::CreateCertificateRequest& request,
+                         Done<v1::Certificate> done) override;
+  void GetCertificate(std::shared_ptr<CallContext> ctx,
+                      const v1::GetCertificateRequest& request,
+                      Done<v1::Certificate> done) override;
+  void UpdateCertificate(std::shared_ptr<CallContext> ctx,
+                         const v1::UpdateCertificateRequest& request,
+                         Done<v1::Certificate> done) override;
+  void DeleteCertificate(std::shared_ptr<CallContext> ctx,
+                         const v1::DeleteCertificateRequest& request,
+                         Done<v1::DeleteCertificateResponse> done) override;
+
+ private:
+  struct Target {
+    std::string project;
+    std::string certificate;
+  };
+
+  /// Sends and also treats a 200 whose body says FAILURE as an error.
+  void Send(std::shared_ptr<CallContext> ctx, Operation op,
+            HttpRequest request, RestExchange::ResponseHandler done);
+  /// GET one certificate (Operation `op` decides the error mapping).
+  void Fetch(std::shared_ptr<CallContext> ctx, Operation op,
+             const Target& target, Done<v1::Certificate> done);
+  /// Sends Create/Update's multipart request, then reads the certificate
+  /// back; `fallback` is returned (with the deployment result) if the read
+  /// fails after the write succeeded.
+  void WriteAndReadBack(std::shared_ptr<CallContext> ctx, Operation op,
+                        const Target& target, HttpRequest request,
+                        v1::Certificate fallback, Done<v1::Certificate> done);
+  std::string CertificatesUrl(const std::string& project) const;
+  std::string CertificateUrl(const Target& target) const;
+
+  const BackendConfig config_;
+  RestExchange exchange_;
+};
+
+}  // namespace certbridge
+
+#endif  // CERTBRIDGE_SERVER_BACKENDS_APINIZER_APINIZER_STUB_H_

@@ -1,0 +1,92 @@
+#include "server/backends/rest_exchange.h"
+
+#include <utility>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "server/common/errors.h"
+#include "server/common/redact.h"
+#include "server/mapping/transport_error_mapping.h"
+
+namespace certbridge {
+
+RestExchange::RestExchange(const BackendConfig& config,
+                           HttpTransport& transport,
+                           std::shared_ptr<TokenSource> tokens,
+                           ErrorParser parse_error)
+    : config_(config),
+      transport_(transport),
+      tokens_(std::move(tokens)),
+      parse_error_(parse_error) {}
+
+absl::Status RestExchange::MapBodyError(
+    Operation op, int http_status, BackendErrorBody body,
+    const std::vector<std::string>& secrets) const {
+  HttpErrorInput in;
+  in.kind = config_.kind;
+  in.operation = op;
+  in.backend = config_.name;
+  in.http_status = http_status;
+  in.body = std::move(body);
+  in.body.message = RedactSecrets(in.body.message, secrets);
+  return MapHttpError(in);
+}
+
+void RestExchange::Send(std::shared_ptr<CallContext> ctx, Operation op,
+                        HttpRequest request, std::vector<std::string> secrets,
+                        ResponseHandler done) {
+  tokens_->GetToken([this, ctx, op, request = std::move(request),
+                     secrets = std::move(secrets),
+                     done = std::move(done)](
+                        absl::StatusOr<std::string> token) mutable {
+    if (!token.ok()) {
+      done(MakeError(absl::StatusCode::kInternal,
+                     absl::StrCat("backend ", config_.name,
+                                  ": no credentials: ",
+                                  token.status().message()),
+                     reason::kBackendAuthFailed));
+      return;
+    }
+    if (config_.credentials.header == AuthHeaderStyle::kBearer) {
+      request.headers.emplace_back("Authorization",
+                                   absl::StrCat("Bearer ", *token));
+    } else {
+      request.headers.emplace_back("X-Auth-Token", *token);
+    }
+    request.headers.emplace_back("Accept", "application/json");
+    request.headers.emplace_back("X-Request-ID", ctx->request_id());
+    request.timeout = ctx->AttemptTimeout(config_.request_timeout, absl::Now());
+    request.connect_timeout = config_.connect_timeout;
+    request.ca_file = config_.ca_file;
+    secrets.push_back(*std::move(token));
+    ctx->Send(transport_, std::move(request),
+              [this, ctx, op, secrets = std::move(secrets),
+               done = std::move(done)](HttpResult result) mutable {
+                if (auto* error = std::get_if<TransportError>(&result)) {
+                  done(MapTransportError(*error, config_.name,
+                                         ctx->DeadlinePassed(absl::Now())));
+                  return;
+                }
+                auto& response = std::get<HttpResponse>(result);
+                if (response.status_code >= 200 &&
+                    response.status_code < 300) {
+                  done(std::move(response));
+                  return;
+                }
+                HttpErrorInput in;
+                in.kind = config_.kind;
+                in.operation = op;
+                in.backend = config_.name;
+                in.http_status = response.status_code;
+                in.body = parse_error_(response.body);
+                in.body.message = RedactSecrets(in.body.message, secrets);
+                if (auto ra = response.Header("retry-after")) {
+                  in.retry_after = ParseRetryAfter(*ra, absl::Now());
+                }
+                done(MapHttpError(in));
+              });
+  });
+}
+
+}  // namespace certbridge

@@ -1,0 +1,58 @@
+// One authenticated JSON-over-HTTP exchange with a vendor API, shared by
+// every backend kind: adds the credential header, Accept and X-Request-ID,
+// bounds the attempt by the caller's deadline, and turns every non-2xx
+// response or transport failure into a mapped status. Vendor stubs only
+// build requests and parse successful bodies.
+#ifndef CERTBRIDGE_SERVER_BACKENDS_REST_EXCHANGE_H_
+#define CERTBRIDGE_SERVER_BACKENDS_REST_EXCHANGE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "server/backends/call_context.h"
+#include "server/backends/token_source.h"
+#include "server/common/backend_types.h"
+#include "server/config/server_config.h"
+#include "server/http/http_transport.h"
+#include "server/mapping/http_status_mapping.h"
+
+namespace certbridge {
+
+class RestExchange {
+ public:
+  using ErrorParser = BackendErrorBody (*)(absl::string_view body);
+  using ResponseHandler =
+      absl::AnyInvocable<void(absl::StatusOr<HttpResponse>)>;
+
+  /// `config` and `transport` must outlive the exchange.
+  RestExchange(const BackendConfig& config, HttpTransport& transport,
+               std::shared_ptr<TokenSource> tokens, ErrorParser parse_error);
+
+  /// Sends `request`; `done` gets the 2xx response or the mapped error.
+  /// `secrets` (passkeys) are redacted, with the token, from any vendor
+  /// message that ends up in a status.
+  void Send(std::shared_ptr<CallContext> ctx, Operation op,
+            HttpRequest request, std::vector<std::string> secrets,
+            ResponseHandler done);
+
+  /// Maps an error the vendor reported in a body (e.g. Apinizer's 200 with
+  /// status FAILURE) as if it came with `http_status`.
+  absl::Status MapBodyError(Operation op, int http_status,
+                            BackendErrorBody body,
+                            const std::vector<std::string>& secrets) const;
+
+  const BackendConfig& config() const { return config_; }
+
+ private:
+  const BackendConfig& config_;
+  HttpTransport& transport_;
+  const std::shared_ptr<TokenSource> tokens_;
+  const ErrorParser parse_error_;
+};
+
+}  // namespace certbridge
+
+#endif  // CERTBRIDGE_SERVER_BACKENDS_REST_EXCHANGE_H_

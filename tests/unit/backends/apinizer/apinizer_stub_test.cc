@@ -1,0 +1,248 @@
+// The Apinizer stub over a scripted transport: URLs (trailing slash,
+// escaping), multipart fields, the read-modify-write Update and the JWK
+// parameters.
+#include "server/backends/apinizer/apinizer_stub.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include "absl/strings/escaping.h"
+#include "server/backends/call_context.h"
+#include "server/common/errors.h"
+#include "tests/testing/fake_transport.h"
+
+namespace certbridge {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kName[] =
+    "backends/api/projects/My%20Project/certificates/bank%20root";
+constexpr char kBase[] = "http://manager.test/apiops";
+constexpr char kCurrentPemBody[] = "MIIBszCCAVmgAwIBAgIUcurrent";
+
+std::string GetBody(const std::string& description = "old description") {
+  return std::string(R"({"success":true,"resultList":[{"name":"bank root",
+    "description":")") + description + R"(","certificateEnvironmentList":[
+    {"environmentName":"prod","alias":"bank","sha1Thumbprint":"ab",
+     "base64EncodedContent":")" + kCurrentPemBody + R"("}]}]})";
+}
+
+constexpr char kDeployed[] = R"({"success":true,"deploymentResult":{
+  "success":true,"message":"Deployment completed successfully",
+  "environmentResults":[{"environmentName":"prod","success":true,"message":"ok"}]}})";
+
+class ApinizerStubTest : public ::testing::Test {
+ protected:
+  ApinizerStubTest() {
+    config_.name = "api";
+    config_.kind = BackendKind::kApinizer;
+    config_.base_url = kBase;
+    config_.credentials.header = AuthHeaderStyle::kBearer;
+  }
+  ApinizerStub MakeStub() {
+    return ApinizerStub(config_, transport_, MakeStaticTokenSource("tok"));
+  }
+  static std::shared_ptr<CallContext> Context() {
+    return std::make_shared<CallContext>(absl::Now() + absl::Seconds(30), "r");
+  }
+  template <typename T>
+  static Done<T> Capture(std::optional<absl::StatusOr<T>>& out) {
+    return [&out](absl::StatusOr<T> r) { out = std::move(r); };
+  }
+  BackendConfig config_;
+  testing::FakeTransport transport_;
+};
+
+TEST_F(ApinizerStubTest, GetUsesEscapedPathWithTrailingSlashAndBearer) {
+  auto stub = MakeStub();
+  v1::GetCertificateRequest req;
+  req.set_name(kName);
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  stub.GetCertificate(Context(), req, Capture(out));
+  ASSERT_EQ(transport_.requests().size(), 1u);
+  EXPECT_EQ(transport_.requests()[0].url,
+            "http://manager.test/apiops/projects/My%20Project/certificates/"
+            "bank%20root/");
+  bool bearer = false;
+  for (const auto& [k, v] : transport_.requests()[0].headers) {
+    if (k == "Authorization" && v == "Bearer tok") bearer = true;
+  }
+  EXPECT_TRUE(bearer);
+  ASSERT_TRUE(transport_.Respond(200, GetBody()));
+  ASSERT_TRUE(out->ok()) << out->status();
+  EXPECT_EQ((*out)->name(), kName);
+}
+
+TEST_F(ApinizerStubTest, NotFoundIn400BodyIsNotFound) {
+  auto stub = MakeStub();
+  v1::GetCertificateRequest req;
+  req.set_name(kName);
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  stub.GetCertificate(Context(), req, Capture(out));
+  ASSERT_TRUE(transport_.Respond(
+      400, R"({"status":"FAILURE","resultMessage":"Certificate (name: bank root) is not found!"})"));
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ApinizerStubTest, FailureEnvelopeIn200IsAnError) {
+  auto stub = MakeStub();
+  v1::GetCertificateRequest req;
+  req.set_name(kName);
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  stub.GetCertificate(Context(), req, Capture(out));
+  ASSERT_TRUE(transport_.Respond(
+      200, R"({"status":"FAILURE","resultMessage":"User does not have required permission for this operation!"})"));
+  ASSERT_FALSE(out->ok());
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(GetErrorInfo(out->status())->metadata.at("httpStatus"), "200");
+}
+
+TEST_F(ApinizerStubTest, CreateSendsEveryRequiredFieldThenReadsBack) {
+  auto stub = MakeStub();
+  v1::CreateCertificateRequest req;
+  req.set_parent("backends/api/projects/My%20Project");
+  req.set_certificate_id("bank root");
+  auto* a = req.mutable_certificate()->mutable_apinizer();
+  a->set_alias("bank");
+  a->set_description("Root CA");
+  a->add_environments("prod");
+  a->add_environments("uat");
+  a->set_pem_certificate("-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n");
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  stub.CreateCertificate(Context(), req, Capture(out));
+  ASSERT_EQ(transport_.requests().size(), 1u);
+  const HttpRequest& post = transport_.requests()[0];
+  EXPECT_EQ(post.method, "POST");
+  EXPECT_EQ(post.url,
+            "http://manager.test/apiops/projects/My%20Project/certificates/");
+  EXPECT_THAT(post.body, HasSubstr("name=\"certificateName\"\r\n\r\nbank root\r\n"));
+  EXPECT_THAT(post.body, HasSubstr("name=\"alias\"\r\n\r\nbank\r\n"));
+  EXPECT_THAT(post.body,
+              HasSubstr("name=\"certificateDescription\"\r\n\r\nRoot CA\r\n"));
+  EXPECT_THAT(post.body,
+              HasSubstr("name=\"environmentList\"\r\n\r\nprod,uat\r\n"));
+  EXPECT_THAT(post.body, HasSubstr("name=\"pemEncodedFile\"; filename="));
+  ASSERT_TRUE(transport_.Respond(200, kDeployed));
+  ASSERT_EQ(transport_.requests().size(), 2u) << "reads the certificate back";
+  EXPECT_EQ(transport_.requests()[1].method, "GET");
+  ASSERT_TRUE(transport_.Respond(200, GetBody("Root CA")));
+  ASSERT_TRUE(out->ok()) << out->status();
+  EXPECT_EQ((*out)->apinizer().deployment_result().state(),
+            v1::DeploymentResult::SUCCEEDED);
+  EXPECT_EQ((*out)->apinizer().deployments(0).sha1_thumbprint(), "AB");
+}
+
+TEST_F(ApinizerStubTest, CreateSucceedsEvenIfReadBackFails) {
+  auto stub = MakeStub();
+  v1::CreateCertificateRequest req;
+  req.set_parent("backends/api/projects/p");
+  req.set_certificate_id("c");
+  req.mutable_certificate()->mutable_apinizer()->set_alias("a");
+  req.mutable_certificate()->mutable_apinizer()->add_environments("prod");
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  stub.CreateCertificate(Context(), req, Capture(out));
+  ASSERT_TRUE(transport_.Respond(200, kDeployed));
+  ASSERT_TRUE(transport_.Respond(500, "{}"));
+  ASSERT_TRUE(out->ok()) << out->status();
+  EXPECT_EQ((*out)->name(), "backends/api/projects/p/certificates/c");
+  EXPECT_EQ((*out)->apinizer().alias(), "a");
+  EXPECT_EQ((*out)->apinizer().deployment_result().state(),
+            v1::DeploymentResult::SUCCEEDED);
+}
+
+TEST_F(ApinizerStubTest, PartialUpdateKeepsCurrentPemAndFields) {
+  auto stub = MakeStub();
+  v1::UpdateCertificateRequest req;
+  req.mutable_certificate()->set_name(kName);
+  req.mutable_certificate()->mutable_apinizer()->set_description("new text");
+  req.mutable_update_mask()->add_paths("apinizer.description");
+  req.set_jwk_update_action(v1::JWK_UPDATE_ACTION_UPDATE);
+  req.set_jwk_update_scope(v1::ALL_PROJECTS);
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  stub.UpdateCertificate(Context(), req, Capture(out));
+  ASSERT_EQ(transport_.requests().size(), 1u);
+  EXPECT_EQ(transport_.requests()[0].method, "GET") << "reads first";
+  ASSERT_TRUE(transport_.Respond(200, GetBody()));
+  ASSERT_EQ(transport_.requests().size(), 2u);
+  const HttpRequest& put = transport_.requests()[1];
+  EXPECT_EQ(put.method, "PUT");
+  EXPECT_EQ(put.url,
+            "http://manager.test/apiops/projects/My%20Project/certificates/"
+            "bank%20root/?jwkUpdateAction=UPDATE&updateScope=ALL_PROJECTS");
+  EXPECT_THAT(put.body, HasSubstr("new text"));
+  EXPECT_THAT(put.body, Not(HasSubstr("old description")));
+  EXPECT_THAT(put.body, HasSubstr("name=\"alias\"\r\n\r\nbank\r\n"));
+  EXPECT_THAT(put.body, HasSubstr("name=\"environmentList\"\r\n\r\nprod\r\n"));
+  EXPECT_THAT(put.body, HasSubstr("-----BEGIN CERTIFICATE-----\n"));
+  EXPECT_THAT(put.body, HasSubstr(kCurrentPemBody));
+  ASSERT_TRUE(transport_.Respond(200, kDeployed));
+  ASSERT_TRUE(transport_.Respond(200, GetBody("new text")));
+  ASSERT_TRUE(out->ok()) << out->status();
+  EXPECT_EQ((*out)->apinizer().description(), "new text");
+}
+
+TEST_F(ApinizerStubTest, FullUpdateSkipsTheRead) {
+  auto stub = MakeStub();
+  v1::UpdateCertificateRequest req;
+  req.mutable_certificate()->set_name(kName);
+  auto* a = req.mutable_certificate()->mutable_apinizer();
+  a->set_description("d");
+  a->set_alias("al");
+  a->add_environments("prod");
+  a->set_pem_certificate("PEM");
+  req.mutable_update_mask()->add_paths("*");
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  stub.UpdateCertificate(Context(), req, Capture(out));
+  ASSERT_EQ(transport_.requests().size(), 1u);
+  EXPECT_EQ(transport_.requests()[0].method, "PUT");
+  EXPECT_THAT(transport_.requests()[0].url, Not(HasSubstr("?")));
+}
+
+TEST_F(ApinizerStubTest, UpdateOfMissingCertificateIsNotFound) {
+  auto stub = MakeStub();
+  v1::UpdateCertificateRequest req;
+  req.mutable_certificate()->set_name(kName);
+  req.mutable_update_mask()->add_paths("apinizer.alias");
+  req.mutable_certificate()->mutable_apinizer()->set_alias("x");
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  stub.UpdateCertificate(Context(), req, Capture(out));
+  ASSERT_TRUE(transport_.Respond(
+      400, R"({"error":"bad_request","error_description":"Certificate (name: bank root) is not found!"})"));
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(transport_.requests().size(), 1u) << "no PUT after a failed read";
+}
+
+TEST_F(ApinizerStubTest, DeletePassesJwkActionAndReportsUndeployment) {
+  auto stub = MakeStub();
+  v1::DeleteCertificateRequest req;
+  req.set_name(kName);
+  req.set_jwk_delete_action(v1::JWK_DELETE_ACTION_DELETE);
+  std::optional<absl::StatusOr<v1::DeleteCertificateResponse>> out;
+  stub.DeleteCertificate(Context(), req, Capture(out));
+  EXPECT_EQ(transport_.requests()[0].method, "DELETE");
+  EXPECT_THAT(transport_.requests()[0].url,
+              HasSubstr("/bank%20root/?jwkDeleteAction=DELETE"));
+  ASSERT_TRUE(transport_.Respond(200, R"({"success":true,"deploymentResult":{
+    "success":true,"message":"Undeployment completed successfully",
+    "environmentResults":[{"environmentName":"prod","success":true,"message":"ok"}]}})"));
+  ASSERT_TRUE(out->ok());
+  EXPECT_EQ((*out)->name(), kName);
+  EXPECT_EQ((*out)->undeployment_result().state(),
+            v1::DeploymentResult::SUCCEEDED);
+}
+
+TEST_F(ApinizerStubTest, DeleteWithoutJwkActionSendsNoQuery) {
+  auto stub = MakeStub();
+  v1::DeleteCertificateRequest req;
+  req.set_name(kName);
+  std::optional<absl::StatusOr<v1::DeleteCertificateResponse>> out;
+  stub.DeleteCertificate(Context(), req, Capture(out));
+  EXPECT_THAT(transport_.requests()[0].url, Not(HasSubstr("?")));
+}
+
+}  // namespace
+}  // namespace certbridge
