@@ -35,6 +35,12 @@ struct Row {
 // message text (apinizer.md §7.4), so the 400 row reads the message.
 Row ApinizerBadRequest(absl::string_view message) {
   const std::string m = absl::AsciiStrToLower(message);
+  // "Environment (X) is not found ..." names a bad input value (an unknown
+  // deployment target), not a missing certificate or project.
+  if (absl::StartsWith(m, "environment")) {
+    return {absl::StatusCode::kInvalidArgument,
+            reason::kBackendRejectedRequest};
+  }
   if (absl::StrContains(m, "is not found") ||
       absl::StrContains(m, "was not found")) {
     return {absl::StatusCode::kNotFound, reason::kCertificateNotFound};

@@ -59,6 +59,14 @@ INSTANTIATE_TEST_SUITE_P(
             C::kInvalidArgument, "BACKEND_REJECTED_REQUEST"},
         Row{A, kGet, 400, "Certificate (name: x) is not found!", C::kNotFound,
             "CERTIFICATE_NOT_FOUND"},
+        Row{A, kGet, 400,
+            "Project(P) was not found or user does not have privilege to "
+            "access it!",
+            C::kNotFound, "CERTIFICATE_NOT_FOUND"},
+        Row{A, kCreate, 400,
+            "Environment (qa) is not found or user does not have privilege "
+            "to access it!",
+            C::kInvalidArgument, "BACKEND_REJECTED_REQUEST"},
         Row{A, kCreate, 400, "Certificate (name: x) is already exist!",
             C::kAlreadyExists, "CERTIFICATE_ALREADY_EXISTS"},
         Row{A, kCreate, 400,
