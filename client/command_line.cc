@@ -1,0 +1,474 @@
+#include "client/command_line.h"
+
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace certbridge::cli {
+namespace {
+
+absl::Status Usage(absl::string_view message) {
+  return absl::InvalidArgumentError(message);
+}
+
+// Every flag certctl knows. Which ones a command accepts is decided by
+// AllowedFlags below.
+const std::set<std::string>& KnownFlags() {
+  static const auto* const kFlags =
+      new std::set<std::string>{"address",
+                                "timeout",
+                                "x_request_id",
+                                "passkey_file",
+                                "passkey_env",
+                                "file",
+                                "file_name",
+                                "department_id",
+                                "enabled",
+                                "description",
+                                "alias",
+                                "environments",
+                                "certificate_id",
+                                "request_id",
+                                "update_mask",
+                                "jwk_update_action",
+                                "jwk_update_scope",
+                                "jwk_delete_action"};
+  return *kFlags;
+}
+
+const std::set<std::string>& GlobalFlags() {
+  static const auto* const kFlags =
+      new std::set<std::string>{"address", "timeout", "x_request_id"};
+  return *kFlags;
+}
+
+std::set<std::string> AllowedFlags(Verb verb, ResourceKind kind) {
+  const bool leegality = kind == ResourceKind::kLeegality;
+  switch (verb) {
+    case Verb::kHelp:
+    case Verb::kGet:
+      return {};
+    case Verb::kCreate:
+      if (leegality) {
+        return {"file",          "file_name", "passkey_file", "passkey_env",
+                "department_id", "enabled",   "request_id"};
+      }
+      return {"file",        "certificate_id", "alias",
+              "description", "environments",   "request_id"};
+    case Verb::kUpdate:
+      if (leegality) {
+        return {"file",          "file_name", "passkey_file", "passkey_env",
+                "department_id", "enabled",   "update_mask"};
+      }
+      return {"file",
+              "alias",
+              "description",
+              "environments",
+              "update_mask",
+              "jwk_update_action",
+              "jwk_update_scope"};
+    case Verb::kDelete:
+      if (leegality) return {};
+      return {"jwk_delete_action"};
+  }
+  return {};
+}
+
+absl::string_view VerbName(Verb verb) {
+  switch (verb) {
+    case Verb::kHelp:
+      return "help";
+    case Verb::kGet:
+      return "get";
+    case Verb::kCreate:
+      return "create";
+    case Verb::kUpdate:
+      return "update";
+    case Verb::kDelete:
+      return "delete";
+  }
+  return "?";
+}
+
+std::optional<Verb> ParseVerb(absl::string_view word) {
+  if (word == "help") return Verb::kHelp;
+  if (word == "get") return Verb::kGet;
+  if (word == "create") return Verb::kCreate;
+  if (word == "update") return Verb::kUpdate;
+  if (word == "delete") return Verb::kDelete;
+  return std::nullopt;
+}
+
+// Splits "a, b,,c" into {"a", "b", "c"}.
+std::vector<std::string> SplitList(absl::string_view value) {
+  std::vector<std::string> out;
+  for (absl::string_view part : absl::StrSplit(value, ',')) {
+    part = absl::StripAsciiWhitespace(part);
+    if (!part.empty()) out.emplace_back(part);
+  }
+  return out;
+}
+
+absl::StatusOr<absl::Duration> ParseTimeout(const std::string& value) {
+  absl::Duration d;
+  int64_t seconds = 0;
+  if (absl::SimpleAtoi(value, &seconds)) {
+    d = absl::Seconds(seconds);
+  } else if (!absl::ParseDuration(value, &d)) {
+    return Usage(absl::StrCat("--timeout: \"", value,
+                              "\" is not a duration (e.g. 30s, 2m, 500ms)"));
+  }
+  if (d <= absl::ZeroDuration()) {
+    return Usage("--timeout must be positive");
+  }
+  return d;
+}
+
+// Accepts the enum value's full name or its short form without `prefix`
+// (e.g. "UPDATE" for JWK_UPDATE_ACTION_UPDATE), in any case.
+template <typename Enum>
+absl::StatusOr<Enum> ParseEnumFlag(absl::string_view flag,
+                                   const std::string& value,
+                                   absl::string_view prefix,
+                                   bool (*parse)(const std::string&, Enum*),
+                                   absl::string_view choices) {
+  const std::string upper = absl::AsciiStrToUpper(value);
+  Enum result{};
+  if ((parse(upper, &result) || parse(absl::StrCat(prefix, upper), &result)) &&
+      static_cast<int>(result) != 0) {
+    return result;
+  }
+  return Usage(
+      absl::StrCat("--", flag, ": \"", value, "\" is not one of ", choices));
+}
+
+std::vector<std::string> NonEmptySegments(absl::string_view name) {
+  std::vector<std::string> parts = absl::StrSplit(name, '/');
+  for (const auto& p : parts) {
+    if (p.empty()) return {};
+  }
+  return parts;
+}
+
+constexpr char kPasskeyFlagMessage[] =
+    "--passkey is not supported: a passkey on the command line is visible to "
+    "other users through `ps` and is kept in shell history. Use "
+    "--passkey_file=PATH, --passkey_env=VAR, or give neither to be prompted "
+    "on the terminal";
+
+}  // namespace
+
+absl::StatusOr<ResourceKind> KindOfName(absl::string_view name) {
+  const auto parts = NonEmptySegments(name);
+  if (parts.size() == 4 && parts[0] == "backends" &&
+      parts[2] == "certificates") {
+    return ResourceKind::kLeegality;
+  }
+  if (parts.size() == 6 && parts[0] == "backends" && parts[2] == "projects" &&
+      parts[4] == "certificates") {
+    return ResourceKind::kApinizer;
+  }
+  return Usage(absl::StrCat(
+      "NAME must be backends/{backend}/certificates/{id} (Leegality) or "
+      "backends/{backend}/projects/{project}/certificates/{name} (Apinizer); "
+      "got \"",
+      name, "\""));
+}
+
+absl::StatusOr<ResourceKind> KindOfParent(absl::string_view parent) {
+  const auto parts = NonEmptySegments(parent);
+  if (parts.size() == 2 && parts[0] == "backends") {
+    return ResourceKind::kLeegality;
+  }
+  if (parts.size() == 4 && parts[0] == "backends" && parts[2] == "projects") {
+    return ResourceKind::kApinizer;
+  }
+  return Usage(
+      absl::StrCat("PARENT must be backends/{backend} (Leegality) or "
+                   "backends/{backend}/projects/{project} (Apinizer); got \"",
+                   parent, "\""));
+}
+
+absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
+  std::map<std::string, std::string> flags;
+  std::vector<std::string> positional;
+  bool help_flag = false;
+  bool flags_done = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (flags_done || !absl::StartsWith(arg, "-") || arg == "-") {
+      positional.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      flags_done = true;
+      continue;
+    }
+    if (arg == "-h" || arg == "--help") {
+      help_flag = true;
+      continue;
+    }
+    // Like absl flags, one or two dashes. Error messages below name the flag
+    // but never echo its value (it could be a secret typed by mistake).
+    absl::string_view body = arg;
+    if (!absl::ConsumePrefix(&body, "--")) absl::ConsumePrefix(&body, "-");
+    std::string name;
+    std::string value;
+    const size_t eq = body.find('=');
+    const bool has_value = eq != absl::string_view::npos;
+    name = std::string(has_value ? body.substr(0, eq) : body);
+    // Checked before anything else, so the value is never echoed back.
+    if (name == "passkey" || name == "password") {
+      return Usage(kPasskeyFlagMessage);
+    }
+    if (KnownFlags().count(name) == 0) {
+      return Usage(absl::StrCat("unknown flag --", name,
+                                "; run `certctl help` for the flags"));
+    }
+    if (has_value) {
+      value = std::string(body.substr(eq + 1));
+    } else {
+      if (i + 1 >= args.size()) {
+        return Usage(absl::StrCat("--", name, " needs a value"));
+      }
+      value = args[++i];
+    }
+    if (!flags.emplace(name, std::move(value)).second) {
+      return Usage(absl::StrCat("--", name, " is given more than once"));
+    }
+  }
+
+  Command command;
+  if (help_flag) {
+    command.verb = Verb::kHelp;
+    return command;
+  }
+  if (positional.empty()) {
+    return Usage("no command given; run `certctl help`");
+  }
+  auto verb = ParseVerb(positional[0]);
+  if (!verb) {
+    return Usage(absl::StrCat("unknown command \"", positional[0],
+                              "\"; commands are get, create, update, delete, "
+                              "help"));
+  }
+  command.verb = *verb;
+  const size_t want_positional = command.verb == Verb::kHelp ? 1 : 2;
+  if (positional.size() < want_positional) {
+    return Usage(
+        absl::StrCat("`certctl ", VerbName(command.verb), "` needs ",
+                     command.verb == Verb::kCreate ? "a PARENT" : "a NAME"));
+  }
+  if (positional.size() > want_positional) {
+    return Usage(absl::StrCat("unexpected argument \"",
+                              positional[want_positional], "\""));
+  }
+  if (command.verb != Verb::kHelp) {
+    command.target = positional[1];
+    auto kind = command.verb == Verb::kCreate ? KindOfParent(command.target)
+                                              : KindOfName(command.target);
+    if (!kind.ok()) return kind.status();
+    command.kind = *kind;
+  }
+
+  // Reject flags that do not apply before interpreting any value.
+  const std::set<std::string> allowed =
+      AllowedFlags(command.verb, command.kind);
+  for (const auto& [name, value] : flags) {
+    if (GlobalFlags().count(name) != 0 || allowed.count(name) != 0) continue;
+    if (command.verb == Verb::kHelp || command.verb == Verb::kGet) {
+      return Usage(absl::StrCat("--", name, " does not apply to `certctl ",
+                                VerbName(command.verb), "`"));
+    }
+    return Usage(absl::StrCat(
+        "--", name, " does not apply to `certctl ", VerbName(command.verb),
+        "` on a ",
+        command.kind == ResourceKind::kLeegality ? "Leegality" : "Apinizer",
+        " resource (", command.target, ")"));
+  }
+
+  auto take = [&flags](const char* name) -> std::optional<std::string> {
+    auto it = flags.find(name);
+    if (it == flags.end()) return std::nullopt;
+    return it->second;
+  };
+
+  if (auto v = take("address")) {
+    if (v->empty()) return Usage("--address must not be empty");
+    command.address = *v;
+  }
+  if (auto v = take("timeout")) {
+    auto timeout = ParseTimeout(*v);
+    if (!timeout.ok()) return timeout.status();
+    command.timeout = *timeout;
+  }
+  if (auto v = take("x_request_id")) command.x_request_id = *v;
+  command.passkey_file = take("passkey_file");
+  command.passkey_env = take("passkey_env");
+  if (command.passkey_file && command.passkey_env) {
+    return Usage("give at most one of --passkey_file and --passkey_env");
+  }
+  if (command.passkey_file && command.passkey_file->empty()) {
+    return Usage("--passkey_file must name a file");
+  }
+  if (command.passkey_env && command.passkey_env->empty()) {
+    return Usage("--passkey_env must name an environment variable");
+  }
+  command.file = take("file");
+  if (command.file && command.file->empty()) {
+    return Usage("--file must name a file");
+  }
+  command.file_name = take("file_name");
+  command.department_id = take("department_id");
+  if (auto v = take("enabled")) {
+    const std::string lower = absl::AsciiStrToLower(*v);
+    if (lower == "true") {
+      command.enabled = true;
+    } else if (lower == "false") {
+      command.enabled = false;
+    } else {
+      return Usage(
+          absl::StrCat("--enabled must be true or false, not \"", *v, "\""));
+    }
+  }
+  command.description = take("description");
+  command.alias = take("alias");
+  if (auto v = take("environments")) command.environments = SplitList(*v);
+  if (auto v = take("certificate_id")) command.certificate_id = *v;
+  if (auto v = take("request_id")) command.request_id = *v;
+  if (auto v = take("update_mask")) {
+    command.update_mask = SplitList(*v);
+    if (command.update_mask->empty()) {
+      return Usage("--update_mask needs at least one field path");
+    }
+  }
+  if (auto v = take("jwk_update_action")) {
+    auto e = ParseEnumFlag<v1::JwkUpdateAction>(
+        "jwk_update_action", *v, "JWK_UPDATE_ACTION_",
+        &v1::JwkUpdateAction_Parse, "NULLIFY, UPDATE");
+    if (!e.ok()) return e.status();
+    command.jwk_update_action = *e;
+  }
+  if (auto v = take("jwk_update_scope")) {
+    auto e = ParseEnumFlag<v1::JwkUpdateScope>("jwk_update_scope", *v, "",
+                                               &v1::JwkUpdateScope_Parse,
+                                               "SAME_PROJECT, ALL_PROJECTS");
+    if (!e.ok()) return e.status();
+    command.jwk_update_scope = *e;
+  }
+  if (auto v = take("jwk_delete_action")) {
+    auto e = ParseEnumFlag<v1::JwkDeleteAction>(
+        "jwk_delete_action", *v, "JWK_DELETE_ACTION_",
+        &v1::JwkDeleteAction_Parse, "NULLIFY, DELETE");
+    if (!e.ok()) return e.status();
+    command.jwk_delete_action = *e;
+  }
+
+  // Cross-flag rules.
+  if ((command.passkey_file || command.passkey_env) && !command.file) {
+    return Usage(
+        "--passkey_file / --passkey_env open the PKCS#12 given with --file; "
+        "give --file too");
+  }
+  if (command.file_name && !command.file) {
+    return Usage(
+        "--file_name names the upload given with --file; give --file "
+        "too");
+  }
+  if (command.verb == Verb::kCreate) {
+    if (!command.file) {
+      return Usage(absl::StrCat("`certctl create` needs --file=PATH (",
+                                command.kind == ResourceKind::kLeegality
+                                    ? "a PKCS#12 .p12/.pfx"
+                                    : "a PEM certificate",
+                                ")"));
+    }
+    if (command.kind == ResourceKind::kApinizer &&
+        command.certificate_id.empty()) {
+      return Usage(
+          "`certctl create` on an Apinizer project needs "
+          "--certificate_id=NAME");
+    }
+  }
+  return command;
+}
+
+std::string ResolveAddress(const Command& command, const char* env_address) {
+  if (command.address) return *command.address;
+  if (env_address != nullptr && env_address[0] != '\0') return env_address;
+  return kDefaultAddress;
+}
+
+bool NeedsPasskey(const Command& command) {
+  return command.kind == ResourceKind::kLeegality &&
+         (command.verb == Verb::kCreate || command.verb == Verb::kUpdate) &&
+         command.file.has_value();
+}
+
+std::string UsageText() {
+  return R"(certctl: manage certificates through a certbridge server.
+
+Usage:
+  certctl get NAME
+  certctl create PARENT --file=PATH [flags]
+  certctl update NAME [flags] [--update_mask=PATH,...]
+  certctl delete NAME [--jwk_delete_action=NULLIFY|DELETE]
+  certctl help
+
+NAME is backends/{backend}/certificates/{id} (Leegality SignStation) or
+backends/{backend}/projects/{project}/certificates/{name} (Apinizer API Ops).
+PARENT is backends/{backend} (Leegality) or backends/{backend}/projects/{project}
+(Apinizer). The shape decides which flags apply.
+
+Global flags (before or after the command):
+  --address=HOST:PORT   server address (default: $CERTCTL_ADDRESS, else
+                        127.0.0.1:50051)
+  --timeout=DURATION    RPC deadline, e.g. 30s, 2m, 500ms (default 30s)
+  --x_request_id=ID     sent as x-request-id metadata (shows in server logs)
+
+Leegality (create / update):
+  --file=PATH           PKCS#12 (.p12/.pfx) file, at most 5 MiB
+  --file_name=NAME      upload file name (default: the file's base name when
+                        it ends in .p12/.pfx, else the server's default)
+  --passkey_file=PATH   read the PKCS#12 passkey from PATH (one trailing
+                        newline is stripped)
+  --passkey_env=VAR     read the passkey from environment variable VAR
+                        (with neither, certctl prompts on the terminal; there
+                        is no --passkey flag: argv is visible in `ps`)
+  --department_id=UUID
+  --enabled=true|false
+
+Apinizer (create / update):
+  --certificate_id=NAME create only: the certificate's name
+  --file=PATH           PEM X.509 certificate
+  --alias=ALIAS
+  --description=TEXT
+  --environments=E1,E2  environments to deploy to (empty: none)
+  --jwk_update_action=NULLIFY|UPDATE       update only
+  --jwk_update_scope=SAME_PROJECT|ALL_PROJECTS  update only
+
+Create:
+  --request_id=UUID     makes a retried create return the first outcome
+
+Update:
+  --update_mask=P1,P2   fields to change, e.g. leegality.enabled,
+                        apinizer.description, or *. Default: the fields whose
+                        flags are given (--file adds leegality.pkcs12_file and
+                        leegality.passkey, or apinizer.pem_certificate).
+
+Output: the certificate (or delete response) as JSON on stdout, with proto
+field names. File bytes and passkeys are never printed.
+Exit codes: 0 success, 1 the RPC failed (details on stderr), 2 usage or local
+error (bad flags, unreadable file).
+)";
+}
+
+}  // namespace certbridge::cli

@@ -1,0 +1,192 @@
+// RunCommand end to end over the generated mock stub: local inputs, the
+// request sent, what lands on stdout/stderr, and the exit code.
+#include "client/commands.h"
+
+#include <chrono>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "certbridge/v1/certificate_service_mock.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
+
+namespace certbridge::cli {
+namespace {
+
+using ::testing::_;
+using ::testing::DoAll;
+using ::testing::HasSubstr;
+using ::testing::Invoke;
+using ::testing::Not;
+using ::testing::Return;
+using ::testing::SaveArg;
+using ::testing::SetArgPointee;
+using ::testing::StrictMock;
+
+constexpr char kLeName[] =
+    "backends/le/certificates/0f8fad5b-d9cb-469f-a165-70867728950e";
+constexpr char kPasskey[] = "pk-from-env-123";
+constexpr char kFileBytes[] = "P12-FILE-BYTES-XYZ";
+
+class CommandsTest : public ::testing::Test {
+ protected:
+  CommandsTest() {
+    io_.out = &out_;
+    io_.err = &err_;
+    io_.read_file =
+        [this](const std::string& path) -> absl::StatusOr<std::string> {
+      read_paths_.push_back(path);
+      if (path == "missing.p12") return absl::NotFoundError("no such file");
+      return std::string(kFileBytes);
+    };
+    io_.env = [](const std::string& name) -> std::optional<std::string> {
+      if (name == "PK") return std::string(kPasskey);
+      return std::nullopt;
+    };
+    io_.prompt = [this](absl::string_view) -> absl::StatusOr<std::string> {
+      ++prompts_;
+      return std::string("typed");
+    };
+  }
+
+  int Run(std::vector<std::string> args) {
+    auto command = ParseCommandLine(args);
+    EXPECT_TRUE(command.ok()) << command.status();
+    if (!command.ok()) return -1;
+    return RunCommand(*command, stub_, io_);
+  }
+
+  StrictMock<v1::MockCertificateServiceStub> stub_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+  std::vector<std::string> read_paths_;
+  int prompts_ = 0;
+  CommandIo io_;
+};
+
+v1::Certificate EchoLeegality(const v1::CreateCertificateRequest& request) {
+  // A misbehaving server that echoes the input-only fields back.
+  v1::Certificate cert = request.certificate();
+  cert.set_name(
+      "backends/le/certificates/0f8fad5b-d9cb-469f-a165-70867728950e");
+  return cert;
+}
+
+TEST_F(CommandsTest, CreateLeegalitySendsPasskeyButNeverPrintsIt) {
+  v1::CreateCertificateRequest sent;
+  EXPECT_CALL(stub_, CreateCertificate(_, _, _))
+      .WillOnce(Invoke([&sent](grpc::ClientContext*,
+                               const v1::CreateCertificateRequest& request,
+                               v1::Certificate* response) {
+        sent = request;
+        *response = EchoLeegality(request);
+        return grpc::Status::OK;
+      }));
+  EXPECT_EQ(Run({"create", "backends/le", "--file=a.p12", "--passkey_env=PK",
+                 "--enabled=true"}),
+            kExitOk);
+  EXPECT_EQ(sent.certificate().leegality().passkey(), kPasskey);
+  EXPECT_EQ(sent.certificate().leegality().pkcs12_file(), kFileBytes);
+  EXPECT_EQ(prompts_, 0);
+  EXPECT_THAT(out_.str(), HasSubstr(kLeName));
+  EXPECT_THAT(out_.str(), HasSubstr("\"enabled\": true"));
+  for (const std::string& s : {out_.str(), err_.str()}) {
+    EXPECT_THAT(s, Not(HasSubstr(kPasskey)));
+    EXPECT_THAT(s, Not(HasSubstr("passkey")));
+    EXPECT_THAT(s, Not(HasSubstr("pkcs12_file")));
+  }
+}
+
+TEST_F(CommandsTest, PromptsWhenNoPasskeySourceGiven) {
+  v1::UpdateCertificateRequest sent;
+  EXPECT_CALL(stub_, UpdateCertificate(_, _, _))
+      .WillOnce(DoAll(SaveArg<1>(&sent), Return(grpc::Status::OK)));
+  EXPECT_EQ(Run({"update", kLeName, "--file=new.p12"}), kExitOk);
+  EXPECT_EQ(prompts_, 1);
+  EXPECT_EQ(sent.certificate().leegality().passkey(), "typed");
+}
+
+TEST_F(CommandsTest, UnreadableFileIsLocalErrorWithoutRpc) {
+  EXPECT_EQ(
+      Run({"create", "backends/le", "--file=missing.p12", "--passkey_env=PK"}),
+      kExitLocalError);
+  EXPECT_THAT(err_.str(), HasSubstr("certctl: no such file"));
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, MissingPasskeyEnvIsLocalError) {
+  EXPECT_EQ(
+      Run({"create", "backends/le", "--file=a.p12", "--passkey_env=UNSET"}),
+      kExitLocalError);
+  EXPECT_THAT(err_.str(), HasSubstr("UNSET is not set"));
+}
+
+TEST_F(CommandsTest, BadUpdateIsRejectedBeforeReadingOrPrompting) {
+  EXPECT_EQ(Run({"update", kLeName, "--file=new.p12",
+                 "--update_mask=leegality.enabled"}),
+            kExitLocalError);
+  EXPECT_TRUE(read_paths_.empty());
+  EXPECT_EQ(prompts_, 0);
+}
+
+TEST_F(CommandsTest, RpcErrorIsRenderedWithExitCodeOne) {
+  google::rpc::Status proto;
+  proto.set_code(static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  google::rpc::ErrorInfo info;
+  info.set_reason("CERTIFICATE_NOT_FOUND");
+  (*info.mutable_metadata())["backend"] = "le";
+  proto.add_details()->PackFrom(info);
+  EXPECT_CALL(stub_, GetCertificate(_, _, _))
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::NOT_FOUND, "gone",
+                                    proto.SerializeAsString())));
+  EXPECT_EQ(Run({"get", kLeName}), kExitRpcFailed);
+  EXPECT_EQ(err_.str(),
+            "ERROR: NOT_FOUND: gone\nreason: CERTIFICATE_NOT_FOUND\n"
+            "metadata: backend=le\n");
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, SetsDeadlineFromTimeout) {
+  std::chrono::system_clock::time_point deadline;
+  EXPECT_CALL(stub_, GetCertificate(_, _, _))
+      .WillOnce(Invoke([&deadline](grpc::ClientContext* context,
+                                   const v1::GetCertificateRequest&,
+                                   v1::Certificate*) {
+        deadline = context->deadline();
+        return grpc::Status::OK;
+      }));
+  const auto before = std::chrono::system_clock::now();
+  EXPECT_EQ(Run({"get", kLeName, "--timeout=90s", "--x_request_id=r-1"}),
+            kExitOk);
+  EXPECT_GE(deadline, before + std::chrono::seconds(89));
+  EXPECT_LE(deadline, before + std::chrono::seconds(95));
+}
+
+TEST_F(CommandsTest, DeletePrintsResponseAndWarnsOnFailedUndeploy) {
+  v1::DeleteCertificateResponse response;
+  response.set_name("backends/ap/projects/p/certificates/c");
+  response.mutable_undeployment_result()->set_state(
+      v1::DeploymentResult::FAILED);
+  response.mutable_undeployment_result()->set_message("gateway down");
+  v1::DeleteCertificateRequest sent;
+  EXPECT_CALL(stub_, DeleteCertificate(_, _, _))
+      .WillOnce(DoAll(SaveArg<1>(&sent), SetArgPointee<2>(response),
+                      Return(grpc::Status::OK)));
+  EXPECT_EQ(Run({"delete", "backends/ap/projects/p/certificates/c",
+                 "--jwk_delete_action=DELETE"}),
+            kExitOk);
+  EXPECT_EQ(sent.jwk_delete_action(), v1::JWK_DELETE_ACTION_DELETE);
+  EXPECT_THAT(out_.str(), HasSubstr("\"state\": \"FAILED\""));
+  EXPECT_EQ(err_.str(), "WARNING: deployment FAILED: gateway down\n");
+}
+
+TEST_F(CommandsTest, HelpPrintsUsage) {
+  EXPECT_EQ(Run({"help"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("Usage:"));
+}
+
+}  // namespace
+}  // namespace certbridge::cli
