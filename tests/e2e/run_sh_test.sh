@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# End to end, as a user would: scripts/run.sh serves against the emulator and
+# the README's certctl commands create, get, update and delete a certificate
+# on both backends; Ctrl-C (SIGINT) stops everything run.sh started.
+# Usage: run_sh_test.sh BUILD_DIR
+set -euo pipefail
+
+BUILD_DIR="$1"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+WORK="$(mktemp -d -t certbridge-e2e.XXXXXX)"
+RUN_PID=""
+cleanup() {
+  if [ -n "$RUN_PID" ] && kill -0 "$RUN_PID" 2>/dev/null; then
+    kill -INT "$RUN_PID" 2>/dev/null || true
+    wait "$RUN_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Job control, so the background run.sh receives SIGINT as it would from a
+# terminal (non-interactive shells make background jobs ignore it).
+set -m
+BUILD_DIR="$BUILD_DIR" RUN_DIR="$WORK/run" CERTBRIDGE_SKIP_BUILD=1 \
+  CERTBRIDGE_GRPC_ADDRESS=127.0.0.1:0 EMULATOR_PORT=0 \
+  "$ROOT/scripts/run.sh" >"$WORK/run.out" 2>&1 &
+RUN_PID=$!
+for _ in $(seq 1 200); do
+  [ -s "$WORK/run/grpc.port" ] && break
+  kill -0 "$RUN_PID" 2>/dev/null || { cat "$WORK/run.out"; fail "run.sh exited"; }
+  sleep 0.05
+done
+[ -s "$WORK/run/grpc.port" ] || fail "server did not start"
+CERTCTL=("$BUILD_DIR/client/certctl" "--address=127.0.0.1:$(cat "$WORK/run/grpc.port")")
+CHILDREN="$(pgrep -P "$RUN_PID" | tr '\n' ' ')"
+
+json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# The README's test files.
+openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=demo-signer" \
+  -keyout "$WORK/demo.key" -out "$WORK/demo.pem" 2>/dev/null
+printf 'demo-passkey' >"$WORK/demo.passkey"
+openssl pkcs12 -export -in "$WORK/demo.pem" -inkey "$WORK/demo.key" \
+  -passout "file:$WORK/demo.passkey" -out "$WORK/demo.p12"
+
+# --- Leegality ---
+out="$("${CERTCTL[@]}" create backends/leegality --file="$WORK/demo.p12" \
+  --passkey_file="$WORK/demo.passkey" \
+  --department_id=18b45e41-0d2c-4b0c-9a55-3b7e7c1f0a52)"
+echo "$out"
+name="$(echo "$out" | json 'd["name"]')"
+[[ "$name" == backends/leegality/certificates/* ]] || fail "create returned $name"
+[ "$(echo "$out" | json 'd["leegality"]["department_name"]')" = HR ] || fail "department"
+echo "$out" | grep -q demo-passkey && fail "passkey echoed"
+
+"${CERTCTL[@]}" get "$name" | json 'd["name"]' | grep -qx "$name" || fail "get"
+out="$("${CERTCTL[@]}" update "$name" --department_id=7c1f0a52-3b7e-4b0c-9a55-0d2c1e9b8f10)"
+[ "$(echo "$out" | json 'd["leegality"]["department_name"]')" = Legal ] || fail "update"
+"${CERTCTL[@]}" delete "$name" >/dev/null || fail "delete"
+set +e
+err="$("${CERTCTL[@]}" get "$name" 2>&1 >/dev/null)"
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "get after delete exited $rc"
+echo "$err" | grep -q "ERROR: NOT_FOUND" || fail "no NOT_FOUND: $err"
+echo "$err" | grep -q "reason: CERTIFICATE_NOT_FOUND" || fail "no reason: $err"
+
+# Passkey from the environment; a wrong one is refused with a clear reason.
+set +e
+err="$(WRONG=nope "${CERTCTL[@]}" create backends/leegality --file="$WORK/demo.p12" \
+  --passkey_env=WRONG 2>&1 >/dev/null)"
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "wrong passkey exited $rc"
+echo "$err" | grep -q "reason: INVALID_PKCS12" || fail "wrong passkey: $err"
+
+# --- Apinizer ---
+out="$("${CERTCTL[@]}" create "backends/apinizer/projects/Payments" --certificate_id=partner-root \
+  --alias=partner-root --description="Partner bank root" --environments=prod,uat --file="$WORK/demo.pem")"
+echo "$out"
+[ "$(echo "$out" | json 'd["apinizer"]["deployment_result"]["state"]')" = SUCCEEDED ] || fail "deploy"
+aname=backends/apinizer/projects/Payments/certificates/partner-root
+"${CERTCTL[@]}" get "$aname" | json 'd["apinizer"]["alias"]' | grep -qx partner-root || fail "apinizer get"
+out="$("${CERTCTL[@]}" update "$aname" --description="rotated")"
+[ "$(echo "$out" | json 'd["apinizer"]["description"]')" = rotated ] || fail "apinizer update"
+"${CERTCTL[@]}" delete "$aname" --jwk_delete_action=NULLIFY >/dev/null || fail "apinizer delete"
+
+# Ctrl-C stops run.sh and everything it started.
+kill -INT "$RUN_PID"
+wait "$RUN_PID" || true
+RUN_PID=""
+for pid in $CHILDREN; do
+  kill -0 "$pid" 2>/dev/null && fail "process $pid survived run.sh"
+done
+echo "PASS"

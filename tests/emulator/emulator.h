@@ -1,0 +1,88 @@
+// The REST emulator of the vendors certbridge talks to: an HttpServer on
+// loopback, a FaultInjector and a RequestLog in front of the vendor APIs
+// (BackendApi: Leegality and Apinizer), plus /__emulator control
+// endpoints. Used in-process by C++ tests and as the certbridge-emulator
+// binary.
+//
+// Per backend request: record it -> take the first matching fault -> reset /
+// delay (watching the socket) / injected status / malformed -> otherwise the
+// API handles it -> record the status. Control requests (/__emulator/...)
+// are neither faulted nor recorded.
+#ifndef CERTBRIDGE_TESTS_EMULATOR_EMULATOR_H_
+#define CERTBRIDGE_TESTS_EMULATOR_EMULATOR_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "tests/emulator/apinizer_api.h"
+#include "tests/emulator/backend_api.h"
+#include "tests/emulator/fault_injector.h"
+#include "tests/emulator/http_server.h"
+#include "tests/emulator/leegality_api.h"
+#include "tests/emulator/request_log.h"
+
+namespace certbridge::emulator {
+
+struct EmulatorOptions {
+  std::string host = "127.0.0.1";
+  /// 0 picks a free port.
+  int port = 0;
+  std::string leegality_token = "emulator-leegality-token";
+  std::string apinizer_token = "emulator-apinizer-token";
+  /// Called once per finished backend request (the binary logs it).
+  std::function<void(const RecordedRequest&)> on_request;
+};
+
+class Emulator {
+ public:
+  static absl::StatusOr<std::unique_ptr<Emulator>> Start(
+      EmulatorOptions options);
+  /// Stops the server and joins its threads.
+  ~Emulator();
+  Emulator(const Emulator&) = delete;
+  Emulator& operator=(const Emulator&) = delete;
+
+  int port() const;
+  /// "http://127.0.0.1:PORT" (the host as configured).
+  std::string base_url() const;
+
+  void AddFault(FaultSpec fault);
+  void ClearFaults();
+  std::vector<RecordedRequest> Requests() const;
+  void ClearRequests();
+  /// Every API's state, the faults and the log.
+  void Reset();
+  /// Blocks until a recorded request satisfies `pred` or `timeout` passes;
+  /// true if one did.
+  bool WaitForRequest(std::function<bool(const RecordedRequest&)> pred,
+                      absl::Duration timeout);
+
+  /// Seed or inspect Leegality certificates (thread-safe methods).
+  LeegalityState& leegality();
+  /// The Apinizer API: error generation, failing environments, state.
+  ApinizerApi& apinizer();
+
+ private:
+  explicit Emulator(EmulatorOptions options);
+  HttpResponse Handle(const HttpRequest& request, ConnectionControl& control);
+  HttpResponse HandleControl(const HttpRequest& request);
+  HttpResponse HandleBackend(const HttpRequest& request,
+                             ConnectionControl& control);
+
+  const EmulatorOptions options_;
+  FaultInjector faults_;
+  RequestLog log_;
+  std::unique_ptr<LeegalityApi> leegality_;
+  std::unique_ptr<ApinizerApi> apinizer_;
+  /// Tried in order; the first whose Serves() matches handles the request.
+  std::vector<BackendApi*> apis_;
+  std::unique_ptr<HttpServer> server_;  // last: stopped first
+};
+
+}  // namespace certbridge::emulator
+
+#endif  // CERTBRIDGE_TESTS_EMULATOR_EMULATOR_H_

@@ -1,0 +1,109 @@
+// certbridge-emulator: serves the emulated vendor REST APIs until SIGINT or
+// SIGTERM. Wiring only; see emulator.h.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "tests/emulator/emulator.h"
+
+ABSL_FLAG(std::string, host, "127.0.0.1", "Address to listen on.");
+ABSL_FLAG(int, port, 8089, "Port to listen on; 0 picks a free one.");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the bound port is written there once listening.");
+ABSL_FLAG(std::string, leegality_token, "",
+          "Token Leegality requests must carry (default: env "
+          "EMULATOR_LEEGALITY_TOKEN, else emulator-leegality-token).");
+ABSL_FLAG(std::string, apinizer_token, "",
+          "Token Apinizer requests must carry (default: env "
+          "EMULATOR_APINIZER_TOKEN, else emulator-apinizer-token).");
+
+namespace {
+
+std::string TokenFrom(const std::string& flag, const char* env,
+                      const std::string& fallback) {
+  if (!flag.empty()) return flag;
+  const char* value = std::getenv(env);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  using certbridge::emulator::Emulator;
+  using certbridge::emulator::EmulatorOptions;
+  using certbridge::emulator::RecordedRequest;
+
+  // Block the signals before any thread starts so that every thread
+  // inherits the mask and sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  EmulatorOptions options;
+  options.host = absl::GetFlag(FLAGS_host);
+  options.port = absl::GetFlag(FLAGS_port);
+  options.leegality_token =
+      TokenFrom(absl::GetFlag(FLAGS_leegality_token),
+                "EMULATOR_LEEGALITY_TOKEN", options.leegality_token);
+  options.apinizer_token =
+      TokenFrom(absl::GetFlag(FLAGS_apinizer_token), "EMULATOR_APINIZER_TOKEN",
+                options.apinizer_token);
+  options.on_request = [](const RecordedRequest& r) {
+    // One line per request, never headers or bodies (tokens, passkeys).
+    std::string line = absl::StrCat(
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", r.arrival,
+                         absl::UTCTimeZone()),
+        " ", r.api.empty() ? "-" : r.api, " ", r.method, " ", r.path, " ",
+        r.status, r.reset ? " reset" : "",
+        r.client_closed ? " client_closed" : "", " ",
+        absl::ToInt64Milliseconds(absl::Now() - r.arrival), "ms\n");
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  };
+
+  auto emulator = Emulator::Start(options);
+  if (!emulator.ok()) {
+    std::cerr << "certbridge-emulator: " << emulator.status() << "\n";
+    return 1;
+  }
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty()) {
+    // Write then rename, so a script polling for the file never reads a
+    // partial port.
+    const std::string tmp = port_file + ".tmp";
+    {
+      std::ofstream out(tmp);
+      out << (*emulator)->port() << "\n";
+      if (!out) {
+        std::cerr << "certbridge-emulator: cannot write " << tmp << "\n";
+        return 1;
+      }
+    }
+    if (std::rename(tmp.c_str(), port_file.c_str()) != 0) {
+      std::cerr << "certbridge-emulator: cannot rename to " << port_file
+                << "\n";
+      return 1;
+    }
+  }
+  std::cerr << "certbridge-emulator listening on " << (*emulator)->base_url()
+            << " (leegality: /api/v1/certificates, control: /__emulator/)"
+            << std::endl;
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::cerr << "certbridge-emulator: signal " << sig << ", stopping"
+            << std::endl;
+  emulator->reset();
+  return 0;
+}

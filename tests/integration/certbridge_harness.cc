@@ -1,0 +1,152 @@
+#include "tests/integration/certbridge_harness.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "tests/testing/certificate_fixtures.h"
+
+namespace certbridge::testing {
+
+std::unique_ptr<Harness> Harness::Start(HarnessOptions options) {
+  std::unique_ptr<Harness> h(new Harness());
+  char dir_template[] = "/tmp/certbridge-it.XXXXXX";
+  if (mkdtemp(dir_template) == nullptr) {
+    ADD_FAILURE() << "mkdtemp failed";
+    return nullptr;
+  }
+  h->temp_dir_ = dir_template;
+
+  auto emulator = emulator::Emulator::Start({});
+  if (!emulator.ok()) {
+    ADD_FAILURE() << "emulator: " << emulator.status();
+    return nullptr;
+  }
+  h->emulator_ = *std::move(emulator);
+
+  const std::string leegality_token = h->temp_dir_ + "/leegality.token";
+  const std::string apinizer_token = h->temp_dir_ + "/apinizer.token";
+  std::ofstream(leegality_token) << emulator::EmulatorOptions().leegality_token;
+  std::ofstream(apinizer_token) << emulator::EmulatorOptions().apinizer_token;
+
+  ServerConfig& config = h->config_;
+  config.listen_address = "127.0.0.1:0";
+  config.log_level = "warning";
+  BackendConfig leegality;
+  leegality.name = "leegality";
+  leegality.kind = BackendKind::kLeegality;
+  leegality.base_url = h->emulator_->base_url();
+  leegality.credentials.source = CredentialsConfig::Source::kFile;
+  leegality.credentials.token_file = leegality_token;
+  config.backends.push_back(leegality);
+  BackendConfig apinizer;
+  apinizer.name = "apinizer";
+  apinizer.kind = BackendKind::kApinizer;
+  apinizer.base_url = h->emulator_->base_url() + "/apiops";
+  apinizer.credentials.source = CredentialsConfig::Source::kFile;
+  apinizer.credentials.token_file = apinizer_token;
+  apinizer.credentials.header = AuthHeaderStyle::kBearer;
+  config.backends.push_back(apinizer);
+  if (options.configure) options.configure(config);
+
+  auto server = CertbridgeServer::Start(config);
+  if (!server.ok()) {
+    ADD_FAILURE() << "server: " << server.status();
+    return nullptr;
+  }
+  h->server_ = *std::move(server);
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(16 * 1024 * 1024);
+  h->channel_ = grpc::CreateCustomChannel(
+      absl::StrCat("127.0.0.1:", h->server_->port()),
+      grpc::InsecureChannelCredentials(), args);
+  h->stub_ = v1::CertificateService::NewStub(h->channel_);
+  return h;
+}
+
+Harness::~Harness() {
+  stub_.reset();
+  channel_.reset();
+  server_.reset();
+  emulator_.reset();
+  if (!temp_dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(temp_dir_, ignored);
+  }
+}
+
+std::unique_ptr<grpc::ClientContext> Harness::Context(absl::Duration timeout) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return ctx;
+}
+
+std::string Harness::DeadUrl() {
+  // Bind an ephemeral port and close it: nothing listens there afterwards.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int port = ntohs(addr.sin_port);
+  close(fd);
+  return absl::StrCat("http://127.0.0.1:", port);
+}
+
+RpcError DecodeRpcError(const grpc::Status& status) {
+  RpcError out;
+  out.code = status.error_code();
+  out.message = status.error_message();
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return out;
+  for (const auto& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    google::rpc::RetryInfo retry;
+    google::rpc::BadRequest bad;
+    if (any.UnpackTo(&info)) {
+      ++out.error_info_count;
+      out.reason = info.reason();
+      for (const auto& [k, v] : info.metadata()) out.metadata[k] = v;
+    } else if (any.UnpackTo(&retry)) {
+      out.has_retry_info = true;
+      out.retry_delay = absl::Seconds(retry.retry_delay().seconds()) +
+                        absl::Nanoseconds(retry.retry_delay().nanos());
+    } else if (any.UnpackTo(&bad)) {
+      for (const auto& v : bad.field_violations()) {
+        out.violation_fields.push_back(v.field());
+      }
+    }
+  }
+  return out;
+}
+
+v1::CreateCertificateRequest LeegalityCreateRequest(
+    const std::string& file_name, const std::string& passkey,
+    std::size_t exact_size) {
+  Pkcs12Options options;
+  options.passkey = passkey;
+  options.common_name = file_name;
+  options.exact_size = exact_size;
+  v1::CreateCertificateRequest request;
+  request.set_parent(kLeegalityParent);
+  auto* l = request.mutable_certificate()->mutable_leegality();
+  l->set_pkcs12_file(MakePkcs12(options));
+  l->set_passkey(passkey);
+  l->set_file_name(file_name);
+  l->set_department_id(kHrDepartment);
+  l->set_enabled(true);
+  return request;
+}
+
+}  // namespace certbridge::testing
