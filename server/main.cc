@@ -58,7 +58,8 @@ bool WritePortFile(const std::string& path, int port) {
 int Run() {
   const std::string config_path = FlagOrEnv(FLAGS_config, "CERTBRIDGE_CONFIG");
   if (config_path.empty()) {
-    return Fail("no configuration: pass --config=FILE or set CERTBRIDGE_CONFIG");
+    return Fail(
+        "no configuration: pass --config=FILE or set CERTBRIDGE_CONFIG");
   }
   auto config = LoadServerConfig(config_path);
   if (!config.ok()) return Fail(config.status().message());

@@ -19,9 +19,12 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   auto transport = CurlTransport::Create();
   if (!transport.ok()) return transport.status();
   self->transport_ = *std::move(transport);
+  self->idempotency_ = std::make_unique<IdempotencyStore>(
+      config.idempotency, SystemClock::Get());
 
   for (const BackendConfig& backend : config.backends) {
-    auto connection = MakeBackendConnection(backend, *self->transport_);
+    auto connection = MakeBackendConnection(backend, *self->transport_,
+                                            self->idempotency_.get());
     if (!connection.ok()) return connection.status();
     self->registry_.Add(*std::move(connection));
     LogInfo("backend configured",

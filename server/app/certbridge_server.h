@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/backends/backend_registry.h"
+#include "server/backends/idempotency_store.h"
 #include "server/config/server_config.h"
 #include "server/http/curl_transport.h"
 #include "server/service/certificate_service.h"
@@ -43,6 +44,7 @@ class CertbridgeServer {
   // and the connections it uses, and those before the HTTP engine whose
   // thread completes their calls.
   std::unique_ptr<CurlTransport> transport_;
+  std::unique_ptr<IdempotencyStore> idempotency_;
   BackendRegistry registry_;
   std::unique_ptr<CertificateServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -2,58 +2,343 @@
 
 #include <utility>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/resilience/retry_policy.h"
 
 namespace certbridge {
+namespace {
+
+CircuitBreaker::Outcome BreakerOutcome(const absl::Status& status) {
+  if (status.ok()) return CircuitBreaker::Outcome::kSuccess;
+  if (ClassifyFailure(status).breaker_failure) {
+    return CircuitBreaker::Outcome::kFailure;
+  }
+  if (status.code() == absl::StatusCode::kCancelled ||
+      status.code() == absl::StatusCode::kDeadlineExceeded) {
+    return CircuitBreaker::Outcome::kNeutral;
+  }
+  return CircuitBreaker::Outcome::kSuccess;  // the backend answered
+}
+
+// A call cut short by the caller after its request may have left: the
+// backend may still have acted on it.
+bool CutShort(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kCancelled ||
+         status.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
+absl::BitGen& Rng() {
+  thread_local absl::BitGen gen;
+  return gen;
+}
+
+}  // namespace
+
+/// One RPC's attempts against one backend. Lives (shared) until the final
+/// callback; every step runs on the HTTP engine's thread or the caller's.
+template <typename T>
+class RetryingCall : public std::enable_shared_from_this<RetryingCall<T>> {
+ public:
+  using Final = absl::AnyInvocable<void(absl::StatusOr<T>, bool)>;
+  /// Gets the final error when an earlier attempt's outcome is unknown;
+  /// returns true if it took over completing the call.
+  using Recover = std::function<bool(const absl::Status&, Done<T>&)>;
+
+  RetryingCall(BackendConnection& connection, std::shared_ptr<CallContext> ctx,
+               Operation op, std::function<void(Done<T>)> attempt,
+               Final done, bool outcome_unknown, Recover recover)
+      : c_(connection),
+        ctx_(std::move(ctx)),
+        op_(op),
+        attempt_(std::move(attempt)),
+        done_(std::move(done)),
+        outcome_unknown_(outcome_unknown),
+        recover_(std::move(recover)) {}
+
+  void Attempt() {
+    if (c_.breaker_ != nullptr) {
+      absl::Status open = c_.breaker_->Allow();
+      if (!open.ok()) {
+        // Mid-retry, the backend's own last error says more than "open".
+        Finish(last_error_.ok() ? std::move(open) : last_error_);
+        return;
+      }
+    }
+    ctx_->AddAttempt();
+    auto self = this->shared_from_this();
+    attempt_([self](absl::StatusOr<T> result) {
+      self->OnResult(std::move(result));
+    });
+  }
+
+ private:
+  void OnResult(absl::StatusOr<T> result) {
+    const absl::Status status = result.status();
+    if (c_.breaker_ != nullptr) c_.breaker_->Record(BreakerOutcome(status));
+    if (result.ok()) {
+      c_.budget_.OnSuccess();
+      Finish(std::move(result));
+      return;
+    }
+    const FailureTraits traits = ClassifyFailure(status);
+    if (traits.retry_any_method || traits.retry_idempotent) {
+      c_.budget_.OnFailure();
+    }
+    outcome_unknown_ = outcome_unknown_ || traits.outcome_unknown ||
+                       (op_ == Operation::kCreate && CutShort(status));
+    last_error_ = status;
+    if (!IsRetryable(status, op_) || ctx_->cancelled() ||
+        ctx_->attempts() >= c_.retry_.max_attempts ||
+        !c_.budget_.AllowRetry()) {
+      FinishWithLastError();
+      return;
+    }
+    const absl::Duration delay = BackoffDelay(
+        c_.retry_, ctx_->attempts(), GetRetryDelay(status), Rng());
+    if (absl::Now() + delay >= ctx_->deadline()) {
+      // Waiting would outlive the caller: say why now, not at the deadline.
+      FinishWithLastError();
+      return;
+    }
+    auto self = this->shared_from_this();
+    ctx_->Sleep(*c_.transport_, delay, [self](absl::Status slept) {
+      if (!slept.ok()) {
+        self->Finish(MakeError(absl::StatusCode::kCancelled,
+                               "the call was cancelled", reason::kCancelled));
+        return;
+      }
+      self->Attempt();
+    });
+  }
+
+  void FinishWithLastError() {
+    if (outcome_unknown_ && recover_) {
+      // Hand the caller's completion to the recovery; Annotate still runs.
+      auto self = this->shared_from_this();
+      Done<T> done = [self](absl::StatusOr<T> r) {
+        self->Finish(std::move(r));
+      };
+      if (recover_(last_error_, done)) return;
+    }
+    Finish(last_error_);
+  }
+
+  void Finish(absl::StatusOr<T> result) {
+    if (!result.ok()) {
+      absl::Status status = result.status();
+      SetErrorMetadata(status, metadata::kBackend, c_.name_);
+      SetErrorMetadata(status, metadata::kAttempts,
+                       absl::StrCat(ctx_->attempts()));
+      result = std::move(status);
+    }
+    if (done_) {
+      Final done = std::move(done_);
+      done(std::move(result), outcome_unknown_);
+    }
+  }
+
+  BackendConnection& c_;
+  const std::shared_ptr<CallContext> ctx_;
+  const Operation op_;
+  const std::function<void(Done<T>)> attempt_;
+  Final done_;
+  bool outcome_unknown_;
+  const Recover recover_;
+  absl::Status last_error_;
+};
+
+BackendConnection::BackendConnection(const BackendConfig& config,
+                                     std::unique_ptr<BackendStub> stub,
+                                     HttpTransport& transport,
+                                     IdempotencyStore* idempotency,
+                                     const Clock& clock)
+    : name_(config.name),
+      kind_(config.kind),
+      retry_(config.retry),
+      stub_(std::move(stub)),
+      transport_(&transport),
+      idempotency_(idempotency),
+      breaker_(config.circuit_breaker.enabled
+                   ? std::make_unique<CircuitBreaker>(
+                         config.name, config.circuit_breaker, clock)
+                   : nullptr),
+      budget_(config.retry_budget),
+      limiter_(config.max_concurrent_calls) {}
 
 BackendConnection::BackendConnection(std::string name, BackendKind kind,
                                      std::unique_ptr<BackendStub> stub)
-    : name_(std::move(name)), kind_(kind), stub_(std::move(stub)) {}
+    : name_(std::move(name)),
+      kind_(kind),
+      retry_(RetryConfig{1}),
+      stub_(std::move(stub)),
+      transport_(nullptr),
+      idempotency_(nullptr),
+      budget_(RetryBudgetConfig{}),
+      limiter_(1 << 30) {}
+
+BackendConnection::~BackendConnection() = default;
 
 template <typename T>
-Done<T> BackendConnection::Annotate(std::shared_ptr<CallContext> ctx,
-                                    Done<T> done) const {
-  return [ctx = std::move(ctx), done = std::move(done),
-          backend = name_](absl::StatusOr<T> result) mutable {
-    if (!result.ok()) {
-      absl::Status status = result.status();
-      SetErrorMetadata(status, metadata::kBackend, backend);
-      SetErrorMetadata(status, metadata::kAttempts,
-                       absl::StrCat(ctx->attempts()));
-      result = std::move(status);
-    }
-    done(std::move(result));
+void BackendConnection::Run(std::shared_ptr<CallContext> ctx, Operation op,
+                            std::function<void(Done<T>)> attempt,
+                            Done<T> done) {
+  auto call = std::make_shared<RetryingCall<T>>(
+      *this, std::move(ctx), op, std::move(attempt),
+      [done = std::move(done)](absl::StatusOr<T> r, bool) mutable {
+        done(std::move(r));
+      },
+      /*outcome_unknown=*/false, nullptr);
+  call->Attempt();
+}
+
+namespace {
+
+// Releases the concurrency slot when the call completes.
+template <typename T>
+Done<T> Releasing(ConcurrencyLimiter& limiter, Done<T> done) {
+  return [&limiter, done = std::move(done)](absl::StatusOr<T> r) mutable {
+    limiter.Release();
+    done(std::move(r));
   };
 }
+
+absl::Status Overloaded(const std::string& backend, int limit) {
+  return MakeError(
+      absl::StatusCode::kResourceExhausted,
+      absl::StrCat("backend ", backend, ": ", limit,
+                   " calls already in flight; try again later"),
+      reason::kBackendOverloaded, {{metadata::kBackend, backend}});
+}
+
+}  // namespace
 
 void BackendConnection::CreateCertificate(
     std::shared_ptr<CallContext> ctx,
     const v1::CreateCertificateRequest& request, Done<v1::Certificate> done) {
-  ctx->AddAttempt();
-  stub_->CreateCertificate(ctx, request, Annotate(ctx, std::move(done)));
+  std::string key;
+  bool previous_unknown = false;
+  if (idempotency_ != nullptr && !request.request_id().empty()) {
+    key = absl::StrCat(request.parent(), "\n", request.request_id());
+    auto admission = idempotency_->Begin(
+        key, IdempotencyStore::Fingerprint(request), done);
+    switch (admission.kind) {
+      case IdempotencyStore::Admission::kReplayed:
+        done(std::move(admission.result));
+        return;
+      case IdempotencyStore::Admission::kJoined:
+        return;
+      case IdempotencyStore::Admission::kMismatch:
+        done(MakeValidationError(
+            reason::kInvalidArgument, "request_id",
+            "was already used for a different CreateCertificate request"));
+        return;
+      case IdempotencyStore::Admission::kProceed:
+        previous_unknown = admission.previous_outcome_unknown;
+        break;
+    }
+  }
+  if (!limiter_.TryAcquire()) {
+    absl::Status s = Overloaded(name_, limiter_.limit());
+    if (!key.empty()) idempotency_->Finish(key, s, false, false);
+    done(std::move(s));
+    return;
+  }
+  done = Releasing(limiter_, std::move(done));
+  BackendStub* stub = stub_.get();
+  auto final_done = [this, key, done = std::move(done)](
+                        absl::StatusOr<v1::Certificate> r,
+                        bool outcome_unknown) mutable {
+    if (!key.empty()) {
+      const bool definitive =
+          r.ok() || (!outcome_unknown &&
+                     !IsRetryable(r.status(), Operation::kCreate) &&
+                     !CutShort(r.status()));
+      idempotency_->Finish(key, r, definitive, outcome_unknown && !r.ok());
+    }
+    done(std::move(r));
+  };
+  // "Already exists" after an attempt that may have created it: if what
+  // exists is what was asked for, the create succeeded.
+  RetryingCall<v1::Certificate>::Recover recover =
+      [stub, ctx, &request](const absl::Status& error,
+                            Done<v1::Certificate>& d) {
+        if (error.code() != absl::StatusCode::kAlreadyExists) return false;
+        stub->RecoverCreate(ctx, request, error, std::move(d));
+        return true;
+      };
+  auto call = std::make_shared<RetryingCall<v1::Certificate>>(
+      *this, ctx, Operation::kCreate,
+      [stub, ctx, &request](Done<v1::Certificate> d) {
+        stub->CreateCertificate(ctx, request, std::move(d));
+      },
+      std::move(final_done), previous_unknown, std::move(recover));
+  call->Attempt();
 }
 
 void BackendConnection::GetCertificate(std::shared_ptr<CallContext> ctx,
                                        const v1::GetCertificateRequest& request,
                                        Done<v1::Certificate> done) {
-  ctx->AddAttempt();
-  stub_->GetCertificate(ctx, request, Annotate(ctx, std::move(done)));
+  if (!limiter_.TryAcquire()) {
+    done(Overloaded(name_, limiter_.limit()));
+    return;
+  }
+  BackendStub* stub = stub_.get();
+  Run<v1::Certificate>(
+      ctx, Operation::kGet,
+      [stub, ctx, &request](Done<v1::Certificate> d) {
+        stub->GetCertificate(ctx, request, std::move(d));
+      },
+      Releasing(limiter_, std::move(done)));
 }
 
 void BackendConnection::UpdateCertificate(
     std::shared_ptr<CallContext> ctx,
     const v1::UpdateCertificateRequest& request, Done<v1::Certificate> done) {
-  ctx->AddAttempt();
-  stub_->UpdateCertificate(ctx, request, Annotate(ctx, std::move(done)));
+  if (!limiter_.TryAcquire()) {
+    done(Overloaded(name_, limiter_.limit()));
+    return;
+  }
+  BackendStub* stub = stub_.get();
+  Run<v1::Certificate>(
+      ctx, Operation::kUpdate,
+      [stub, ctx, &request](Done<v1::Certificate> d) {
+        stub->UpdateCertificate(ctx, request, std::move(d));
+      },
+      Releasing(limiter_, std::move(done)));
 }
 
 void BackendConnection::DeleteCertificate(
     std::shared_ptr<CallContext> ctx,
     const v1::DeleteCertificateRequest& request,
     Done<v1::DeleteCertificateResponse> done) {
-  ctx->AddAttempt();
-  stub_->DeleteCertificate(ctx, request, Annotate(ctx, std::move(done)));
+  if (!limiter_.TryAcquire()) {
+    done(Overloaded(name_, limiter_.limit()));
+    return;
+  }
+  BackendStub* stub = stub_.get();
+  // Not found after an attempt that may have deleted it: deleted.
+  RetryingCall<v1::DeleteCertificateResponse>::Recover recover =
+      [name = request.name()](const absl::Status& error,
+                              Done<v1::DeleteCertificateResponse>& d) {
+        if (error.code() != absl::StatusCode::kNotFound) return false;
+        v1::DeleteCertificateResponse response;
+        response.set_name(name);
+        d(std::move(response));
+        return true;
+      };
+  auto call = std::make_shared<RetryingCall<v1::DeleteCertificateResponse>>(
+      *this, ctx, Operation::kDelete,
+      [stub, ctx, &request](Done<v1::DeleteCertificateResponse> d) {
+        stub->DeleteCertificate(ctx, request, std::move(d));
+      },
+      [done = Releasing(limiter_, std::move(done))](
+          absl::StatusOr<v1::DeleteCertificateResponse> r, bool) mutable {
+        done(std::move(r));
+      },
+      /*outcome_unknown=*/false, std::move(recover));
+  call->Attempt();
 }
 
 }  // namespace certbridge

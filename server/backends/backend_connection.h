@@ -1,25 +1,47 @@
-// Wraps one backend instance's decorated stub with the call policies that
-// are identical for every vendor. This is the only layer allowed to retry
-// (resilience work extends it); today it counts attempts and stamps every
-// error with the backend name and attempt count.
+// One backend instance's vendor stub wrapped in the call policies that are
+// the same for every vendor (errors.md "Retry rules"): the concurrency
+// limit, the circuit breaker, retries with backoff under a retry budget,
+// request_id replay for Create, and recovery of calls whose earlier attempt
+// may have succeeded. This is the only layer that retries; waits are timers
+// on the HTTP engine, never sleeping threads.
 #ifndef CERTBRIDGE_SERVER_BACKENDS_BACKEND_CONNECTION_H_
 #define CERTBRIDGE_SERVER_BACKENDS_BACKEND_CONNECTION_H_
 
 #include <memory>
 #include <string>
 
+#include "certbridge/v1/certificate_service.pb.h"
 #include "server/backends/backend_stub.h"
+#include "server/backends/call_context.h"
+#include "server/backends/idempotency_store.h"
 #include "server/common/backend_types.h"
+#include "server/config/server_config.h"
+#include "server/http/http_transport.h"
+#include "server/resilience/circuit_breaker.h"
+#include "server/resilience/clock.h"
+#include "server/resilience/concurrency_limiter.h"
+#include "server/resilience/retry_budget.h"
 
 namespace certbridge {
 
 class BackendConnection {
  public:
+  /// `transport` (for backoff timers), `idempotency` (may be null: no
+  /// replay) and `clock` must outlive the connection.
+  BackendConnection(const BackendConfig& config,
+                    std::unique_ptr<BackendStub> stub, HttpTransport& transport,
+                    IdempotencyStore* idempotency,
+                    const Clock& clock = SystemClock::Get());
+  /// Policies off (one attempt, no breaker, no limit): tests of routing.
   BackendConnection(std::string name, BackendKind kind,
                     std::unique_ptr<BackendStub> stub);
+  ~BackendConnection();
 
   const std::string& name() const { return name_; }
   BackendKind kind() const { return kind_; }
+  const CircuitBreaker* breaker() const { return breaker_.get(); }
+  const RetryBudget& retry_budget() const { return budget_; }
+  const ConcurrencyLimiter& limiter() const { return limiter_; }
 
   void CreateCertificate(std::shared_ptr<CallContext> ctx,
                          const v1::CreateCertificateRequest& request,
@@ -36,11 +58,22 @@ class BackendConnection {
 
  private:
   template <typename T>
-  Done<T> Annotate(std::shared_ptr<CallContext> ctx, Done<T> done) const;
+  friend class RetryingCall;
+
+  /// Runs `attempt` under the policies; `done` gets the final result.
+  template <typename T>
+  void Run(std::shared_ptr<CallContext> ctx, Operation op,
+           std::function<void(Done<T>)> attempt, Done<T> done);
 
   const std::string name_;
   const BackendKind kind_;
+  const RetryConfig retry_;
   const std::unique_ptr<BackendStub> stub_;
+  HttpTransport* const transport_;
+  IdempotencyStore* const idempotency_;
+  std::unique_ptr<CircuitBreaker> breaker_;
+  RetryBudget budget_;
+  ConcurrencyLimiter limiter_;
 };
 
 }  // namespace certbridge

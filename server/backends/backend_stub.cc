@@ -1,14 +1,16 @@
 #include "server/backends/backend_stub.h"
 
+#include <utility>
+
 #include "server/common/errors.h"
 
 namespace certbridge {
 namespace {
 absl::Status Unimplemented(const char* method) {
-  return MakeError(absl::StatusCode::kUnimplemented,
-                   std::string(method) +
-                       " is not implemented for this backend kind",
-                   reason::kUnimplemented);
+  return MakeError(
+      absl::StatusCode::kUnimplemented,
+      std::string(method) + " is not implemented for this backend kind",
+      reason::kUnimplemented);
 }
 }  // namespace
 
@@ -31,6 +33,12 @@ void BackendStub::DeleteCertificate(std::shared_ptr<CallContext>,
                                     const v1::DeleteCertificateRequest&,
                                     Done<v1::DeleteCertificateResponse> done) {
   done(Unimplemented("DeleteCertificate"));
+}
+void BackendStub::RecoverCreate(std::shared_ptr<CallContext>,
+                                const v1::CreateCertificateRequest&,
+                                absl::Status conflict,
+                                Done<v1::Certificate> done) {
+  done(std::move(conflict));
 }
 
 }  // namespace certbridge

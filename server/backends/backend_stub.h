@@ -37,6 +37,15 @@ class BackendStub {
   virtual void DeleteCertificate(std::shared_ptr<CallContext> ctx,
                                  const v1::DeleteCertificateRequest& request,
                                  Done<v1::DeleteCertificateResponse> done);
+
+  /// A Create met "already exists" after an earlier attempt (or call with
+  /// the same request_id) may have created the certificate: read it back
+  /// and complete with it if it is what `request` asked for, else with
+  /// `conflict`. The default (backends that cannot look a create up) keeps
+  /// `conflict`.
+  virtual void RecoverCreate(std::shared_ptr<CallContext> ctx,
+                             const v1::CreateCertificateRequest& request,
+                             absl::Status conflict, Done<v1::Certificate> done);
 };
 
 }  // namespace certbridge

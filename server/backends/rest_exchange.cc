@@ -37,15 +37,14 @@ void RestExchange::Send(std::shared_ptr<CallContext> ctx, Operation op,
                         HttpRequest request, std::vector<std::string> secrets,
                         ResponseHandler done) {
   tokens_->GetToken([this, ctx, op, request = std::move(request),
-                     secrets = std::move(secrets),
-                     done = std::move(done)](
+                     secrets = std::move(secrets), done = std::move(done)](
                         absl::StatusOr<std::string> token) mutable {
     if (!token.ok()) {
-      done(MakeError(absl::StatusCode::kInternal,
-                     absl::StrCat("backend ", config_.name,
-                                  ": no credentials: ",
-                                  token.status().message()),
-                     reason::kBackendAuthFailed));
+      done(MakeError(
+          absl::StatusCode::kInternal,
+          absl::StrCat("backend ", config_.name,
+                       ": no credentials: ", token.status().message()),
+          reason::kBackendAuthFailed));
       return;
     }
     if (config_.credentials.header == AuthHeaderStyle::kBearer) {
@@ -69,8 +68,7 @@ void RestExchange::Send(std::shared_ptr<CallContext> ctx, Operation op,
                   return;
                 }
                 auto& response = std::get<HttpResponse>(result);
-                if (response.status_code >= 200 &&
-                    response.status_code < 300) {
+                if (response.status_code >= 200 && response.status_code < 300) {
                   done(std::move(response));
                   return;
                 }

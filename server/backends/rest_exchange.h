@@ -34,9 +34,8 @@ class RestExchange {
   /// Sends `request`; `done` gets the 2xx response or the mapped error.
   /// `secrets` (passkeys) are redacted, with the token, from any vendor
   /// message that ends up in a status.
-  void Send(std::shared_ptr<CallContext> ctx, Operation op,
-            HttpRequest request, std::vector<std::string> secrets,
-            ResponseHandler done);
+  void Send(std::shared_ptr<CallContext> ctx, Operation op, HttpRequest request,
+            std::vector<std::string> secrets, ResponseHandler done);
 
   /// Maps an error the vendor reported in a body (e.g. Apinizer's 200 with
   /// status FAILURE) as if it came with `http_status`.

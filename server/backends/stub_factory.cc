@@ -9,27 +9,29 @@ namespace certbridge {
 
 std::unique_ptr<BackendConnection> MakeBackendConnection(
     const BackendConfig& config, HttpTransport& transport,
-    std::shared_ptr<TokenSource> tokens) {
+    IdempotencyStore* idempotency, std::shared_ptr<TokenSource> tokens) {
   std::unique_ptr<BackendStub> stub;
   switch (config.kind) {
     case BackendKind::kLeegality:
-      stub = std::make_unique<LeegalityStub>(config, transport,
-                                             std::move(tokens));
+      stub =
+          std::make_unique<LeegalityStub>(config, transport, std::move(tokens));
       break;
     case BackendKind::kApinizer:
-      stub = std::make_unique<ApinizerStub>(config, transport,
-                                            std::move(tokens));
+      stub =
+          std::make_unique<ApinizerStub>(config, transport, std::move(tokens));
       break;
   }
-  return std::make_unique<BackendConnection>(config.name, config.kind,
-                                             std::move(stub));
+  return std::make_unique<BackendConnection>(config, std::move(stub),
+                                             transport, idempotency);
 }
 
 absl::StatusOr<std::unique_ptr<BackendConnection>> MakeBackendConnection(
-    const BackendConfig& config, HttpTransport& transport) {
+    const BackendConfig& config, HttpTransport& transport,
+    IdempotencyStore* idempotency) {
   auto tokens = MakeTokenSource(config);
   if (!tokens.ok()) return tokens.status();
-  return MakeBackendConnection(config, transport, *std::move(tokens));
+  return MakeBackendConnection(config, transport, idempotency,
+                               *std::move(tokens));
 }
 
 }  // namespace certbridge

@@ -7,20 +7,23 @@
 
 #include "absl/status/statusor.h"
 #include "server/backends/backend_connection.h"
+#include "server/backends/idempotency_store.h"
 #include "server/backends/token_source.h"
 #include "server/config/server_config.h"
 #include "server/http/http_transport.h"
 
 namespace certbridge {
 
-/// Reads credentials as configured. `transport` must outlive the result.
+/// Reads credentials as configured. `transport` and `idempotency` (may be
+/// null) must outlive the result.
 absl::StatusOr<std::unique_ptr<BackendConnection>> MakeBackendConnection(
-    const BackendConfig& config, HttpTransport& transport);
+    const BackendConfig& config, HttpTransport& transport,
+    IdempotencyStore* idempotency);
 
 /// Same, with the token source supplied (tests).
 std::unique_ptr<BackendConnection> MakeBackendConnection(
     const BackendConfig& config, HttpTransport& transport,
-    std::shared_ptr<TokenSource> tokens);
+    IdempotencyStore* idempotency, std::shared_ptr<TokenSource> tokens);
 
 }  // namespace certbridge
 

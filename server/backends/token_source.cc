@@ -58,8 +58,7 @@ absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
       if (value == nullptr || *value == '\0') {
         return absl::InvalidArgumentError(
             absl::StrCat("backend ", config.name, ": auth.token_env: ",
-                         "environment variable ", c.token_env,
-                         " is not set"));
+                         "environment variable ", c.token_env, " is not set"));
       }
       return MakeStaticTokenSource(
           std::string(absl::StripAsciiWhitespace(value)));

@@ -90,7 +90,8 @@ std::optional<ErrorInfo> GetErrorInfo(const absl::Status& status) {
 
 void EnsureErrorInfo(absl::Status& status) {
   if (status.ok() || status.GetPayload(kErrorInfoUrl)) return;
-  WritePayload(status, kErrorInfoUrl, ToProto(DefaultReason(status.code()), {}));
+  WritePayload(status, kErrorInfoUrl,
+               ToProto(DefaultReason(status.code()), {}));
 }
 
 void SetErrorMetadata(absl::Status& status, absl::string_view key,

@@ -23,8 +23,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
         any->set_value(std::string(payload));
       });
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()),
-                      proto.SerializeAsString());
+                      std::string(status.message()), proto.SerializeAsString());
 }
 
 }  // namespace certbridge

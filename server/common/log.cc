@@ -33,9 +33,7 @@ Logger& Logger::Get() {
   return *logger;
 }
 
-void Logger::SetLevel(LogLevel level) {
-  level_.store(static_cast<int>(level));
-}
+void Logger::SetLevel(LogLevel level) { level_.store(static_cast<int>(level)); }
 
 bool Logger::Enabled(LogLevel level) const {
   return static_cast<int>(level) >= level_.load(std::memory_order_relaxed);
@@ -46,8 +44,7 @@ void Logger::SetSink(Sink sink) { sink_ = std::move(sink); }
 void Logger::Log(LogLevel level, absl::string_view message,
                  const nlohmann::json& fields) {
   if (!Enabled(level)) return;
-  static constexpr const char* kNames[] = {"debug", "info", "warning",
-                                           "error"};
+  static constexpr const char* kNames[] = {"debug", "info", "warning", "error"};
   // ordered_json keeps time, level and msg first for people reading raw logs.
   nlohmann::ordered_json line = {
       {"time", absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(),

@@ -146,8 +146,9 @@ absl::StatusOr<ParentName> ParseParentName(absl::string_view name,
     out.has_project = true;
   } else {
     return NameError(
-        field, "must be backends/{backend} or backends/{backend}/projects/"
-               "{project}");
+        field,
+        "must be backends/{backend} or backends/{backend}/projects/"
+        "{project}");
   }
   if (auto s = CheckBackend(p[1], field); !s.ok()) return s;
   out.backend = std::string(p[1]);

@@ -29,10 +29,9 @@ absl::Status CheckKeys(const json& obj, absl::string_view path,
   if (!obj.is_object()) return FieldError(path, "must be an object");
   for (const auto& [key, value] : obj.items()) {
     if (allowed.count(key) == 0) {
-      return FieldError(
-          path.empty() ? key : absl::StrCat(path, ".", key),
-          absl::StrCat("unknown key (allowed: ", absl::StrJoin(allowed, ", "),
-                       ")"));
+      return FieldError(path.empty() ? key : absl::StrCat(path, ".", key),
+                        absl::StrCat("unknown key (allowed: ",
+                                     absl::StrJoin(allowed, ", "), ")"));
     }
   }
   return absl::OkStatus();
@@ -103,10 +102,108 @@ absl::Status ParseCredentials(const json& obj, absl::string_view path,
   return absl::OkStatus();
 }
 
+absl::Status GetNumber(const json& obj, const std::string& key,
+                       absl::string_view path, double min, double max,
+                       double* out) {
+  if (!obj.contains(key)) return absl::OkStatus();
+  const json& v = obj.at(key);
+  if (!v.is_number() || v.get<double>() < min || v.get<double>() > max) {
+    return FieldError(absl::StrCat(path, key),
+                      absl::StrCat("must be a number in [", min, ", ", max,
+                                   "]"));
+  }
+  *out = v.get<double>();
+  return absl::OkStatus();
+}
+
+absl::Status GetInt(const json& obj, const std::string& key,
+                    absl::string_view path, int min, int max, int* out) {
+  if (!obj.contains(key)) return absl::OkStatus();
+  const json& v = obj.at(key);
+  if (!v.is_number_integer() || v.get<long long>() < min ||
+      v.get<long long>() > max) {
+    return FieldError(absl::StrCat(path, key),
+                      absl::StrCat("must be an integer in [", min, ", ", max,
+                                   "]"));
+  }
+  *out = v.get<int>();
+  return absl::OkStatus();
+}
+
+absl::Status GetBool(const json& obj, const std::string& key,
+                     absl::string_view path, bool* out) {
+  if (!obj.contains(key)) return absl::OkStatus();
+  const json& v = obj.at(key);
+  if (!v.is_boolean()) {
+    return FieldError(absl::StrCat(path, key), "must be true or false");
+  }
+  *out = v.get<bool>();
+  return absl::OkStatus();
+}
+
+absl::Status ParseRetry(const json& t, const std::string& tp, RetryConfig* r) {
+  if (auto s = CheckKeys(t, tp,
+                         {"max_attempts", "initial_backoff", "max_backoff",
+                          "multiplier", "retry_after_cap"});
+      !s.ok()) {
+    return s;
+  }
+  const std::string p = tp + ".";
+  for (absl::Status s :
+       {GetInt(t, "max_attempts", p, 1, 10, &r->max_attempts),
+        GetDuration(t, "initial_backoff", p, &r->initial_backoff),
+        GetDuration(t, "max_backoff", p, &r->max_backoff),
+        GetNumber(t, "multiplier", p, 1.0, 10.0, &r->multiplier),
+        GetDuration(t, "retry_after_cap", p, &r->retry_after_cap)}) {
+    if (!s.ok()) return s;
+  }
+  if (r->max_backoff < r->initial_backoff) {
+    return FieldError(p + "max_backoff", "must be >= initial_backoff");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseBudget(const json& t, const std::string& tp,
+                         RetryBudgetConfig* b) {
+  if (auto s = CheckKeys(t, tp, {"max_tokens", "token_ratio"}); !s.ok()) {
+    return s;
+  }
+  const std::string p = tp + ".";
+  if (auto s = GetNumber(t, "max_tokens", p, 1, 1000, &b->max_tokens);
+      !s.ok()) {
+    return s;
+  }
+  return GetNumber(t, "token_ratio", p, 0.001, 1, &b->token_ratio);
+}
+
+absl::Status ParseBreaker(const json& t, const std::string& tp,
+                          CircuitBreakerConfig* c) {
+  if (auto s = CheckKeys(t, tp,
+                         {"enabled", "consecutive_failures", "failure_rate",
+                          "window", "open_duration", "half_open_probes"});
+      !s.ok()) {
+    return s;
+  }
+  const std::string p = tp + ".";
+  for (absl::Status s :
+       {GetBool(t, "enabled", p, &c->enabled),
+        GetInt(t, "consecutive_failures", p, 1, 1000,
+               &c->consecutive_failures),
+        GetNumber(t, "failure_rate", p, 0.01, 1, &c->failure_rate),
+        GetInt(t, "window", p, 2, 10000, &c->window),
+        GetDuration(t, "open_duration", p, &c->open_duration),
+        GetInt(t, "half_open_probes", p, 1, 100, &c->half_open_probes)}) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseBackend(const json& obj, const std::string& path,
                           BackendConfig* out) {
-  if (auto s = CheckKeys(obj, path,
-                         {"name", "kind", "base_url", "auth", "timeouts", "tls"});
+  if (auto s = CheckKeys(
+          obj, path,
+          {"name", "kind", "base_url", "auth", "timeouts", "tls", "retry",
+           "retry_budget", "circuit_breaker", "max_concurrent_calls"});
       !s.ok()) {
     return s;
   }
@@ -162,7 +259,29 @@ absl::Status ParseBackend(const json& obj, const std::string& path,
       return s;
     }
   }
-  return absl::OkStatus();
+  if (obj.contains("retry")) {
+    if (auto s = ParseRetry(obj.at("retry"), prefix + "retry", &out->retry);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (obj.contains("retry_budget")) {
+    if (auto s = ParseBudget(obj.at("retry_budget"), prefix + "retry_budget",
+                             &out->retry_budget);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (obj.contains("circuit_breaker")) {
+    if (auto s = ParseBreaker(obj.at("circuit_breaker"),
+                              prefix + "circuit_breaker",
+                              &out->circuit_breaker);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return GetInt(obj, "max_concurrent_calls", prefix, 1, 100000,
+                &out->max_concurrent_calls);
 }
 
 }  // namespace
@@ -173,8 +292,10 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
   if (doc.is_discarded()) {
     return absl::InvalidArgumentError("configuration is not valid JSON");
   }
-  if (auto s = CheckKeys(doc, "", {"listen_address", "default_deadline",
-                                   "log_level", "backends"});
+  if (auto s = CheckKeys(
+          doc, "",
+          {"listen_address", "default_deadline", "log_level", "idempotency",
+           "backends"});
       !s.ok()) {
     return s;
   }
@@ -195,6 +316,21 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
   if (!ParseLogLevel(config.log_level, &level)) {
     return FieldError("log_level", "must be debug, info, warning or error");
   }
+  if (doc.contains("idempotency")) {
+    const json& t = doc.at("idempotency");
+    if (auto s = CheckKeys(t, "idempotency", {"ttl", "max_entries"}); !s.ok()) {
+      return s;
+    }
+    if (auto s = GetDuration(t, "ttl", "idempotency.", &config.idempotency.ttl);
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = GetInt(t, "max_entries", "idempotency.", 1, 10000000,
+                        &config.idempotency.max_entries);
+        !s.ok()) {
+      return s;
+    }
+  }
   if (!doc.contains("backends") || !doc.at("backends").is_array() ||
       doc.at("backends").empty()) {
     return FieldError("backends", "must be a non-empty array");
@@ -206,9 +342,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
     const std::string path = absl::StrCat("backends[", i, "]");
     if (auto s = ParseBackend(backends[i], path, &backend); !s.ok()) return s;
     if (!names.insert(backend.name).second) {
-      return FieldError(path + ".name",
-                        absl::StrCat("duplicate backend name \"", backend.name,
-                                     "\""));
+      return FieldError(
+          path + ".name",
+          absl::StrCat("duplicate backend name \"", backend.name, "\""));
     }
     config.backends.push_back(std::move(backend));
   }

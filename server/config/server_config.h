@@ -27,6 +27,39 @@ struct CredentialsConfig {
   AuthHeaderStyle header = AuthHeaderStyle::kXAuthToken;
 };
 
+/// errors.md "Retry rules". Backoff before retry n (1-based) is
+/// uniform(0, min(max_backoff, initial_backoff * multiplier^(n-1))), raised
+/// to a Retry-After (capped at retry_after_cap), never past the deadline.
+struct RetryConfig {
+  /// Attempts per call, the first included; 1 disables retries.
+  int max_attempts = 3;
+  absl::Duration initial_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(5);
+  double multiplier = 2.0;
+  absl::Duration retry_after_cap = absl::Seconds(30);
+};
+
+/// gRPC's retryThrottling: a failed attempt costs one token, a successful
+/// one earns token_ratio; retries stop while tokens <= max_tokens / 2.
+struct RetryBudgetConfig {
+  double max_tokens = 10;
+  double token_ratio = 0.1;
+};
+
+/// Opens after `consecutive_failures` failing attempts in a row, or when
+/// at least `failure_rate` of the last `window` attempts (once that many
+/// were made) failed. Failures: 5xx, timeouts, connection failures -- never
+/// 4xx. Open fails fast for `open_duration`, then `half_open_probes` calls
+/// go through; that many successes close it, any failure re-opens it.
+struct CircuitBreakerConfig {
+  bool enabled = true;
+  int consecutive_failures = 5;
+  double failure_rate = 0.5;
+  int window = 20;
+  absl::Duration open_duration = absl::Seconds(30);
+  int half_open_probes = 1;
+};
+
 struct BackendConfig {
   std::string name;
   BackendKind kind = BackendKind::kLeegality;
@@ -39,6 +72,18 @@ struct BackendConfig {
   absl::Duration request_timeout = absl::Seconds(30);
   /// PEM CA bundle for HTTPS backends; empty = system store.
   std::string ca_file;
+  RetryConfig retry;
+  RetryBudgetConfig retry_budget;
+  CircuitBreakerConfig circuit_breaker;
+  /// Calls in flight to this backend (retries included) beyond which new
+  /// calls fail at once with RESOURCE_EXHAUSTED.
+  int max_concurrent_calls = 256;
+};
+
+/// Create calls remembered by request_id (AIP-155), per process.
+struct IdempotencyConfig {
+  absl::Duration ttl = absl::Minutes(10);
+  int max_entries = 10000;
 };
 
 struct ServerConfig {
@@ -46,6 +91,7 @@ struct ServerConfig {
   /// Applied to calls that arrive without a deadline.
   absl::Duration default_deadline = absl::Seconds(60);
   std::string log_level = "info";
+  IdempotencyConfig idempotency;
   std::vector<BackendConfig> backends;
 };
 

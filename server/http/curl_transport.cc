@@ -54,7 +54,8 @@ struct Transfer {
 };
 
 long ToMillis(absl::Duration d) {
-  const int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1)));
+  const int64_t ms =
+      absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1)));
   return ms < 1 ? 1 : static_cast<long>(ms);
 }
 
@@ -376,10 +377,11 @@ class CurlTransport::Impl {
                      ToMillis(std::min(r.connect_timeout, r.timeout)));
     curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
+    if (!r.ca_file.empty())
+      curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
     for (const auto& [name, value] : r.headers) {
-      t.headers = curl_slist_append(t.headers,
-                                    absl::StrCat(name, ": ", value).c_str());
+      t.headers =
+          curl_slist_append(t.headers, absl::StrCat(name, ": ", value).c_str());
     }
     // Without this libcurl may wait a second for "100 Continue" before
     // sending a large body.
@@ -444,8 +446,8 @@ class CurlTransport::Impl {
     if (auto it = transfers_.find(id); it != transfers_.end()) {
       std::unique_ptr<Transfer> t = std::move(it->second);
       transfers_.erase(it);
-      Finish(std::move(t), TransportError{TransportErrorKind::kCancelled, true,
-                                          "cancelled"});
+      Finish(std::move(t),
+             TransportError{TransportErrorKind::kCancelled, true, "cancelled"});
       return;
     }
     if (auto it = timer_ids_.find(id); it != timer_ids_.end()) {

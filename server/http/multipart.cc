@@ -80,10 +80,10 @@ std::string MultipartBuilder::Build() {
                     "\r\nContent-Disposition: form-data; name=\"",
                     QuoteParam(p.name), "\"");
     if (p.is_file) {
-      absl::StrAppend(&body, "; filename=\"", QuoteParam(p.filename),
-                      "\"\r\nContent-Type: ",
-                      p.content_type.empty() ? "application/octet-stream"
-                                             : p.content_type);
+      absl::StrAppend(
+          &body, "; filename=\"", QuoteParam(p.filename),
+          "\"\r\nContent-Type: ",
+          p.content_type.empty() ? "application/octet-stream" : p.content_type);
     }
     absl::StrAppend(&body, "\r\n\r\n", p.content, "\r\n");
   }

@@ -125,9 +125,9 @@ absl::Status MapHttpError(const HttpErrorInput& in) {
             ? in.body.code
             : absl::StrCat(in.body.code, "/", in.body.inner_code);
   }
-  std::string message = absl::StrCat("backend ", in.backend, " (",
-                                     BackendKindName(in.kind), ") returned HTTP ",
-                                     in.http_status);
+  std::string message =
+      absl::StrCat("backend ", in.backend, " (", BackendKindName(in.kind),
+                   ") returned HTTP ", in.http_status);
   if (!in.body.message.empty()) {
     absl::StrAppend(&message, ": ", ShortMessage(in.body.message));
   }

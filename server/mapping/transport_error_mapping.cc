@@ -14,11 +14,11 @@ absl::Status MapTransportError(const TransportError& error,
                           error.kind == TransportErrorKind::kConnectTimeout ||
                           error.kind == TransportErrorKind::kCancelled;
   if (deadline_passed && is_timeout) {
-    return MakeError(absl::StatusCode::kDeadlineExceeded,
-                     absl::StrCat("deadline exceeded waiting for backend ",
-                                  backend),
-                     reason::kDeadlineExceeded,
-                     {{metadata::kBackend, std::string(backend)}});
+    return MakeError(
+        absl::StatusCode::kDeadlineExceeded,
+        absl::StrCat("deadline exceeded waiting for backend ", backend),
+        reason::kDeadlineExceeded,
+        {{metadata::kBackend, std::string(backend)}});
   }
   absl::StatusCode code = absl::StatusCode::kUnavailable;
   const char* why = reason::kBackendUnreachable;
@@ -54,11 +54,11 @@ absl::Status MapTransportError(const TransportError& error,
       why = reason::kBackendError;
       break;
   }
-  return MakeError(code,
-                   absl::StrCat("backend ", backend, ": ",
-                                TransportErrorKindName(error.kind), ": ",
-                                error.message),
-                   why, {{metadata::kBackend, std::string(backend)}});
+  return MakeError(
+      code,
+      absl::StrCat("backend ", backend, ": ",
+                   TransportErrorKindName(error.kind), ": ", error.message),
+      why, {{metadata::kBackend, std::string(backend)}});
 }
 
 }  // namespace certbridge

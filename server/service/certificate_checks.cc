@@ -143,8 +143,9 @@ absl::StatusOr<CertificateFacts> CheckPemCertificate(absl::string_view pem,
       PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   ERR_clear_error();
   if (!cert) {
-    return MakeValidationError(reason::kInvalidPem, field,
-                               "the PEM block is not a valid X.509 certificate");
+    return MakeValidationError(
+        reason::kInvalidPem, field,
+        "the PEM block is not a valid X.509 certificate");
   }
   CertificateFacts facts = FactsOf(cert.get());
   if (facts.not_after <= now) {

@@ -87,8 +87,8 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
       if (auto info = GetErrorInfo(status)) fields["reason"] = info->reason;
       fields["error"] = std::string(status.message());
     }
-    Logger::Get().Log(status.ok() ? LogLevel::kInfo : LogLevel::kWarning,
-                      "rpc", fields);
+    Logger::Get().Log(status.ok() ? LogLevel::kInfo : LogLevel::kWarning, "rpc",
+                      fields);
   }
 
   const char* method_;
@@ -161,8 +161,8 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::UpdateCertificate(
   auto* reactor =
       new UnaryCall(context, "UpdateCertificate", request->certificate().name(),
                     options_.default_deadline);
-  auto backend = RouteCertificateName(
-      registry_, request->certificate().name(), "certificate.name");
+  auto backend = RouteCertificateName(registry_, request->certificate().name(),
+                                      "certificate.name");
   if (!backend.ok()) {
     reactor->Complete(backend.status());
     return reactor;

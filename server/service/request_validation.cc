@@ -27,20 +27,19 @@ absl::StatusOr<BackendConnection*> FindBackend(const BackendRegistry& registry,
                                                absl::string_view field) {
   BackendConnection* connection = registry.Find(backend);
   if (connection == nullptr) {
-    return NameError(field,
-                     absl::StrCat("no backend instance named \"", backend,
-                                  "\" is configured"));
+    return NameError(field, absl::StrCat("no backend instance named \"",
+                                         backend, "\" is configured"));
   }
   const bool wants_project = connection->kind() == BackendKind::kApinizer;
   if (has_project != wants_project) {
     return NameError(
-        field, absl::StrCat("backend \"", backend, "\" is of kind ",
-                            BackendKindName(connection->kind()),
-                            wants_project
-                                ? ": names are backends/{backend}/projects/"
-                                  "{project}/certificates/{name}"
-                                : ": names are backends/{backend}/"
-                                  "certificates/{id}"));
+        field,
+        absl::StrCat("backend \"", backend, "\" is of kind ",
+                     BackendKindName(connection->kind()),
+                     wants_project ? ": names are backends/{backend}/projects/"
+                                     "{project}/certificates/{name}"
+                                   : ": names are backends/{backend}/"
+                                     "certificates/{id}"));
   }
   return connection;
 }
@@ -112,9 +111,12 @@ absl::Status ValidateLeegalityCreate(const v1::CreateCertificateRequest& r,
 
 absl::Status ValidateLeegalityUpdate(const v1::UpdateCertificateRequest& r,
                                      absl::Time now) {
-  static const std::set<std::string> kPaths = {
-      "*", "leegality.enabled", "leegality.department_id",
-      "leegality.pkcs12_file", "leegality.passkey", "leegality.file_name"};
+  static const std::set<std::string> kPaths = {"*",
+                                               "leegality.enabled",
+                                               "leegality.department_id",
+                                               "leegality.pkcs12_file",
+                                               "leegality.passkey",
+                                               "leegality.file_name"};
   const auto& mask = r.update_mask();
   if (mask.paths().empty()) {
     return Invalid("update_mask", "must name at least one field");
@@ -313,8 +315,9 @@ absl::StatusOr<BackendConnection*> RouteCertificateName(
   if (!connection.ok()) return connection;
   if ((*connection)->kind() == BackendKind::kLeegality &&
       !IsUuid(parsed->certificate)) {
-    return NameError(field, absl::StrCat("Leegality certificate ids are UUIDs; \"",
-                                         parsed->certificate, "\" is not"));
+    return NameError(field,
+                     absl::StrCat("Leegality certificate ids are UUIDs; \"",
+                                  parsed->certificate, "\" is not"));
   }
   return connection;
 }
@@ -358,8 +361,7 @@ absl::Status ValidateDelete(BackendKind kind,
                             const v1::DeleteCertificateRequest& request) {
   if (kind == BackendKind::kLeegality &&
       request.jwk_delete_action() != v1::JWK_DELETE_ACTION_UNSPECIFIED) {
-    return Invalid("jwk_delete_action",
-                   "applies to Apinizer backends only");
+    return Invalid("jwk_delete_action", "applies to Apinizer backends only");
   }
   if (!v1::JwkDeleteAction_IsValid(request.jwk_delete_action())) {
     return Invalid("jwk_delete_action", "unknown value");

@@ -12,8 +12,8 @@
 namespace certbridge::emulator {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 constexpr char kToken[] = "tok";
 constexpr char kCerts[] = "/apiops/projects/Payments/certificates/";
@@ -55,8 +55,9 @@ class ApinizerApiTest : public ::testing::Test {
   }
   static std::string Message(const HttpResponse& r) {
     const json j = json::parse(r.body);
-    return j.contains("resultMessage") ? j["resultMessage"].get<std::string>()
-                                       : j["error_description"].get<std::string>();
+    return j.contains("resultMessage")
+               ? j["resultMessage"].get<std::string>()
+               : j["error_description"].get<std::string>();
   }
   ApinizerApi api_{kToken};
 };
@@ -75,7 +76,8 @@ TEST_F(ApinizerApiTest, TokenIsRequiredInBothGenerations) {
 }
 
 TEST_F(ApinizerApiTest, TrailingSlashIsMandatory) {
-  HttpResponse r = api_.Handle(Request("GET", "/apiops/projects/Payments/certificates"));
+  HttpResponse r =
+      api_.Handle(Request("GET", "/apiops/projects/Payments/certificates"));
   EXPECT_EQ(r.status, 404);
   EXPECT_TRUE(r.body.empty());
 }
@@ -96,7 +98,8 @@ TEST_F(ApinizerApiTest, CreateGetListDelete) {
   const json& entry = j["resultList"][0]["certificateEnvironmentList"][0];
   EXPECT_EQ(entry["environmentName"], "prod");
   EXPECT_EQ(entry["sha1Thumbprint"].get<std::string>().size(), 40u);
-  EXPECT_THAT(entry["subjectDn"].get<std::string>(), HasSubstr("O=certbridge tests, CN=certbridge-test"));
+  EXPECT_THAT(entry["subjectDn"].get<std::string>(),
+              HasSubstr("O=certbridge tests, CN=certbridge-test"));
   EXPECT_THAT(entry["endDate"].get<std::string>(), HasSubstr(".000Z"));
 
   r = api_.Handle(Request("GET", kCerts));
@@ -104,7 +107,8 @@ TEST_F(ApinizerApiTest, CreateGetListDelete) {
   EXPECT_EQ(j["status"], "SUCCESS");
   EXPECT_EQ(j["resultCount"], 1);
 
-  r = api_.Handle(Request("DELETE", std::string(kCerts) + "root/?jwkDeleteAction=DELETE"));
+  r = api_.Handle(
+      Request("DELETE", std::string(kCerts) + "root/?jwkDeleteAction=DELETE"));
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body)["deploymentResult"]["message"],
             "Undeployment completed successfully");
@@ -139,8 +143,9 @@ TEST_F(ApinizerApiTest, DocumentedBadRequests) {
   r = api_.Handle(Request("GET", "/apiops/projects/Nope/certificates/"));
   EXPECT_THAT(Message(r), HasSubstr("Project(Nope) was not found"));
   api_.SetReadOnly(true);
-  EXPECT_EQ(Message(api_.Handle(Request("DELETE", std::string(kCerts) + "root/"))),
-            "User does not have required permission for this operation!");
+  EXPECT_EQ(
+      Message(api_.Handle(Request("DELETE", std::string(kCerts) + "root/"))),
+      "User does not have required permission for this operation!");
 }
 
 TEST_F(ApinizerApiTest, LegacyGenerationErrorBody) {

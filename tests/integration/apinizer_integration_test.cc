@@ -57,9 +57,9 @@ class ApinizerIntegrationTest : public ::testing::Test {
     auto ctx = Harness::Context();
     return h_->stub().UpdateCertificate(ctx.get(), r, out);
   }
-  grpc::Status Delete(const std::string& name, v1::DeleteCertificateResponse* out,
-                      v1::JwkDeleteAction action =
-                          v1::JWK_DELETE_ACTION_UNSPECIFIED) {
+  grpc::Status Delete(
+      const std::string& name, v1::DeleteCertificateResponse* out,
+      v1::JwkDeleteAction action = v1::JWK_DELETE_ACTION_UNSPECIFIED) {
     v1::DeleteCertificateRequest r;
     r.set_name(name);
     r.set_jwk_delete_action(action);
@@ -135,13 +135,15 @@ TEST_F(ApinizerIntegrationTest, CreateSendsDocumentedMultipart) {
   EXPECT_EQ(post.path, "/apiops/projects/Payments/certificates/");
   EXPECT_EQ(post.headers.at("authorization"),
             "Bearer " + emulator::EmulatorOptions().apinizer_token);
-  EXPECT_THAT(post.body, HasSubstr("name=\"environmentList\"\r\n\r\nprod,uat\r\n"));
+  EXPECT_THAT(post.body,
+              HasSubstr("name=\"environmentList\"\r\n\r\nprod,uat\r\n"));
   EXPECT_THAT(post.body, HasSubstr("name=\"pemEncodedFile\""));
   EXPECT_THAT(post.body, HasSubstr("name=\"certificateDescription\""));
 }
 
 TEST_F(ApinizerIntegrationTest, ProjectNamesWithSpacesAndNonAsciiAreEscaped) {
-  for (const std::string project : {"My%20Project", "%C3%96deme%20Sistemleri"}) {
+  for (const std::string project :
+       {"My%20Project", "%C3%96deme%20Sistemleri"}) {
     const std::string parent = "backends/apinizer/projects/" + project;
     v1::Certificate out;
     const grpc::Status s = Create(CreateRequest("esc", parent), &out);
@@ -154,7 +156,8 @@ TEST_F(ApinizerIntegrationTest, ProjectNamesWithSpacesAndNonAsciiAreEscaped) {
   EXPECT_TRUE(apinizer().Find("Ödeme Sistemleri", "esc").has_value());
   bool saw_escaped = false;
   for (const auto& r : ApinizerRequests()) {
-    if (r.path == "/apiops/projects/%C3%96deme%20Sistemleri/certificates/esc/") {
+    if (r.path ==
+        "/apiops/projects/%C3%96deme%20Sistemleri/certificates/esc/") {
       saw_escaped = true;
     }
   }
@@ -165,8 +168,7 @@ TEST_F(ApinizerIntegrationTest, PartialUpdateKeepsThePem) {
   const auto request = CreateRequest("keep-pem");
   v1::Certificate out;
   ASSERT_TRUE(Create(request, &out).ok());
-  const std::string pem_before =
-      apinizer().Find("Payments", "keep-pem")->pem;
+  const std::string pem_before = apinizer().Find("Payments", "keep-pem")->pem;
   ASSERT_EQ(pem_before, request.certificate().apinizer().pem_certificate());
 
   v1::UpdateCertificateRequest update;
@@ -209,12 +211,11 @@ TEST_F(ApinizerIntegrationTest, JwkActionsArePassedThrough) {
   for (const auto& r : ApinizerRequests()) {
     if (r.method == "PUT" || r.method == "DELETE") targets.push_back(r.path);
   }
-  EXPECT_THAT(targets,
-              ::testing::ElementsAre(
-                  "/apiops/projects/Payments/certificates/jwk/"
-                  "?jwkUpdateAction=UPDATE&updateScope=SAME_PROJECT",
-                  "/apiops/projects/Payments/certificates/jwk/"
-                  "?jwkDeleteAction=DELETE"));
+  EXPECT_THAT(targets, ::testing::ElementsAre(
+                           "/apiops/projects/Payments/certificates/jwk/"
+                           "?jwkUpdateAction=UPDATE&updateScope=SAME_PROJECT",
+                           "/apiops/projects/Payments/certificates/jwk/"
+                           "?jwkDeleteAction=DELETE"));
 }
 
 TEST_F(ApinizerIntegrationTest, DeploymentFailingInOneEnvironmentIsReported) {
@@ -270,8 +271,9 @@ TEST_F(ApinizerIntegrationTest, Quirk400sMapByMessageInBothGenerations) {
                 "BACKEND_PERMISSION_DENIED");
     apinizer().SetReadOnly(false);
     // Delete / update of a missing certificate.
-    ExpectError(Delete(std::string(kParent) + "/certificates/missing", &deleted),
-                grpc::StatusCode::NOT_FOUND, "CERTIFICATE_NOT_FOUND");
+    ExpectError(
+        Delete(std::string(kParent) + "/certificates/missing", &deleted),
+        grpc::StatusCode::NOT_FOUND, "CERTIFICATE_NOT_FOUND");
   }
 }
 

@@ -65,9 +65,9 @@ std::unique_ptr<Harness> Harness::Start(HarnessOptions options) {
   h->server_ = *std::move(server);
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(16 * 1024 * 1024);
-  h->channel_ = grpc::CreateCustomChannel(
-      absl::StrCat("127.0.0.1:", h->server_->port()),
-      grpc::InsecureChannelCredentials(), args);
+  h->channel_ =
+      grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", h->server_->port()),
+                                grpc::InsecureChannelCredentials(), args);
   h->stub_ = v1::CertificateService::NewStub(h->channel_);
   return h;
 }

@@ -62,9 +62,9 @@ CertPtr MakeCertificate(const CertificateOptions& options) {
       name, "CN", MBSTRING_UTF8,
       reinterpret_cast<const unsigned char*>(options.common_name.c_str()), -1,
       -1, 0);
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>("certbridge tests"),
-                             -1, -1, 0);
+  X509_NAME_add_entry_by_txt(
+      name, "O", MBSTRING_UTF8,
+      reinterpret_cast<const unsigned char*>("certbridge tests"), -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
   X509_set_pubkey(cert.get(), SharedKey());
   if (X509_sign(cert.get(), SharedKey(), EVP_sha256()) == 0) Die("X509_sign");
@@ -84,9 +84,9 @@ std::string BuildPkcs12(X509* cert, const std::string& passkey,
                         const std::string& friendly_name, int salt_len) {
   // No MAC from PKCS12_create (-1) so the salt length can be chosen below;
   // the certificate bag stays unencrypted (-1) so padding grows linearly.
-  P12Ptr p12(PKCS12_create(passkey.c_str(),
-                           friendly_name.empty() ? nullptr : friendly_name.c_str(),
-                           SharedKey(), cert, nullptr, 0, -1, 0, -1, 0));
+  P12Ptr p12(PKCS12_create(
+      passkey.c_str(), friendly_name.empty() ? nullptr : friendly_name.c_str(),
+      SharedKey(), cert, nullptr, 0, -1, 0, -1, 0));
   if (!p12) Die("PKCS12_create");
   if (PKCS12_set_mac(p12.get(), passkey.c_str(), -1, nullptr, salt_len, 2048,
                      EVP_sha256()) != 1) {
@@ -112,10 +112,11 @@ std::string MakePkcs12(const Pkcs12Options& options) {
                         salt);
       if (der.size() == options.exact_size) return der;
     }
-    const long diff = static_cast<long>(options.exact_size) -
-                      static_cast<long>(der.size());
-    chars = static_cast<std::size_t>(static_cast<long>(chars) +
-                                     (diff / 4 != 0 ? diff / 4 : (diff > 0 ? 1 : -1)));
+    const long diff =
+        static_cast<long>(options.exact_size) - static_cast<long>(der.size());
+    chars = static_cast<std::size_t>(
+        static_cast<long>(chars) +
+        (diff / 4 != 0 ? diff / 4 : (diff > 0 ? 1 : -1)));
   }
   Die("exact_size did not converge");
 }

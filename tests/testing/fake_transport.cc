@@ -45,8 +45,7 @@ bool FakeTransport::Complete(HttpResult result) {
   return true;
 }
 
-bool FakeTransport::Respond(int status, std::string body,
-                            HttpHeaders headers) {
+bool FakeTransport::Respond(int status, std::string body, HttpHeaders headers) {
   HttpResponse response;
   response.status_code = status;
   response.body = std::move(body);

@@ -111,13 +111,14 @@ absl::StatusOr<v1::Certificate> ParseApinizerCertificate(
   }
   std::string name, description;
   if (auto s = StringField(item, "name", &name); !s.ok()) return s;
-  if (name.empty()) return absl::InvalidArgumentError("certificate has no name");
+  if (name.empty())
+    return absl::InvalidArgumentError("certificate has no name");
   if (auto s = StringField(item, "description", &description); !s.ok()) {
     return s;
   }
   v1::Certificate cert;
-  cert.set_name(FormatCertificateName({std::string(backend), true,
-                                       std::string(project), name}));
+  cert.set_name(FormatCertificateName(
+      {std::string(backend), true, std::string(project), name}));
   cert.set_display_name(name);
   v1::ApinizerCertificate* a = cert.mutable_apinizer();
   a->set_description(description);

@@ -8,6 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
 #include "server/backends/apinizer/apinizer_json.h"
 #include "server/backends/update_mask.h"
@@ -62,6 +64,21 @@ std::string PemFromBase64(absl::string_view b64) {
   }
   absl::StrAppend(&pem, "-----END CERTIFICATE-----\n");
   return pem;
+}
+
+// Two PEM certificates are the same when their base64 bodies are.
+bool SameCertificate(absl::string_view a, absl::string_view b) {
+  auto body = [](absl::string_view pem) {
+    std::string out;
+    for (absl::string_view line : absl::StrSplit(pem, '\n')) {
+      line = absl::StripAsciiWhitespace(line);
+      if (line.empty() || absl::StartsWith(line, "-----")) continue;
+      absl::StrAppend(&out, line);
+    }
+    return out;
+  };
+  const std::string x = body(a);
+  return !x.empty() && x == body(b);
 }
 
 absl::string_view JwkUpdateActionParam(v1::JwkUpdateAction a) {
@@ -128,23 +145,23 @@ std::string ApinizerStub::CertificateUrl(const Target& target) const {
 void ApinizerStub::Send(std::shared_ptr<CallContext> ctx, Operation op,
                         HttpRequest request,
                         RestExchange::ResponseHandler done) {
-  exchange_.Send(
-      ctx, op, std::move(request), /*secrets=*/{},
-      [this, op, done = std::move(done)](
-          absl::StatusOr<HttpResponse> r) mutable {
-        if (r.ok()) {
-          // "HTTP 200 can hide failure" (§7.2): read it as the 400 it means.
-          if (auto failure = ApinizerFailureIn200(r->body)) {
-            absl::Status s =
-                exchange_.MapBodyError(op, 400, *std::move(failure), {});
-            SetErrorMetadata(s, metadata::kHttpStatus,
-                             std::to_string(r->status_code));
-            done(std::move(s));
-            return;
-          }
-        }
-        done(std::move(r));
-      });
+  exchange_.Send(ctx, op, std::move(request), /*secrets=*/{},
+                 [this, op, done = std::move(done)](
+                     absl::StatusOr<HttpResponse> r) mutable {
+                   if (r.ok()) {
+                     // "HTTP 200 can hide failure" (§7.2): read it as the 400
+                     // it means.
+                     if (auto failure = ApinizerFailureIn200(r->body)) {
+                       absl::Status s = exchange_.MapBodyError(
+                           op, 400, *std::move(failure), {});
+                       SetErrorMetadata(s, metadata::kHttpStatus,
+                                        std::to_string(r->status_code));
+                       done(std::move(s));
+                       return;
+                     }
+                   }
+                   done(std::move(r));
+                 });
 }
 
 void ApinizerStub::Fetch(std::shared_ptr<CallContext> ctx, Operation op,
@@ -153,8 +170,8 @@ void ApinizerStub::Fetch(std::shared_ptr<CallContext> ctx, Operation op,
   http.method = "GET";
   http.url = CertificateUrl(target);
   Send(ctx, op, std::move(http),
-       [this, project = target.project, done = std::move(done)](
-           absl::StatusOr<HttpResponse> r) mutable {
+       [this, project = target.project,
+        done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
          if (!r.ok()) {
            done(r.status());
            return;
@@ -199,8 +216,7 @@ void ApinizerStub::WriteAndReadBack(std::shared_ptr<CallContext> ctx,
          // (thumbprints, validity), so a failed read does not fail the call.
          Fetch(ctx, Operation::kGet, target,
                [fallback = std::move(fallback),
-                deployment = *std::move(deployment),
-                done = std::move(done)](
+                deployment = *std::move(deployment), done = std::move(done)](
                    absl::StatusOr<v1::Certificate> read) mutable {
                  v1::Certificate out =
                      read.ok() ? *std::move(read) : std::move(fallback);
@@ -216,7 +232,9 @@ void ApinizerStub::CreateCertificate(
     const v1::CreateCertificateRequest& request, Done<v1::Certificate> done) {
   auto parent = ParseParentName(request.parent(), "parent");
   const v1::ApinizerCertificate& a = request.certificate().apinizer();
-  Fields f{request.certificate_id(), a.alias(), a.description(),
+  Fields f{request.certificate_id(),
+           a.alias(),
+           a.description(),
            {a.environments().begin(), a.environments().end()},
            a.pem_certificate()};
   HttpRequest http = MultipartRequest(f);
@@ -263,8 +281,8 @@ void ApinizerStub::UpdateCertificate(
       take("apinizer.pem_certificate", !in.pem_certificate().empty());
   if (take_description) f.description = in.description();
   if (take_alias) f.alias = in.alias();
-  if (take_envs) f.environments.assign(in.environments().begin(),
-                                       in.environments().end());
+  if (take_envs)
+    f.environments.assign(in.environments().begin(), in.environments().end());
   if (take_pem) f.pem = in.pem_certificate();
   const std::string query = Query(
       {{"jwkUpdateAction", JwkUpdateActionParam(request.jwk_update_action())},
@@ -304,8 +322,8 @@ void ApinizerStub::UpdateCertificate(
            return;
          }
          std::string content;
-         auto current = ParseApinizerCertificate(r->body, config_.name,
-                                                 project, &content);
+         auto current =
+             ParseApinizerCertificate(r->body, config_.name, project, &content);
          if (!current.ok()) {
            done(MalformedResponseError(config_.name, r->status_code,
                                        current.status().message()));
@@ -332,6 +350,50 @@ void ApinizerStub::UpdateCertificate(
        });
 }
 
+void ApinizerStub::RecoverCreate(std::shared_ptr<CallContext> ctx,
+                                 const v1::CreateCertificateRequest& request,
+                                 absl::Status conflict,
+                                 Done<v1::Certificate> done) {
+  auto parent = ParseParentName(request.parent(), "parent");
+  HttpRequest http;
+  http.method = "GET";
+  http.url = CertificateUrl({parent->project, request.certificate_id()});
+  Send(ctx, Operation::kGet, std::move(http),
+       [this, &request, project = parent->project,
+        conflict = std::move(conflict),
+        done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
+         if (!r.ok()) {
+           done(std::move(conflict));
+           return;
+         }
+         std::string content;
+         auto cert =
+             ParseApinizerCertificate(r->body, config_.name, project, &content);
+         if (!cert.ok()) {
+           done(std::move(conflict));
+           return;
+         }
+         const v1::ApinizerCertificate& want = request.certificate().apinizer();
+         const v1::ApinizerCertificate& got = cert->apinizer();
+         std::vector<std::string> want_envs(want.environments().begin(),
+                                            want.environments().end());
+         std::vector<std::string> got_envs(got.environments().begin(),
+                                           got.environments().end());
+         std::sort(want_envs.begin(), want_envs.end());
+         std::sort(got_envs.begin(), got_envs.end());
+         const bool same = got.alias() == want.alias() &&
+                           got.description() == want.description() &&
+                           got_envs == want_envs &&
+                           SameCertificate(PemFromBase64(content),
+                                           want.pem_certificate());
+         if (!same) {
+           done(std::move(conflict));
+           return;
+         }
+         done(*std::move(cert));
+       });
+}
+
 void ApinizerStub::DeleteCertificate(
     std::shared_ptr<CallContext> ctx,
     const v1::DeleteCertificateRequest& request,
@@ -343,8 +405,8 @@ void ApinizerStub::DeleteCertificate(
              Query({{"jwkDeleteAction",
                      JwkDeleteActionParam(request.jwk_delete_action())}});
   Send(ctx, Operation::kDelete, std::move(http),
-       [this, done = std::move(done), resource = request.name()](
-           absl::StatusOr<HttpResponse> r) mutable {
+       [this, done = std::move(done),
+        resource = request.name()](absl::StatusOr<HttpResponse> r) mutable {
          if (!r.ok()) {
            done(r.status());
            return;

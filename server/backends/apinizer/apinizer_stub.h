@@ -35,6 +35,12 @@ class ApinizerStub final : public BackendStub {
   void DeleteCertificate(std::shared_ptr<CallContext> ctx,
                          const v1::DeleteCertificateRequest& request,
                          Done<v1::DeleteCertificateResponse> done) override;
+  /// Reads the certificate and accepts it when name, alias, description,
+  /// environments and certificate content match the request.
+  void RecoverCreate(std::shared_ptr<CallContext> ctx,
+                     const v1::CreateCertificateRequest& request,
+                     absl::Status conflict,
+                     Done<v1::Certificate> done) override;
 
  private:
   struct Target {
@@ -43,8 +49,8 @@ class ApinizerStub final : public BackendStub {
   };
 
   /// Sends and also treats a 200 whose body says FAILURE as an error.
-  void Send(std::shared_ptr<CallContext> ctx, Operation op,
-            HttpRequest request, RestExchange::ResponseHandler done);
+  void Send(std::shared_ptr<CallContext> ctx, Operation op, HttpRequest request,
+            RestExchange::ResponseHandler done);
   /// GET one certificate (Operation `op` decides the error mapping).
   void Fetch(std::shared_ptr<CallContext> ctx, Operation op,
              const Target& target, Done<v1::Certificate> done);

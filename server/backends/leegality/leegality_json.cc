@@ -24,8 +24,8 @@ absl::Status OptionalString(const json& obj, const char* key,
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return absl::OkStatus();
   if (!it->is_string()) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", key,
-                                                   "\" is not a string"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", key, "\" is not a string"));
   }
   *out = it->get<std::string>();
   return absl::OkStatus();
@@ -103,8 +103,8 @@ absl::StatusOr<v1::Certificate> ParseLeegalityCertificate(
   out->set_certificate_type(ParseType(text));
   bool has_ts = false;
   std::string raw;
-  if (auto s = TimeField(*vo, "expiry", &raw, out->mutable_expire_time(),
-                         &has_ts);
+  if (auto s =
+          TimeField(*vo, "expiry", &raw, out->mutable_expire_time(), &has_ts);
       !s.ok()) {
     return s;
   }

@@ -34,10 +34,10 @@ HttpRequest MultipartRequest(const v1::LeegalityCertificate& cert,
                              const UploadParts& parts) {
   MultipartBuilder builder(RandomBoundary());
   if (parts.file) {
-    builder.AddFile("certificateFile",
-                    cert.file_name().empty() ? kDefaultFileName
-                                             : cert.file_name(),
-                    kPkcs12ContentType, cert.pkcs12_file());
+    builder.AddFile(
+        "certificateFile",
+        cert.file_name().empty() ? kDefaultFileName : cert.file_name(),
+        kPkcs12ContentType, cert.pkcs12_file());
     builder.AddField("passkey", cert.passkey());
   }
   if (parts.department) builder.AddField("departmentId", cert.department_id());
@@ -69,20 +69,20 @@ std::string LeegalityStub::CertificateUrl(const std::string& id) const {
 
 LeegalityStub::ResponseHandler LeegalityStub::CertificateHandler(
     Done<v1::Certificate> done) const {
-  return [this, done = std::move(done)](
-             absl::StatusOr<HttpResponse> r) mutable {
-    if (!r.ok()) {
-      done(r.status());
-      return;
-    }
-    auto cert = ParseLeegalityCertificate(r->body, config_.name);
-    if (!cert.ok()) {
-      done(MalformedResponseError(config_.name, r->status_code,
-                                  cert.status().message()));
-      return;
-    }
-    done(*std::move(cert));
-  };
+  return
+      [this, done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
+        if (!r.ok()) {
+          done(r.status());
+          return;
+        }
+        auto cert = ParseLeegalityCertificate(r->body, config_.name);
+        if (!cert.ok()) {
+          done(MalformedResponseError(config_.name, r->status_code,
+                                      cert.status().message()));
+          return;
+        }
+        done(*std::move(cert));
+      };
 }
 
 void LeegalityStub::CreateCertificate(
@@ -95,7 +95,7 @@ void LeegalityStub::CreateCertificate(
   http.method = "POST";
   http.url = CertificatesUrl();
   exchange_.Send(ctx, Operation::kCreate, std::move(http), {cert.passkey()},
-           CertificateHandler(std::move(done)));
+                 CertificateHandler(std::move(done)));
 }
 
 void LeegalityStub::GetCertificate(std::shared_ptr<CallContext> ctx,
@@ -105,7 +105,7 @@ void LeegalityStub::GetCertificate(std::shared_ptr<CallContext> ctx,
   http.method = "GET";
   http.url = CertificateUrl(IdOf(request.name()));
   exchange_.Send(ctx, Operation::kGet, std::move(http), /*secrets=*/{},
-           CertificateHandler(std::move(done)));
+                 CertificateHandler(std::move(done)));
 }
 
 void LeegalityStub::UpdateCertificate(
@@ -115,8 +115,8 @@ void LeegalityStub::UpdateCertificate(
   const auto& mask = request.update_mask();
   // "*" replaces what can be replaced; an absent file is kept by the vendor.
   UploadParts parts;
-  parts.file = MaskCovers(mask, "leegality.pkcs12_file") &&
-               !cert.pkcs12_file().empty();
+  parts.file =
+      MaskCovers(mask, "leegality.pkcs12_file") && !cert.pkcs12_file().empty();
   parts.department = MaskCovers(mask, "leegality.department_id") &&
                      !cert.department_id().empty();
   parts.enabled = MaskCovers(mask, "leegality.enabled");
@@ -124,7 +124,7 @@ void LeegalityStub::UpdateCertificate(
   http.method = "PUT";
   http.url = CertificateUrl(IdOf(request.certificate().name()));
   exchange_.Send(ctx, Operation::kUpdate, std::move(http), {cert.passkey()},
-           CertificateHandler(std::move(done)));
+                 CertificateHandler(std::move(done)));
 }
 
 void LeegalityStub::DeleteCertificate(
@@ -135,21 +135,21 @@ void LeegalityStub::DeleteCertificate(
   http.method = "DELETE";
   http.url = CertificateUrl(IdOf(request.name()));
   exchange_.Send(ctx, Operation::kDelete, std::move(http), /*secrets=*/{},
-           [this, done = std::move(done),
-            name = request.name()](absl::StatusOr<HttpResponse> r) mutable {
-             if (!r.ok()) {
-               done(r.status());
-               return;
-             }
-             if (auto s = ParseLeegalityDeleteAck(r->body); !s.ok()) {
-               done(MalformedResponseError(config_.name, r->status_code,
-                                           s.message()));
-               return;
-             }
-             v1::DeleteCertificateResponse response;
-             response.set_name(name);
-             done(std::move(response));
-           });
+                 [this, done = std::move(done), name = request.name()](
+                     absl::StatusOr<HttpResponse> r) mutable {
+                   if (!r.ok()) {
+                     done(r.status());
+                     return;
+                   }
+                   if (auto s = ParseLeegalityDeleteAck(r->body); !s.ok()) {
+                     done(MalformedResponseError(config_.name, r->status_code,
+                                                 s.message()));
+                     return;
+                   }
+                   v1::DeleteCertificateResponse response;
+                   response.set_name(name);
+                   done(std::move(response));
+                 });
 }
 
 }  // namespace certbridge

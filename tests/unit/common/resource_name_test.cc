@@ -23,13 +23,16 @@ TEST(ResourceNameTest, ParsesApinizerShapeAndUnescapes) {
   ASSERT_TRUE(n.ok()) << n.status();
   EXPECT_TRUE(n->has_project);
   EXPECT_EQ(n->project, "My Project");
-  EXPECT_EQ(n->certificate, "\xC3\xA7" "ert");
+  EXPECT_EQ(n->certificate,
+            "\xC3\xA7"
+            "ert");
 }
 
 TEST(ResourceNameTest, FormatRoundTrips) {
   CertificateName name{"api", true, "Pay ments/EU", "root ca"};
   const std::string text = FormatCertificateName(name);
-  EXPECT_EQ(text, "backends/api/projects/Pay%20ments%2FEU/certificates/root%20ca");
+  EXPECT_EQ(text,
+            "backends/api/projects/Pay%20ments%2FEU/certificates/root%20ca");
   auto back = ParseCertificateName(text, "name");
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->project, "Pay ments/EU");

@@ -6,7 +6,8 @@ namespace certbridge {
 namespace {
 
 TEST(TimeFormatTest, ParsesVendorShapes) {
-  const absl::Time expected = absl::FromUnixSeconds(1806537599);  // 2027-03-31T23:59:59Z
+  const absl::Time expected =
+      absl::FromUnixSeconds(1806537599);  // 2027-03-31T23:59:59Z
   EXPECT_EQ(ParseBackendTime("2027-03-31T23:59:59Z"), expected);
   EXPECT_EQ(ParseBackendTime("2027-03-31T23:59:59.000Z"), expected);
   EXPECT_EQ(ParseBackendTime("2027-03-31T23:59:59"), expected);

@@ -60,7 +60,8 @@ class BadConfigTest : public ::testing::TestWithParam<BadCase> {};
 TEST_P(BadConfigTest, NamesTheProblem) {
   auto c = ParseServerConfig(GetParam().json);
   ASSERT_FALSE(c.ok());
-  EXPECT_THAT(std::string(c.status().message()), HasSubstr(GetParam().expected));
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr(GetParam().expected));
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -7,17 +7,16 @@ namespace {
 
 TEST(MultipartTest, EncodesFieldsAndFileExactly) {
   MultipartBuilder b("XyZ");
-  b.AddField("passkey", "pw").AddFile("certificateFile", "a.p12",
-                                      "application/x-pkcs12",
-                                      std::string("\x00\x01\r\n", 4));
+  b.AddField("passkey", "pw")
+      .AddFile("certificateFile", "a.p12", "application/x-pkcs12",
+               std::string("\x00\x01\r\n", 4));
   const std::string body = b.Build();
-  EXPECT_EQ(body,
-            std::string("--XyZ\r\nContent-Disposition: form-data; "
-                        "name=\"passkey\"\r\n\r\npw\r\n"
-                        "--XyZ\r\nContent-Disposition: form-data; "
-                        "name=\"certificateFile\"; filename=\"a.p12\"\r\n"
-                        "Content-Type: application/x-pkcs12\r\n\r\n") +
-                std::string("\x00\x01\r\n", 4) + "\r\n--XyZ--\r\n");
+  EXPECT_EQ(body, std::string("--XyZ\r\nContent-Disposition: form-data; "
+                              "name=\"passkey\"\r\n\r\npw\r\n"
+                              "--XyZ\r\nContent-Disposition: form-data; "
+                              "name=\"certificateFile\"; filename=\"a.p12\"\r\n"
+                              "Content-Type: application/x-pkcs12\r\n\r\n") +
+                      std::string("\x00\x01\r\n", 4) + "\r\n--XyZ--\r\n");
   EXPECT_EQ(b.ContentType(), "multipart/form-data; boundary=XyZ");
 }
 

@@ -56,18 +56,20 @@ class RequestValidationTest : public ::testing::Test {
 };
 
 TEST_F(RequestValidationTest, NamesRouteToTheRightKind) {
-  EXPECT_TRUE(RouteCertificateName(registry_,
-                                   std::string("backends/lee/certificates/") + kUuid,
-                                   "name")
-                  .ok());
-  EXPECT_TRUE(RouteCertificateName(
-                  registry_, "backends/api/projects/My%20P/certificates/x", "name")
-                  .ok());
+  EXPECT_TRUE(
+      RouteCertificateName(
+          registry_, std::string("backends/lee/certificates/") + kUuid, "name")
+          .ok());
+  EXPECT_TRUE(
+      RouteCertificateName(
+          registry_, "backends/api/projects/My%20P/certificates/x", "name")
+          .ok());
   for (const char* bad :
        {"backends/lee/certificates/not-a-uuid",  // Leegality ids are UUIDs
         "backends/nope/certificates/46d4e120-ed03-47cc-98c6-529bff3bbabc",
-        "backends/api/certificates/x",                // Apinizer needs project
-        "backends/lee/projects/p/certificates/46d4e120-ed03-47cc-98c6-529bff3bbabc",
+        "backends/api/certificates/x",  // Apinizer needs project
+        "backends/lee/projects/p/certificates/"
+        "46d4e120-ed03-47cc-98c6-529bff3bbabc",
         "certificates/x", ""}) {
     auto r = RouteCertificateName(registry_, bad, "name");
     ASSERT_FALSE(r.ok()) << bad;
@@ -77,7 +79,8 @@ TEST_F(RequestValidationTest, NamesRouteToTheRightKind) {
 }
 
 TEST_F(RequestValidationTest, ValidRequestsPass) {
-  EXPECT_TRUE(ValidateCreate(BackendKind::kApinizer, ApinizerCreate(), now_).ok());
+  EXPECT_TRUE(
+      ValidateCreate(BackendKind::kApinizer, ApinizerCreate(), now_).ok());
   EXPECT_TRUE(
       ValidateCreate(BackendKind::kLeegality, LeegalityCreate(), now_).ok());
 }
@@ -120,7 +123,9 @@ TEST_F(RequestValidationTest, ApinizerCreateRules) {
   const std::vector<Case> cases = {
       {"certificate_id", [](auto& r) { r.clear_certificate_id(); }},
       {"certificate.apinizer.alias",
-       [](auto& r) { r.mutable_certificate()->mutable_apinizer()->clear_alias(); }},
+       [](auto& r) {
+         r.mutable_certificate()->mutable_apinizer()->clear_alias();
+       }},
       {"certificate.apinizer.environments",
        [](auto& r) {
          r.mutable_certificate()->mutable_apinizer()->clear_environments();

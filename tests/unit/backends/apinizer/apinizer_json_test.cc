@@ -55,10 +55,9 @@ TEST(ApinizerJsonTest, GetRejectsOddLists) {
                                         "api", "p")
                    .ok());
   EXPECT_FALSE(ParseApinizerCertificate("<html/>", "api", "p").ok());
-  EXPECT_FALSE(
-      ParseApinizerCertificate(R"({"resultList":[{"description":"x"}]})", "api",
-                               "p")
-          .ok());
+  EXPECT_FALSE(ParseApinizerCertificate(
+                   R"({"resultList":[{"description":"x"}]})", "api", "p")
+                   .ok());
 }
 
 TEST(ApinizerJsonTest, DeploymentStates) {
@@ -105,9 +104,10 @@ TEST(ApinizerJsonTest, ErrorBodiesOfBothGenerations) {
 }
 
 TEST(ApinizerJsonTest, FailureHiddenIn200) {
-  EXPECT_TRUE(ApinizerFailureIn200(
-                  R"({"status":"FAILURE","resultMessage":"Token is not valid!"})")
-                  .has_value());
+  EXPECT_TRUE(
+      ApinizerFailureIn200(
+          R"({"status":"FAILURE","resultMessage":"Token is not valid!"})")
+          .has_value());
   EXPECT_TRUE(ApinizerFailureIn200(R"({"success":false})").has_value());
   EXPECT_FALSE(ApinizerFailureIn200(
                    R"({"success":true,"deploymentResult":{"success":false}})")

@@ -26,9 +26,11 @@ constexpr char kCurrentPemBody[] = "MIIBszCCAVmgAwIBAgIUcurrent";
 
 std::string GetBody(const std::string& description = "old description") {
   return std::string(R"({"success":true,"resultList":[{"name":"bank root",
-    "description":")") + description + R"(","certificateEnvironmentList":[
+    "description":")") +
+         description + R"(","certificateEnvironmentList":[
     {"environmentName":"prod","alias":"bank","sha1Thumbprint":"ab",
-     "base64EncodedContent":")" + kCurrentPemBody + R"("}]}]})";
+     "base64EncodedContent":")" +
+         kCurrentPemBody + R"("}]}]})";
 }
 
 constexpr char kDeployed[] = R"({"success":true,"deploymentResult":{
@@ -84,7 +86,8 @@ TEST_F(ApinizerStubTest, NotFoundIn400BodyIsNotFound) {
   std::optional<absl::StatusOr<v1::Certificate>> out;
   stub.GetCertificate(Context(), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(
-      400, R"({"status":"FAILURE","resultMessage":"Certificate (name: bank root) is not found!"})"));
+      400,
+      R"({"status":"FAILURE","resultMessage":"Certificate (name: bank root) is not found!"})"));
   EXPECT_EQ(out->status().code(), absl::StatusCode::kNotFound);
 }
 
@@ -95,7 +98,8 @@ TEST_F(ApinizerStubTest, FailureEnvelopeIn200IsAnError) {
   std::optional<absl::StatusOr<v1::Certificate>> out;
   stub.GetCertificate(Context(), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(
-      200, R"({"status":"FAILURE","resultMessage":"User does not have required permission for this operation!"})"));
+      200,
+      R"({"status":"FAILURE","resultMessage":"User does not have required permission for this operation!"})"));
   ASSERT_FALSE(out->ok());
   EXPECT_EQ(out->status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(GetErrorInfo(out->status())->metadata.at("httpStatus"), "200");
@@ -111,7 +115,8 @@ TEST_F(ApinizerStubTest, CreateSendsEveryRequiredFieldThenReadsBack) {
   a->set_description("Root CA");
   a->add_environments("prod");
   a->add_environments("uat");
-  a->set_pem_certificate("-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n");
+  a->set_pem_certificate(
+      "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n");
   std::optional<absl::StatusOr<v1::Certificate>> out;
   stub.CreateCertificate(Context(), req, Capture(out));
   ASSERT_EQ(transport_.requests().size(), 1u);
@@ -119,7 +124,8 @@ TEST_F(ApinizerStubTest, CreateSendsEveryRequiredFieldThenReadsBack) {
   EXPECT_EQ(post.method, "POST");
   EXPECT_EQ(post.url,
             "http://manager.test/apiops/projects/My%20Project/certificates/");
-  EXPECT_THAT(post.body, HasSubstr("name=\"certificateName\"\r\n\r\nbank root\r\n"));
+  EXPECT_THAT(post.body,
+              HasSubstr("name=\"certificateName\"\r\n\r\nbank root\r\n"));
   EXPECT_THAT(post.body, HasSubstr("name=\"alias\"\r\n\r\nbank\r\n"));
   EXPECT_THAT(post.body,
               HasSubstr("name=\"certificateDescription\"\r\n\r\nRoot CA\r\n"));
@@ -211,7 +217,8 @@ TEST_F(ApinizerStubTest, UpdateOfMissingCertificateIsNotFound) {
   std::optional<absl::StatusOr<v1::Certificate>> out;
   stub.UpdateCertificate(Context(), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(
-      400, R"({"error":"bad_request","error_description":"Certificate (name: bank root) is not found!"})"));
+      400,
+      R"({"error":"bad_request","error_description":"Certificate (name: bank root) is not found!"})"));
   EXPECT_EQ(out->status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(transport_.requests().size(), 1u) << "no PUT after a failed read";
 }

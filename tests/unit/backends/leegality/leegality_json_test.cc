@@ -42,8 +42,8 @@ TEST(LeegalityJsonTest, GetReturnsBareObject) {
 }
 
 TEST(LeegalityJsonTest, CreateWrapsInData) {
-  auto c = ParseLeegalityCertificate(std::string(R"({"data":)") + kVo + "}",
-                                     "lee");
+  auto c =
+      ParseLeegalityCertificate(std::string(R"({"data":)") + kVo + "}", "lee");
   ASSERT_TRUE(c.ok()) << c.status();
   ExpectSeedCertificate(*c);
 }
@@ -84,9 +84,10 @@ INSTANTIATE_TEST_SUITE_P(
                       R"({"code":"LE_SS_002","message":"ok","data":{}})"));
 
 TEST(LeegalityJsonTest, DeleteAck) {
-  EXPECT_TRUE(ParseLeegalityDeleteAck(
-                  R"({"code":"LE_SS_002","message":"Requested record has been deleted.","data":{}})")
-                  .ok());
+  EXPECT_TRUE(
+      ParseLeegalityDeleteAck(
+          R"({"code":"LE_SS_002","message":"Requested record has been deleted.","data":{}})")
+          .ok());
   EXPECT_TRUE(ParseLeegalityDeleteAck("").ok());
   EXPECT_FALSE(ParseLeegalityDeleteAck("deleted").ok());
   EXPECT_FALSE(ParseLeegalityDeleteAck("[1]").ok());

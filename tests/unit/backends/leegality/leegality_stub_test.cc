@@ -77,7 +77,8 @@ TEST_F(LeegalityStubTest, GetSendsDocumentedRequestAndParsesBareObject) {
   EXPECT_EQ(sent.method, "GET");
   // Server root ends in /api and the documented path starts with /api/v1.
   EXPECT_EQ(sent.url, std::string("http://signstation.test/api/api/v1/"
-                                  "certificates/") + kId);
+                                  "certificates/") +
+                          kId);
   EXPECT_EQ(HeaderOf(sent, "X-Auth-Token"), kToken);
   EXPECT_EQ(HeaderOf(sent, "Authorization"), std::nullopt);
   EXPECT_EQ(HeaderOf(sent, "X-Request-ID"), "req-1");
@@ -129,9 +130,8 @@ TEST_F(LeegalityStubTest, CreateUploadsMultipartAndParsesDataEnvelope) {
               HasSubstr("name=\"certificateFile\"; filename=\"signer.p12\""));
   EXPECT_THAT(sent.body, HasSubstr(std::string("\x30\x82\x01\x00binary", 10)));
   EXPECT_THAT(sent.body, HasSubstr("name=\"passkey\"\r\n\r\npa55\r\n"));
-  EXPECT_THAT(sent.body,
-              HasSubstr("name=\"departmentId\"\r\n\r\n"
-                        "18b45e41-0d2c-4b0c-9a55-3b7e7c1f0a52\r\n"));
+  EXPECT_THAT(sent.body, HasSubstr("name=\"departmentId\"\r\n\r\n"
+                                   "18b45e41-0d2c-4b0c-9a55-3b7e7c1f0a52\r\n"));
   EXPECT_THAT(sent.body, HasSubstr("name=\"enabled\"\r\n\r\nfalse\r\n"));
 
   ASSERT_TRUE(transport_.Respond(201, std::string("{\"data\":") + kVo + "}"));
@@ -172,7 +172,8 @@ TEST_F(LeegalityStubTest, DeleteAcceptsDocumentedAck) {
   stub.DeleteCertificate(Context(), req, Capture(out));
   ASSERT_EQ(transport_.requests()[0].method, "DELETE");
   ASSERT_TRUE(transport_.Respond(
-      200, R"({"code":"LE_SS_002","message":"Requested record has been deleted.","data":{}})"));
+      200,
+      R"({"code":"LE_SS_002","message":"Requested record has been deleted.","data":{}})"));
   ASSERT_TRUE(out->ok()) << out->status();
   EXPECT_EQ((*out)->name(), Name());
 }
@@ -184,15 +185,17 @@ TEST_F(LeegalityStubTest, NotFoundMapsWithErrorInfo) {
   std::optional<absl::StatusOr<v1::Certificate>> out;
   stub.GetCertificate(Context(), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(
-      404, R"({"code":"LE_ERR_SS_404","errors":[{"message":"Certificate with id x does not exist","path":"/api/v1/certificates/x","code":"LE_ERR_SS_001"}]})"));
+      404,
+      R"({"code":"LE_ERR_SS_404","errors":[{"message":"Certificate with id x does not exist","path":"/api/v1/certificates/x","code":"LE_ERR_SS_001"}]})"));
   ASSERT_FALSE(out->ok());
   EXPECT_EQ(out->status().code(), absl::StatusCode::kNotFound);
   auto info = GetErrorInfo(out->status());
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->reason, reason::kCertificateNotFound);
   EXPECT_THAT(info->metadata, ::testing::Contains(Pair("httpStatus", "404")));
-  EXPECT_THAT(info->metadata,
-              ::testing::Contains(Pair("backendCode", "LE_ERR_SS_404/LE_ERR_SS_001")));
+  EXPECT_THAT(
+      info->metadata,
+      ::testing::Contains(Pair("backendCode", "LE_ERR_SS_404/LE_ERR_SS_001")));
 }
 
 TEST_F(LeegalityStubTest, SecretsEchoedByVendorAreRedacted) {
@@ -204,8 +207,10 @@ TEST_F(LeegalityStubTest, SecretsEchoedByVendorAreRedacted) {
   std::optional<absl::StatusOr<v1::Certificate>> out;
   stub.CreateCertificate(Context(), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(
-      400, std::string(R"({"code":"LE_ERR_SS_400","errors":[{"message":"bad passkey hunter2-passkey for token )") +
-               kToken + R"(","path":null,"code":null}]})"));
+      400,
+      std::string(
+          R"({"code":"LE_ERR_SS_400","errors":[{"message":"bad passkey hunter2-passkey for token )") +
+          kToken + R"(","path":null,"code":null}]})"));
   ASSERT_FALSE(out->ok());
   EXPECT_EQ(out->status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(out->status().message()),
