@@ -387,6 +387,11 @@ class CurlTransport::Impl {
     // sending a large body.
     t.headers = curl_slist_append(t.headers, "Expect:");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
+    // When a reused keep-alive connection dies before the response, libcurl
+    // silently sends the request again on a new one. For a mutating request
+    // that hides an ambiguous outcome (and can create twice), so those get
+    // a fresh connection and every failure surfaces to the retry policy.
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, r.method == "GET" ? 0L : 1L);
     if (r.method == "GET") {
       curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     } else {

@@ -1,0 +1,281 @@
+// The retry rules of errors.md through BackendConnection with the real
+// Leegality stub over a scripted transport: which failures are retried for
+// which method, that waits are transport timers, Retry-After, the deadline,
+// the budget, the breaker, the limit, and request_id replay.
+#include "server/backends/backend_connection.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include "server/backends/idempotency_store.h"
+#include "server/backends/leegality/leegality_stub.h"
+#include "server/common/errors.h"
+#include "tests/testing/fake_transport.h"
+#include "tests/unit/resilience/fake_clock.h"
+
+namespace certbridge {
+namespace {
+
+constexpr char kName[] =
+    "backends/lee/certificates/46d4e120-ed03-47cc-98c6-529bff3bbabc";
+constexpr char kVo[] =
+    R"({"id":"46d4e120-ed03-47cc-98c6-529bff3bbabc","name":"n"})";
+
+class BackendConnectionTest : public ::testing::Test {
+ protected:
+  BackendConnectionTest() {
+    config_.name = "lee";
+    config_.kind = BackendKind::kLeegality;
+    config_.base_url = "http://lee.test/api";
+    config_.retry.max_attempts = 3;
+    config_.circuit_breaker.consecutive_failures = 100;
+  }
+
+  std::unique_ptr<BackendConnection> Make() {
+    auto stub = std::make_unique<LeegalityStub>(config_, transport_,
+                                                MakeStaticTokenSource("t"));
+    return std::make_unique<BackendConnection>(config_, std::move(stub),
+                                               transport_, &store_, clock_);
+  }
+
+  std::shared_ptr<CallContext> Context(
+      absl::Duration timeout = absl::Seconds(30)) {
+    return std::make_shared<CallContext>(absl::Now() + timeout, "r");
+  }
+
+  template <typename T>
+  static Done<T> Capture(std::optional<absl::StatusOr<T>>& out) {
+    return [&out](absl::StatusOr<T> r) { out = std::move(r); };
+  }
+
+  static v1::GetCertificateRequest Get() {
+    v1::GetCertificateRequest r;
+    r.set_name(kName);
+    return r;
+  }
+
+  static v1::CreateCertificateRequest Create(
+      const std::string& request_id = "") {
+    v1::CreateCertificateRequest r;
+    r.set_parent("backends/lee");
+    r.set_request_id(request_id);
+    r.mutable_certificate()->mutable_leegality()->set_pkcs12_file("p12");
+    return r;
+  }
+
+  static std::string Reason(const absl::Status& s) {
+    auto info = GetErrorInfo(s);
+    return info ? info->reason : "";
+  }
+
+  BackendConfig config_;
+  testing::FakeTransport transport_;
+  testing::FakeClock clock_;
+  IdempotencyStore store_{IdempotencyConfig{}, clock_};
+};
+
+TEST_F(BackendConnectionTest, GetRetriesTransientFailuresAfterATimer) {
+  auto c = Make();
+  auto req = Get();
+  auto ctx = Context();
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  c->GetCertificate(ctx, req, Capture(out));
+  ASSERT_TRUE(transport_.Respond(503, ""));
+  EXPECT_FALSE(out.has_value());
+  EXPECT_EQ(transport_.pending_transfers(), 0u) << "waits, does not resend yet";
+  ASSERT_EQ(transport_.pending_timers(), 1u);
+  EXPECT_LE(transport_.scheduled_delays()[0], absl::Milliseconds(100));
+  ASSERT_TRUE(transport_.FireTimer());
+  ASSERT_TRUE(transport_.Respond(503, ""));
+  ASSERT_TRUE(transport_.FireTimer());
+  EXPECT_LE(transport_.scheduled_delays()[1], absl::Milliseconds(200));
+  ASSERT_TRUE(transport_.Respond(200, kVo));
+  ASSERT_TRUE(out.has_value());
+  ASSERT_TRUE(out->ok()) << out->status();
+  EXPECT_EQ(transport_.requests().size(), 3u);
+  EXPECT_EQ(ctx->attempts(), 3);
+}
+
+TEST_F(BackendConnectionTest, GivesUpAfterMaxAttemptsWithTheLastError) {
+  auto c = Make();
+  auto req = Get();
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  c->GetCertificate(Context(), req, Capture(out));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(transport_.Respond(500, ""));
+    transport_.FireTimer();
+  }
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(GetErrorInfo(out->status())->metadata.at("attempts"), "3");
+  EXPECT_EQ(transport_.requests().size(), 3u);
+}
+
+TEST_F(BackendConnectionTest, CreateIsNotRetriedAfterTheRequestMayHaveLeft) {
+  auto c = Make();
+  auto req = Create();
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  c->CreateCertificate(Context(), req, Capture(out));
+  ASSERT_TRUE(transport_.Respond(503, ""));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(transport_.requests().size(), 1u);
+  EXPECT_EQ(transport_.pending_timers(), 0u);
+}
+
+TEST_F(BackendConnectionTest, CreateIsRetriedWhenItNeverLeft) {
+  auto c = Make();
+  auto req = Create();
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  c->CreateCertificate(Context(), req, Capture(out));
+  ASSERT_TRUE(transport_.Complete(
+      TransportError{TransportErrorKind::kConnectFailed, false, "refused"}));
+  ASSERT_TRUE(transport_.FireTimer());
+  ASSERT_TRUE(transport_.Respond(201, std::string("{\"data\":") + kVo + "}"));
+  ASSERT_TRUE(out->ok()) << out->status();
+  EXPECT_EQ(transport_.requests().size(), 2u);
+}
+
+TEST_F(BackendConnectionTest, RateLimitWaitsAtLeastRetryAfterForAnyMethod) {
+  auto c = Make();
+  auto req = Create();
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  c->CreateCertificate(Context(), req, Capture(out));
+  ASSERT_TRUE(transport_.Respond(429, "", {{"retry-after", "2"}}));
+  ASSERT_EQ(transport_.pending_timers(), 1u);
+  EXPECT_GE(transport_.scheduled_delays()[0], absl::Seconds(2));
+}
+
+TEST_F(BackendConnectionTest, RetryAfterPastTheDeadlineEndsAtOnce) {
+  auto c = Make();
+  auto req = Get();
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  c->GetCertificate(Context(absl::Seconds(1)), req, Capture(out));
+  ASSERT_TRUE(transport_.Respond(429, "", {{"retry-after", "5"}}));
+  ASSERT_TRUE(out.has_value()) << "no timer past the deadline";
+  EXPECT_EQ(transport_.pending_timers(), 0u);
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(GetRetryDelay(out->status()), absl::Seconds(5));
+}
+
+TEST_F(BackendConnectionTest, CancelDuringBackoffEndsTheCall) {
+  auto c = Make();
+  auto req = Get();
+  auto ctx = Context();
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  c->GetCertificate(ctx, req, Capture(out));
+  ASSERT_TRUE(transport_.Respond(503, ""));
+  ASSERT_EQ(transport_.pending_timers(), 1u);
+  ctx->Cancel();
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(transport_.requests().size(), 1u);
+}
+
+TEST_F(BackendConnectionTest, DeleteThatMeetsNotFoundAfterAResetIsDone) {
+  auto c = Make();
+  v1::DeleteCertificateRequest req;
+  req.set_name(kName);
+  std::optional<absl::StatusOr<v1::DeleteCertificateResponse>> out;
+  c->DeleteCertificate(Context(), req, Capture(out));
+  ASSERT_TRUE(transport_.Complete(
+      TransportError{TransportErrorKind::kConnectionReset, true, "reset"}));
+  ASSERT_TRUE(transport_.FireTimer());
+  ASSERT_TRUE(transport_.Respond(
+      404,
+      R"({"code":"LE_ERR_SS_404","errors":[{"message":"gone","code":"LE_ERR_SS_001"}]})"));
+  ASSERT_TRUE(out->ok()) << out->status();
+  EXPECT_EQ((*out)->name(), kName);
+}
+
+TEST_F(BackendConnectionTest, DeleteNotFoundWithoutEarlierAttemptIsNotFound) {
+  auto c = Make();
+  v1::DeleteCertificateRequest req;
+  req.set_name(kName);
+  std::optional<absl::StatusOr<v1::DeleteCertificateResponse>> out;
+  c->DeleteCertificate(Context(), req, Capture(out));
+  ASSERT_TRUE(transport_.Respond(404, "{}"));
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(BackendConnectionTest, BudgetStopsRetriesUnderSustainedFailure) {
+  config_.retry_budget = {10, 0.1};
+  auto c = Make();
+  auto req = Get();
+  int single_attempt_calls = 0;
+  for (int call = 0; call < 10; ++call) {
+    std::optional<absl::StatusOr<v1::Certificate>> out;
+    auto ctx = Context();
+    c->GetCertificate(ctx, req, Capture(out));
+    while (!out.has_value()) {
+      if (!transport_.Respond(503, "")) transport_.FireTimer();
+    }
+    if (ctx->attempts() == 1) ++single_attempt_calls;
+  }
+  // 10 tokens, -1 per failure, retries only above 5: after the first five
+  // failures every call makes one attempt only.
+  EXPECT_GE(single_attempt_calls, 7);
+  EXPECT_LE(transport_.requests().size(), 15u);
+}
+
+TEST_F(BackendConnectionTest, BreakerFailsFastWithoutSending) {
+  config_.retry.max_attempts = 1;
+  config_.circuit_breaker.consecutive_failures = 2;
+  auto c = Make();
+  auto req = Get();
+  for (int i = 0; i < 2; ++i) {
+    std::optional<absl::StatusOr<v1::Certificate>> out;
+    c->GetCertificate(Context(), req, Capture(out));
+    ASSERT_TRUE(transport_.Respond(502, ""));
+  }
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  c->GetCertificate(Context(), req, Capture(out));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(Reason(out->status()), reason::kBackendCircuitOpen);
+  EXPECT_TRUE(GetRetryDelay(out->status()).has_value());
+  EXPECT_EQ(transport_.requests().size(), 2u);
+}
+
+TEST_F(BackendConnectionTest, ConcurrencyLimitRejectsTheExcess) {
+  config_.max_concurrent_calls = 2;
+  auto c = Make();
+  auto req = Get();
+  std::optional<absl::StatusOr<v1::Certificate>> a, b, d;
+  c->GetCertificate(Context(), req, Capture(a));
+  c->GetCertificate(Context(), req, Capture(b));
+  c->GetCertificate(Context(), req, Capture(d));
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Reason(d->status()), reason::kBackendOverloaded);
+  ASSERT_TRUE(transport_.Respond(200, kVo));
+  std::optional<absl::StatusOr<v1::Certificate>> e;
+  c->GetCertificate(Context(), req, Capture(e));
+  EXPECT_FALSE(e.has_value()) << "a finished call frees its slot";
+}
+
+TEST_F(BackendConnectionTest, CreateWithSameRequestIdIsReplayed) {
+  auto c = Make();
+  auto req = Create("8f1f6c2e-1d1e-4e43-9a55-0d2c1e9b8f10");
+  std::optional<absl::StatusOr<v1::Certificate>> first, joined, replayed;
+  c->CreateCertificate(Context(), req, Capture(first));
+  c->CreateCertificate(Context(), req, Capture(joined));
+  EXPECT_EQ(transport_.requests().size(), 1u) << "joined, not sent twice";
+  ASSERT_TRUE(transport_.Respond(201, std::string("{\"data\":") + kVo + "}"));
+  ASSERT_TRUE(first->ok());
+  ASSERT_TRUE(joined.has_value() && joined->ok());
+  c->CreateCertificate(Context(), req, Capture(replayed));
+  ASSERT_TRUE(replayed.has_value() && replayed->ok());
+  EXPECT_EQ((*replayed)->name(), (*first)->name());
+  EXPECT_EQ(transport_.requests().size(), 1u);
+
+  auto different = req;
+  different.mutable_certificate()->mutable_leegality()->set_pkcs12_file("x");
+  std::optional<absl::StatusOr<v1::Certificate>> mismatch;
+  c->CreateCertificate(Context(), different, Capture(mismatch));
+  EXPECT_EQ(mismatch->status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace certbridge
