@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace certbridge {
 namespace {
 
@@ -108,6 +111,54 @@ TEST(ServerConfigTest, LoadNamesMissingFile) {
   ASSERT_FALSE(c.ok());
   EXPECT_THAT(std::string(c.status().message()),
               HasSubstr("/nonexistent/certbridge.json"));
+}
+
+}  // namespace
+}  // namespace certbridge
+
+namespace certbridge {
+namespace {
+
+// The example in README "Configuration" must stay a valid configuration.
+TEST(ServerConfigReadmeTest, ReadmeExampleParses) {
+  std::ifstream in(CERTBRIDGE_README_PATH);
+  ASSERT_TRUE(in) << CERTBRIDGE_README_PATH;
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string readme = text.str();
+  const size_t section = readme.find("## Configuration");
+  ASSERT_NE(section, std::string::npos);
+  const size_t start = readme.find("```json\n", section);
+  ASSERT_NE(start, std::string::npos);
+  const size_t end = readme.find("```", start + 8);
+  const std::string json = readme.substr(start + 8, end - start - 8);
+  auto config = ParseServerConfig(json);
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->backends.size(), 2u);
+  EXPECT_EQ(config->backends[1].retry.max_attempts, 4);
+  EXPECT_EQ(config->backends[1].circuit_breaker.open_duration,
+            absl::Seconds(15));
+  EXPECT_EQ(config->backends[1].max_concurrent_calls, 64);
+  EXPECT_EQ(config->idempotency.max_entries, 50000);
+  EXPECT_EQ(config->backends[0].retry.max_attempts, 3) << "default";
+}
+
+TEST(ServerConfigResilienceTest, BadValuesNameTheField) {
+  const std::string base =
+      R"({"backends":[{"name":"a","kind":"leegality","base_url":"http://x",)"
+      R"("auth":{"token_env":"T"},)";
+  auto bad = ParseServerConfig(base + R"("retry":{"max_attempts":0}}]})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("backends[0].retry.max_attempts"),
+            std::string::npos)
+      << bad.status();
+  bad = ParseServerConfig(base + R"("circuit_breaker":{"windw":3}}]})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("circuit_breaker.windw"),
+            std::string::npos)
+      << bad.status();
+  bad = ParseServerConfig(base + R"("retry_budget":{"token_ratio":5}}]})");
+  EXPECT_FALSE(bad.ok());
 }
 
 }  // namespace
