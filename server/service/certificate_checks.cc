@@ -62,6 +62,21 @@ std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
+// What both kinds of upload must satisfy once parsed.
+absl::Status CheckFacts(const CertificateFacts& facts, absl::Time now,
+                        const char* error_reason, absl::string_view field) {
+  if (facts.subject.empty()) {
+    return MakeValidationError(error_reason, field,
+                               "the certificate has an empty subject");
+  }
+  if (facts.not_after <= now) {
+    return MakeValidationError(
+        error_reason, field,
+        absl::StrCat("the certificate expired at ", Rfc3339(facts.not_after)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void LoadLegacyPkcs12Support() {
@@ -122,10 +137,15 @@ absl::StatusOr<CertificateFacts> CheckPkcs12(absl::string_view der,
         "the private key does not match the certificate");
   }
   CertificateFacts facts = FactsOf(cert.get());
-  if (facts.not_after <= now) {
+  if (auto s = CheckFacts(facts, now, reason::kInvalidPkcs12, field); !s.ok()) {
+    return s;
+  }
+  // A signing certificate that is not valid yet cannot sign anything now.
+  if (facts.not_before > now) {
     return MakeValidationError(
         reason::kInvalidPkcs12, field,
-        absl::StrCat("the certificate expired at ", Rfc3339(facts.not_after)));
+        absl::StrCat("the certificate is not valid before ",
+                     Rfc3339(facts.not_before)));
   }
   return facts;
 }
@@ -148,10 +168,8 @@ absl::StatusOr<CertificateFacts> CheckPemCertificate(absl::string_view pem,
         "the PEM block is not a valid X.509 certificate");
   }
   CertificateFacts facts = FactsOf(cert.get());
-  if (facts.not_after <= now) {
-    return MakeValidationError(
-        reason::kInvalidPem, field,
-        absl::StrCat("the certificate expired at ", Rfc3339(facts.not_after)));
+  if (auto s = CheckFacts(facts, now, reason::kInvalidPem, field); !s.ok()) {
+    return s;
   }
   return facts;
 }

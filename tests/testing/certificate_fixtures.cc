@@ -50,21 +50,26 @@ CertPtr MakeCertificate(const CertificateOptions& options) {
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial++);
   const long day = 24L * 60 * 60;
   if (options.valid_days >= 0) {
-    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -day);
-    X509_gmtime_adj(X509_getm_notAfter(cert.get()), day * options.valid_days);
+    X509_gmtime_adj(
+        X509_getm_notBefore(cert.get()),
+        options.starts_in_days > 0 ? day * options.starts_in_days : -day);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()),
+                    day * (options.valid_days + options.starts_in_days));
   } else {
     X509_gmtime_adj(X509_getm_notBefore(cert.get()),
                     day * (options.valid_days - 30));
     X509_gmtime_adj(X509_getm_notAfter(cert.get()), day * options.valid_days);
   }
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(
-      name, "CN", MBSTRING_UTF8,
-      reinterpret_cast<const unsigned char*>(options.common_name.c_str()), -1,
-      -1, 0);
-  X509_NAME_add_entry_by_txt(
-      name, "O", MBSTRING_UTF8,
-      reinterpret_cast<const unsigned char*>("certbridge tests"), -1, -1, 0);
+  if (!options.empty_subject) {
+    X509_NAME_add_entry_by_txt(
+        name, "CN", MBSTRING_UTF8,
+        reinterpret_cast<const unsigned char*>(options.common_name.c_str()), -1,
+        -1, 0);
+    X509_NAME_add_entry_by_txt(
+        name, "O", MBSTRING_UTF8,
+        reinterpret_cast<const unsigned char*>("certbridge tests"), -1, -1, 0);
+  }
   X509_set_issuer_name(cert.get(), name);
   X509_set_pubkey(cert.get(), SharedKey());
   if (X509_sign(cert.get(), SharedKey(), EVP_sha256()) == 0) Die("X509_sign");

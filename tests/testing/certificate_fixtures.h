@@ -12,6 +12,10 @@ struct CertificateOptions {
   std::string common_name = "certbridge-test";
   /// Negative values make a certificate that has already expired.
   int valid_days = 365;
+  /// Positive values make a certificate that is not valid yet.
+  int starts_in_days = 0;
+  /// No subject at all (common_name ignored).
+  bool empty_subject = false;
 };
 
 struct Pkcs12Options : CertificateOptions {
