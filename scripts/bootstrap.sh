@@ -10,6 +10,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # google/rpc/{status,error_details}.proto are not in the C++ packages; Debian ships them here.
   golang-github-gogo-googleapis-dev
+  # grpc/health/v1/health.proto and grpc/reflection/v1alpha/reflection.proto for the tests' clients.
+  grpc-proto
   # openssl CLI makes test certificates and PKCS#12 fixtures at test time.
   openssl curl ca-certificates
 )

@@ -4,10 +4,12 @@
 #include <curl/curl.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -23,6 +25,11 @@ ABSL_FLAG(std::string, config, "",
 ABSL_FLAG(std::string, listen_address, "",
           "gRPC listen address, overriding the configuration file (env "
           "CERTBRIDGE_LISTEN_ADDRESS). Port 0 picks a free port.");
+ABSL_FLAG(std::string, metrics_address, "",
+          "Prometheus /metrics listen address, overriding the configuration "
+          "file (env CERTBRIDGE_METRICS_ADDRESS); \"none\" disables it.");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "After start-up, write the bound metrics port to this file.");
 ABSL_FLAG(std::string, port_file, "",
           "After start-up, write the bound gRPC port to this file.");
 ABSL_FLAG(std::string, log_level, "",
@@ -66,6 +73,11 @@ int Run() {
   const std::string listen =
       FlagOrEnv(FLAGS_listen_address, "CERTBRIDGE_LISTEN_ADDRESS");
   if (!listen.empty()) config->listen_address = listen;
+  const std::string metrics =
+      FlagOrEnv(FLAGS_metrics_address, "CERTBRIDGE_METRICS_ADDRESS");
+  if (!metrics.empty()) {
+    config->metrics_address = metrics == "none" ? "" : metrics;
+  }
   std::string level_text = absl::GetFlag(FLAGS_log_level);
   if (level_text.empty()) level_text = config->log_level;
   LogLevel level;
@@ -81,14 +93,40 @@ int Run() {
   if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {
     return Fail(absl::StrCat("cannot write --port_file ", port_file));
   }
+  const std::string metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
+  if (!metrics_port_file.empty() &&
+      !WritePortFile(metrics_port_file, (*server)->metrics_port())) {
+    return Fail(absl::StrCat("cannot write --metrics_port_file ",
+                             metrics_port_file));
+  }
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   int signal_number = 0;
   sigwait(&signals, &signal_number);
-  LogInfo("shutting down", {{"signal", signal_number}});
-  (*server)->Shutdown(absl::Seconds(10));
+  LogInfo("shutting down: draining in-flight calls",
+          {{"signal", signal_number},
+           {"grace_period_s",
+            absl::ToDoubleSeconds(config->shutdown_grace_period)}});
+  // Drain on another thread so a second signal can still end the process
+  // at once (an operator who means it, or a kubelet past its grace period).
+  std::atomic<bool> drained{false};
+  std::thread drain([&] {
+    (*server)->Shutdown(config->shutdown_grace_period);
+    drained = true;
+  });
+  const timespec poll = {0, 50 * 1000 * 1000};
+  while (!drained) {
+    const int again = sigtimedwait(&signals, nullptr, &poll);
+    if (again > 0) {
+      LogWarning("second signal: exiting without waiting",
+                 {{"signal", again}});
+      std::_Exit(128 + again);
+    }
+  }
+  drain.join();
+  LogInfo("stopped", {});
   return 0;
 }
 

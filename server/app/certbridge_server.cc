@@ -2,20 +2,54 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "server/app/build_info.h"
 #include "server/backends/stub_factory.h"
 #include "server/common/backend_types.h"
 #include "server/common/log.h"
 #include "server/service/request_validation.h"
 
 namespace certbridge {
+namespace {
+
+// Linking gRPC's reflection library registers its plugin for every server
+// in the process; this option takes it out again when the configuration
+// switches reflection off.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(
+      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins)
+      override {
+    plugins->erase(
+        std::remove_if(plugins->begin(), plugins->end(),
+                       [](const auto& p) {
+                         return p->name() == "proto_server_reflection";
+                       }),
+        plugins->end());
+  }
+};
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
     const ServerConfig& config) {
   std::unique_ptr<CertbridgeServer> self(new CertbridgeServer());
+  self->metrics_ =
+      std::make_unique<PrometheusMetrics>(kBuildVersion, kBuildRevision);
+  if (!config.metrics_address.empty()) {
+    auto metrics_server =
+        MetricsServer::Start(config.metrics_address, self->metrics_->registry());
+    if (!metrics_server.ok()) return metrics_server.status();
+    self->metrics_server_ = *std::move(metrics_server);
+  }
   auto transport = CurlTransport::Create();
   if (!transport.ok()) return transport.status();
   self->transport_ = *std::move(transport);
@@ -23,8 +57,10 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
       config.idempotency, SystemClock::Get());
 
   for (const BackendConfig& backend : config.backends) {
-    auto connection = MakeBackendConnection(backend, *self->transport_,
-                                            self->idempotency_.get());
+    auto connection =
+        MakeBackendConnection(backend, *self->transport_,
+                              self->idempotency_.get(),
+                              self->metrics_->ForBackend(backend.name));
     if (!connection.ok()) return connection.status();
     self->registry_.Add(*std::move(connection));
     LogInfo("backend configured",
@@ -33,12 +69,16 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
              {"base_url", backend.base_url}});
   }
   self->service_ = std::make_unique<CertificateServiceImpl>(
-      self->registry_, ServiceOptions{config.default_deadline});
+      self->registry_, ServiceOptions{config.default_deadline},
+      self->metrics_.get());
 
-  // Both are process-wide switches that must be set before the builder runs.
+  // Process-wide registrations that must exist before the builder runs.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  if (!config.reflection) {
+    builder.SetOption(std::make_unique<WithoutReflection>());
+  }
   builder.AddListeningPort(config.listen_address,
                            grpc::InsecureServerCredentials(), &self->port_);
   // A 5 MiB certificate plus the other fields must fit; anything larger is
@@ -53,16 +93,23 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", config.listen_address));
   }
-  self->server_->GetHealthCheckService()->SetServingStatus(true);
+  auto* health = self->server_->GetHealthCheckService();
+  health->SetServingStatus(kServiceName, true);
+  health->SetServingStatus(true);
   LogInfo("serving", {{"listen_address", config.listen_address},
                       {"port", self->port_},
-                      {"backends", self->registry_.size()}});
+                      {"metrics_port", self->metrics_port()},
+                      {"backends", self->registry_.size()},
+                      {"version", kBuildVersion},
+                      {"revision", kBuildRevision}});
   return self;
 }
 
 void CertbridgeServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || !server_) return;
   shut_down_ = true;
+  // NOT_SERVING first, so load balancers and kubelets stop routing here
+  // while in-flight calls drain.
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();

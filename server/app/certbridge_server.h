@@ -1,6 +1,7 @@
 // A running certbridge: HTTP engine, backend connections, the gRPC service
-// and its server, built from a ServerConfig. main.cc and the integration
-// tests start the same object, so what the tests exercise is what ships.
+// and its server, metrics and health, built from a ServerConfig. main.cc
+// and the integration tests start the same object, so what the tests
+// exercise is what ships.
 #ifndef CERTBRIDGE_SERVER_APP_CERTBRIDGE_SERVER_H_
 #define CERTBRIDGE_SERVER_APP_CERTBRIDGE_SERVER_H_
 
@@ -14,12 +15,16 @@
 #include "server/backends/idempotency_store.h"
 #include "server/config/server_config.h"
 #include "server/http/curl_transport.h"
+#include "server/observability/prometheus_metrics.h"
 #include "server/service/certificate_service.h"
 
 namespace certbridge {
 
 class CertbridgeServer {
  public:
+  /// The name health reports the service under.
+  static constexpr char kServiceName[] = "certbridge.v1.CertificateService";
+
   /// Builds everything and starts serving on `config.listen_address`
   /// (port 0 picks a free port; see port()). Errors name the problem.
   static absl::StatusOr<std::unique_ptr<CertbridgeServer>> Start(
@@ -32,9 +37,12 @@ class CertbridgeServer {
   CertbridgeServer& operator=(const CertbridgeServer&) = delete;
 
   int port() const { return port_; }
+  /// 0 when the metrics endpoint is disabled.
+  int metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
+  const PrometheusMetrics& metrics() const { return *metrics_; }
 
-  /// Health turns NOT_SERVING, new calls are refused, in-flight calls get
-  /// `grace` to finish before they are cancelled. Idempotent.
+  /// Health turns NOT_SERVING at once, new calls are refused, in-flight
+  /// calls get `grace` to finish before they are cancelled. Idempotent.
   void Shutdown(absl::Duration grace);
 
  private:
@@ -43,6 +51,8 @@ class CertbridgeServer {
   // Destruction runs bottom-up: the gRPC server stops before the service
   // and the connections it uses, and those before the HTTP engine whose
   // thread completes their calls.
+  std::unique_ptr<PrometheusMetrics> metrics_;
+  std::unique_ptr<MetricsServer> metrics_server_;
   std::unique_ptr<CurlTransport> transport_;
   std::unique_ptr<IdempotencyStore> idempotency_;
   BackendRegistry registry_;

@@ -60,7 +60,9 @@ class RetryingCall : public std::enable_shared_from_this<RetryingCall<T>> {
   void Attempt() {
     if (c_.breaker_ != nullptr) {
       absl::Status open = c_.breaker_->Allow();
+      c_.ReportCircuitState();
       if (!open.ok()) {
+        c_.observer_->OnRejected("circuit_open");
         // Mid-retry, the backend's own last error says more than "open".
         Finish(last_error_.ok() ? std::move(open) : last_error_);
         return;
@@ -76,7 +78,10 @@ class RetryingCall : public std::enable_shared_from_this<RetryingCall<T>> {
  private:
   void OnResult(absl::StatusOr<T> result) {
     const absl::Status status = result.status();
-    if (c_.breaker_ != nullptr) c_.breaker_->Record(BreakerOutcome(status));
+    if (c_.breaker_ != nullptr) {
+      c_.breaker_->Record(BreakerOutcome(status));
+      c_.ReportCircuitState();
+    }
     if (result.ok()) {
       c_.budget_.OnSuccess();
       Finish(std::move(result));
@@ -90,8 +95,12 @@ class RetryingCall : public std::enable_shared_from_this<RetryingCall<T>> {
                        (op_ == Operation::kCreate && CutShort(status));
     last_error_ = status;
     if (!IsRetryable(status, op_) || ctx_->cancelled() ||
-        ctx_->attempts() >= c_.retry_.max_attempts ||
-        !c_.budget_.AllowRetry()) {
+        ctx_->attempts() >= c_.retry_.max_attempts) {
+      FinishWithLastError();
+      return;
+    }
+    if (!c_.budget_.AllowRetry()) {
+      c_.observer_->OnRetryThrottled();
       FinishWithLastError();
       return;
     }
@@ -102,6 +111,7 @@ class RetryingCall : public std::enable_shared_from_this<RetryingCall<T>> {
       FinishWithLastError();
       return;
     }
+    c_.observer_->OnRetry(op_, GetErrorInfo(status)->reason);
     auto self = this->shared_from_this();
     ctx_->Sleep(*c_.transport_, delay, [self](absl::Status slept) {
       if (!slept.ok()) {
@@ -153,6 +163,7 @@ BackendConnection::BackendConnection(const BackendConfig& config,
                                      std::unique_ptr<BackendStub> stub,
                                      HttpTransport& transport,
                                      IdempotencyStore* idempotency,
+                                     std::shared_ptr<BackendObserver> observer,
                                      const Clock& clock)
     : name_(config.name),
       kind_(config.kind),
@@ -165,7 +176,13 @@ BackendConnection::BackendConnection(const BackendConfig& config,
                          config.name, config.circuit_breaker, clock)
                    : nullptr),
       budget_(config.retry_budget),
-      limiter_(config.max_concurrent_calls) {}
+      limiter_(config.max_concurrent_calls),
+      observer_(observer != nullptr
+                    ? std::move(observer)
+                    : std::shared_ptr<BackendObserver>(
+                          &BackendObserver::Noop(), [](BackendObserver*) {})) {
+  ReportCircuitState();
+}
 
 BackendConnection::BackendConnection(std::string name, BackendKind kind,
                                      std::unique_ptr<BackendStub> stub)
@@ -176,7 +193,37 @@ BackendConnection::BackendConnection(std::string name, BackendKind kind,
       transport_(nullptr),
       idempotency_(nullptr),
       budget_(RetryBudgetConfig{}),
-      limiter_(1 << 30) {}
+      limiter_(1 << 30),
+      observer_(&BackendObserver::Noop(), [](BackendObserver*) {}) {}
+
+bool BackendConnection::Admit() {
+  if (!limiter_.TryAcquire()) {
+    observer_->OnRejected("overloaded");
+    return false;
+  }
+  observer_->OnInflight(+1);
+  return true;
+}
+
+void BackendConnection::Leave() {
+  limiter_.Release();
+  observer_->OnInflight(-1);
+}
+
+void BackendConnection::ReportCircuitState() {
+  if (breaker_ == nullptr) return;
+  switch (breaker_->state()) {
+    case CircuitBreaker::State::kClosed:
+      observer_->OnCircuitState(0);
+      break;
+    case CircuitBreaker::State::kHalfOpen:
+      observer_->OnCircuitState(1);
+      break;
+    case CircuitBreaker::State::kOpen:
+      observer_->OnCircuitState(2);
+      break;
+  }
+}
 
 BackendConnection::~BackendConnection() = default;
 
@@ -195,14 +242,6 @@ void BackendConnection::Run(std::shared_ptr<CallContext> ctx, Operation op,
 
 namespace {
 
-// Releases the concurrency slot when the call completes.
-template <typename T>
-Done<T> Releasing(ConcurrencyLimiter& limiter, Done<T> done) {
-  return [&limiter, done = std::move(done)](absl::StatusOr<T> r) mutable {
-    limiter.Release();
-    done(std::move(r));
-  };
-}
 
 absl::Status Overloaded(const std::string& backend, int limit) {
   return MakeError(
@@ -213,6 +252,15 @@ absl::Status Overloaded(const std::string& backend, int limit) {
 }
 
 }  // namespace
+
+// Gives the concurrency slot back when the call completes.
+template <typename T>
+Done<T> Releasing(BackendConnection& connection, Done<T> done) {
+  return [&connection, done = std::move(done)](absl::StatusOr<T> r) mutable {
+    connection.Leave();
+    done(std::move(r));
+  };
+}
 
 void BackendConnection::CreateCertificate(
     std::shared_ptr<CallContext> ctx,
@@ -239,13 +287,13 @@ void BackendConnection::CreateCertificate(
         break;
     }
   }
-  if (!limiter_.TryAcquire()) {
+  if (!Admit()) {
     absl::Status s = Overloaded(name_, limiter_.limit());
     if (!key.empty()) idempotency_->Finish(key, s, false, false);
     done(std::move(s));
     return;
   }
-  done = Releasing(limiter_, std::move(done));
+  done = Releasing(*this, std::move(done));
   BackendStub* stub = stub_.get();
   auto final_done = [this, key, done = std::move(done)](
                         absl::StatusOr<v1::Certificate> r,
@@ -280,7 +328,7 @@ void BackendConnection::CreateCertificate(
 void BackendConnection::GetCertificate(std::shared_ptr<CallContext> ctx,
                                        const v1::GetCertificateRequest& request,
                                        Done<v1::Certificate> done) {
-  if (!limiter_.TryAcquire()) {
+  if (!Admit()) {
     done(Overloaded(name_, limiter_.limit()));
     return;
   }
@@ -290,13 +338,13 @@ void BackendConnection::GetCertificate(std::shared_ptr<CallContext> ctx,
       [stub, ctx, &request](Done<v1::Certificate> d) {
         stub->GetCertificate(ctx, request, std::move(d));
       },
-      Releasing(limiter_, std::move(done)));
+      Releasing(*this, std::move(done)));
 }
 
 void BackendConnection::UpdateCertificate(
     std::shared_ptr<CallContext> ctx,
     const v1::UpdateCertificateRequest& request, Done<v1::Certificate> done) {
-  if (!limiter_.TryAcquire()) {
+  if (!Admit()) {
     done(Overloaded(name_, limiter_.limit()));
     return;
   }
@@ -306,14 +354,14 @@ void BackendConnection::UpdateCertificate(
       [stub, ctx, &request](Done<v1::Certificate> d) {
         stub->UpdateCertificate(ctx, request, std::move(d));
       },
-      Releasing(limiter_, std::move(done)));
+      Releasing(*this, std::move(done)));
 }
 
 void BackendConnection::DeleteCertificate(
     std::shared_ptr<CallContext> ctx,
     const v1::DeleteCertificateRequest& request,
     Done<v1::DeleteCertificateResponse> done) {
-  if (!limiter_.TryAcquire()) {
+  if (!Admit()) {
     done(Overloaded(name_, limiter_.limit()));
     return;
   }
@@ -333,7 +381,7 @@ void BackendConnection::DeleteCertificate(
       [stub, ctx, &request](Done<v1::DeleteCertificateResponse> d) {
         stub->DeleteCertificate(ctx, request, std::move(d));
       },
-      [done = Releasing(limiter_, std::move(done))](
+      [done = Releasing(*this, std::move(done))](
           absl::StatusOr<v1::DeleteCertificateResponse> r, bool) mutable {
         done(std::move(r));
       },

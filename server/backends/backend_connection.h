@@ -11,6 +11,7 @@
 #include <string>
 
 #include "certbridge/v1/certificate_service.pb.h"
+#include "server/backends/backend_observer.h"
 #include "server/backends/backend_stub.h"
 #include "server/backends/call_context.h"
 #include "server/backends/idempotency_store.h"
@@ -31,6 +32,7 @@ class BackendConnection {
   BackendConnection(const BackendConfig& config,
                     std::unique_ptr<BackendStub> stub, HttpTransport& transport,
                     IdempotencyStore* idempotency,
+                    std::shared_ptr<BackendObserver> observer = nullptr,
                     const Clock& clock = SystemClock::Get());
   /// Policies off (one attempt, no breaker, no limit): tests of routing.
   BackendConnection(std::string name, BackendKind kind,
@@ -42,6 +44,11 @@ class BackendConnection {
   const CircuitBreaker* breaker() const { return breaker_.get(); }
   const RetryBudget& retry_budget() const { return budget_; }
   const ConcurrencyLimiter& limiter() const { return limiter_; }
+
+  /// Takes a concurrency slot (false: the call is rejected); every
+  /// admitted call Leave()s once when it completes.
+  bool Admit();
+  void Leave();
 
   void CreateCertificate(std::shared_ptr<CallContext> ctx,
                          const v1::CreateCertificateRequest& request,
@@ -61,6 +68,8 @@ class BackendConnection {
   friend class RetryingCall;
 
   /// Runs `attempt` under the policies; `done` gets the final result.
+  void ReportCircuitState();
+
   template <typename T>
   void Run(std::shared_ptr<CallContext> ctx, Operation op,
            std::function<void(Done<T>)> attempt, Done<T> done);
@@ -74,6 +83,7 @@ class BackendConnection {
   std::unique_ptr<CircuitBreaker> breaker_;
   RetryBudget budget_;
   ConcurrencyLimiter limiter_;
+  const std::shared_ptr<BackendObserver> observer_;
 };
 
 }  // namespace certbridge

@@ -14,11 +14,35 @@ namespace certbridge {
 RestExchange::RestExchange(const BackendConfig& config,
                            HttpTransport& transport,
                            std::shared_ptr<TokenSource> tokens,
-                           ErrorParser parse_error)
+                           ErrorParser parse_error,
+                           BackendObserver* observer)
     : config_(config),
       transport_(transport),
       tokens_(std::move(tokens)),
-      parse_error_(parse_error) {}
+      parse_error_(parse_error),
+      observer_(observer != nullptr ? *observer : BackendObserver::Noop()) {}
+
+namespace {
+
+absl::string_view ErrorLabel(TransportErrorKind kind) {
+  switch (kind) {
+    case TransportErrorKind::kDnsFailure:
+    case TransportErrorKind::kConnectFailed:
+    case TransportErrorKind::kConnectTimeout:
+      return "connect";
+    case TransportErrorKind::kTlsHandshake:
+    case TransportErrorKind::kTlsVerification:
+      return "tls";
+    case TransportErrorKind::kTimeout:
+      return "timeout";
+    case TransportErrorKind::kConnectionReset:
+      return "reset";
+    default:
+      return "other";
+  }
+}
+
+}  // namespace
 
 absl::Status RestExchange::MapBodyError(
     Operation op, int http_status, BackendErrorBody body,
@@ -59,15 +83,21 @@ void RestExchange::Send(std::shared_ptr<CallContext> ctx, Operation op,
     request.connect_timeout = config_.connect_timeout;
     request.ca_file = config_.ca_file;
     secrets.push_back(*std::move(token));
+    const absl::Time sent = absl::Now();
     ctx->Send(transport_, std::move(request),
-              [this, ctx, op, secrets = std::move(secrets),
+              [this, ctx, op, sent, secrets = std::move(secrets),
                done = std::move(done)](HttpResult result) mutable {
+                const absl::Duration took = absl::Now() - sent;
                 if (auto* error = std::get_if<TransportError>(&result)) {
+                  observer_.OnHttpExchange(op, 0, ErrorLabel(error->kind),
+                                           took);
                   done(MapTransportError(*error, config_.name,
                                          ctx->DeadlinePassed(absl::Now())));
                   return;
                 }
                 auto& response = std::get<HttpResponse>(result);
+                observer_.OnHttpExchange(op, response.status_code, "none",
+                                         took);
                 if (response.status_code >= 200 && response.status_code < 300) {
                   done(std::move(response));
                   return;

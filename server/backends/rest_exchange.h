@@ -12,6 +12,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "server/backends/backend_observer.h"
 #include "server/backends/call_context.h"
 #include "server/backends/token_source.h"
 #include "server/common/backend_types.h"
@@ -28,8 +29,10 @@ class RestExchange {
       absl::AnyInvocable<void(absl::StatusOr<HttpResponse>)>;
 
   /// `config` and `transport` must outlive the exchange.
+  /// `observer` (may be null) must outlive the exchange.
   RestExchange(const BackendConfig& config, HttpTransport& transport,
-               std::shared_ptr<TokenSource> tokens, ErrorParser parse_error);
+               std::shared_ptr<TokenSource> tokens, ErrorParser parse_error,
+               BackendObserver* observer = nullptr);
 
   /// Sends `request`; `done` gets the 2xx response or the mapped error.
   /// `secrets` (passkeys) are redacted, with the token, from any vendor
@@ -50,6 +53,7 @@ class RestExchange {
   HttpTransport& transport_;
   const std::shared_ptr<TokenSource> tokens_;
   const ErrorParser parse_error_;
+  BackendObserver& observer_;
 };
 
 }  // namespace certbridge

@@ -18,12 +18,14 @@ namespace certbridge {
 /// null) must outlive the result.
 absl::StatusOr<std::unique_ptr<BackendConnection>> MakeBackendConnection(
     const BackendConfig& config, HttpTransport& transport,
-    IdempotencyStore* idempotency);
+    IdempotencyStore* idempotency,
+    std::shared_ptr<BackendObserver> observer = nullptr);
 
 /// Same, with the token source supplied (tests).
 std::unique_ptr<BackendConnection> MakeBackendConnection(
     const BackendConfig& config, HttpTransport& transport,
-    IdempotencyStore* idempotency, std::shared_ptr<TokenSource> tokens);
+    IdempotencyStore* idempotency, std::shared_ptr<TokenSource> tokens,
+    std::shared_ptr<BackendObserver> observer = nullptr);
 
 }  // namespace certbridge
 

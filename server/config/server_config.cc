@@ -294,8 +294,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
   }
   if (auto s = CheckKeys(
           doc, "",
-          {"listen_address", "default_deadline", "log_level", "idempotency",
-           "backends"});
+          {"listen_address", "metrics_address", "reflection",
+           "shutdown_grace_period", "default_deadline", "log_level",
+           "idempotency", "backends"});
       !s.ok()) {
     return s;
   }
@@ -306,6 +307,18 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
   }
   if (auto s =
           GetDuration(doc, "default_deadline", "", &config.default_deadline);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = GetString(doc, "metrics_address", "", &config.metrics_address);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = GetBool(doc, "reflection", "", &config.reflection); !s.ok()) {
+    return s;
+  }
+  if (auto s = GetDuration(doc, "shutdown_grace_period", "",
+                           &config.shutdown_grace_period);
       !s.ok()) {
     return s;
   }

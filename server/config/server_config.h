@@ -88,6 +88,13 @@ struct IdempotencyConfig {
 
 struct ServerConfig {
   std::string listen_address = "127.0.0.1:50051";
+  /// Prometheus /metrics; empty disables the endpoint.
+  std::string metrics_address = "127.0.0.1:9464";
+  /// grpc.reflection.v1alpha.ServerReflection, so generic tools can call
+  /// the service without the .proto files.
+  bool reflection = true;
+  /// After SIGTERM: how long in-flight calls may take to finish.
+  absl::Duration shutdown_grace_period = absl::Seconds(20);
   /// Applied to calls that arrive without a deadline.
   absl::Duration default_deadline = absl::Seconds(60);
   std::string log_level = "info";

@@ -51,8 +51,13 @@ std::string RequestIdOf(const grpc::CallbackServerContext& context) {
 class UnaryCall final : public grpc::ServerUnaryReactor {
  public:
   UnaryCall(grpc::CallbackServerContext* context, const char* method,
-            std::string resource, absl::Duration default_deadline)
-      : method_(method), resource_(std::move(resource)), start_(absl::Now()) {
+            std::string resource, absl::Duration default_deadline,
+            RpcObserver& observer)
+      : method_(method),
+        resource_(std::move(resource)),
+        start_(absl::Now()),
+        observer_(observer) {
+    observer_.OnStarted(method_);
     absl::Time deadline = absl::FromChrono(context->deadline());
     // gRPC reports "no deadline" as the far future.
     if (deadline > start_ + default_deadline) {
@@ -67,7 +72,9 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   /// Finishes the RPC; call exactly once.
   void Complete(const absl::Status& status) {
     Log(status);
-    Finish(ToGrpcStatus(status));
+    grpc::Status out = ToGrpcStatus(status);
+    observer_.OnHandled(method_, out.error_code(), absl::Now() - start_);
+    Finish(std::move(out));
   }
 
   void OnCancel() override { call_->Cancel(); }
@@ -94,6 +101,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   const char* method_;
   const std::string resource_;
   const absl::Time start_;
+  RpcObserver& observer_;
   std::string backend_;
   std::shared_ptr<CallContext> call_;
 };
@@ -115,14 +123,17 @@ Done<Response> Finisher(UnaryCall* reactor, Response* response) {
 }  // namespace
 
 CertificateServiceImpl::CertificateServiceImpl(const BackendRegistry& registry,
-                                               ServiceOptions options)
-    : registry_(registry), options_(options) {}
+                                               ServiceOptions options,
+                                               RpcObserver* observer)
+    : registry_(registry),
+      options_(options),
+      observer_(observer != nullptr ? *observer : RpcObserver::Noop()) {}
 
 grpc::ServerUnaryReactor* CertificateServiceImpl::CreateCertificate(
     grpc::CallbackServerContext* context,
     const v1::CreateCertificateRequest* request, v1::Certificate* response) {
   auto* reactor = new UnaryCall(context, "CreateCertificate", request->parent(),
-                                options_.default_deadline);
+                                options_.default_deadline, observer_);
   auto backend = RouteParent(registry_, request->parent(), "parent");
   if (!backend.ok()) {
     reactor->Complete(backend.status());
@@ -143,7 +154,7 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::GetCertificate(
     grpc::CallbackServerContext* context,
     const v1::GetCertificateRequest* request, v1::Certificate* response) {
   auto* reactor = new UnaryCall(context, "GetCertificate", request->name(),
-                                options_.default_deadline);
+                                options_.default_deadline, observer_);
   auto backend = RouteCertificateName(registry_, request->name(), "name");
   if (!backend.ok()) {
     reactor->Complete(backend.status());
@@ -160,7 +171,7 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::UpdateCertificate(
     const v1::UpdateCertificateRequest* request, v1::Certificate* response) {
   auto* reactor =
       new UnaryCall(context, "UpdateCertificate", request->certificate().name(),
-                    options_.default_deadline);
+                    options_.default_deadline, observer_);
   auto backend = RouteCertificateName(registry_, request->certificate().name(),
                                       "certificate.name");
   if (!backend.ok()) {
@@ -183,7 +194,7 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::DeleteCertificate(
     const v1::DeleteCertificateRequest* request,
     v1::DeleteCertificateResponse* response) {
   auto* reactor = new UnaryCall(context, "DeleteCertificate", request->name(),
-                                options_.default_deadline);
+                                options_.default_deadline, observer_);
   auto backend = RouteCertificateName(registry_, request->name(), "name");
   if (!backend.ok()) {
     reactor->Complete(backend.status());

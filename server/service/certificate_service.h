@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "certbridge/v1/certificate_service.grpc.pb.h"
 #include "server/backends/backend_registry.h"
+#include "server/service/rpc_observer.h"
 
 namespace certbridge {
 
@@ -19,9 +20,10 @@ struct ServiceOptions {
 class CertificateServiceImpl final
     : public v1::CertificateService::CallbackService {
  public:
-  /// `registry` must outlive the service.
+  /// `registry` and `observer` (may be null) must outlive the service.
   CertificateServiceImpl(const BackendRegistry& registry,
-                         ServiceOptions options);
+                         ServiceOptions options,
+                         RpcObserver* observer = nullptr);
 
   grpc::ServerUnaryReactor* CreateCertificate(
       grpc::CallbackServerContext* context,
@@ -43,6 +45,7 @@ class CertificateServiceImpl final
  private:
   const BackendRegistry& registry_;
   const ServiceOptions options_;
+  RpcObserver& observer_;
 };
 
 }  // namespace certbridge

@@ -39,6 +39,9 @@ std::unique_ptr<Harness> Harness::Start(HarnessOptions options) {
 
   ServerConfig& config = h->config_;
   config.listen_address = "127.0.0.1:0";
+  // prometheus-cpp's exposer takes ~2 s to stop; tests that scrape turn it
+  // on with "127.0.0.1:0".
+  config.metrics_address = "";
   config.log_level = "warning";
   BackendConfig leegality;
   leegality.name = "leegality";

@@ -128,9 +128,11 @@ std::string Query(std::vector<std::pair<const char*, absl::string_view>> kv) {
 }  // namespace
 
 ApinizerStub::ApinizerStub(BackendConfig config, HttpTransport& transport,
-                           std::shared_ptr<TokenSource> tokens)
+                           std::shared_ptr<TokenSource> tokens,
+                           BackendObserver* observer)
     : config_(std::move(config)),
-      exchange_(config_, transport, std::move(tokens), &ParseApinizerError) {}
+      exchange_(config_, transport, std::move(tokens), &ParseApinizerError,
+                observer) {}
 
 std::string ApinizerStub::CertificatesUrl(const std::string& project) const {
   return absl::StrCat(absl::StripSuffix(config_.base_url, "/"), "/projects/",

@@ -19,9 +19,10 @@ namespace certbridge {
 
 class ApinizerStub final : public BackendStub {
  public:
-  /// `transport` must outlive the stub.
+  /// `transport` and `observer` (may be null) must outlive the stub.
   ApinizerStub(BackendConfig config, HttpTransport& transport,
-               std::shared_ptr<TokenSource> tokens);
+               std::shared_ptr<TokenSource> tokens,
+               BackendObserver* observer = nullptr);
 
   void CreateCertificate(std::shared_ptr<CallContext> ctx,
                          const v1::CreateCertificateRequest& request,

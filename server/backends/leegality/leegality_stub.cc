@@ -53,9 +53,11 @@ HttpRequest MultipartRequest(const v1::LeegalityCertificate& cert,
 }  // namespace
 
 LeegalityStub::LeegalityStub(BackendConfig config, HttpTransport& transport,
-                             std::shared_ptr<TokenSource> tokens)
+                             std::shared_ptr<TokenSource> tokens,
+                             BackendObserver* observer)
     : config_(std::move(config)),
-      exchange_(config_, transport, std::move(tokens), &ParseLeegalityError) {}
+      exchange_(config_, transport, std::move(tokens), &ParseLeegalityError,
+                observer) {}
 
 std::string LeegalityStub::CertificatesUrl() const {
   // The documented server root already ends in /api and every path starts

@@ -1,0 +1,247 @@
+#include "server/observability/prometheus_metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace certbridge {
+namespace {
+
+constexpr char kService[] = "certbridge.v1.CertificateService";
+constexpr const char* kMethods[] = {"CreateCertificate", "GetCertificate",
+                                    "UpdateCertificate", "DeleteCertificate"};
+constexpr Operation kOperations[] = {Operation::kCreate, Operation::kGet,
+                                     Operation::kUpdate, Operation::kDelete};
+
+// metrics.md: 0.005 ... 10 s plus 20 and 30 s for calls with retries.
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets = {
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30};
+  return buckets;
+}
+
+constexpr grpc::StatusCode kCodes[] = {
+    grpc::StatusCode::OK,
+    grpc::StatusCode::CANCELLED,
+    grpc::StatusCode::UNKNOWN,
+    grpc::StatusCode::INVALID_ARGUMENT,
+    grpc::StatusCode::DEADLINE_EXCEEDED,
+    grpc::StatusCode::NOT_FOUND,
+    grpc::StatusCode::ALREADY_EXISTS,
+    grpc::StatusCode::PERMISSION_DENIED,
+    grpc::StatusCode::RESOURCE_EXHAUSTED,
+    grpc::StatusCode::FAILED_PRECONDITION,
+    grpc::StatusCode::ABORTED,
+    grpc::StatusCode::OUT_OF_RANGE,
+    grpc::StatusCode::UNIMPLEMENTED,
+    grpc::StatusCode::INTERNAL,
+    grpc::StatusCode::UNAVAILABLE,
+    grpc::StatusCode::DATA_LOSS,
+    grpc::StatusCode::UNAUTHENTICATED};
+
+}  // namespace
+
+const char* PrometheusMetrics::CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "Canceled";
+    case grpc::StatusCode::UNKNOWN: return "Unknown";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "InvalidArgument";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DeadlineExceeded";
+    case grpc::StatusCode::NOT_FOUND: return "NotFound";
+    case grpc::StatusCode::ALREADY_EXISTS: return "AlreadyExists";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PermissionDenied";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "ResourceExhausted";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FailedPrecondition";
+    case grpc::StatusCode::ABORTED: return "Aborted";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OutOfRange";
+    case grpc::StatusCode::UNIMPLEMENTED: return "Unimplemented";
+    case grpc::StatusCode::INTERNAL: return "Internal";
+    case grpc::StatusCode::UNAVAILABLE: return "Unavailable";
+    case grpc::StatusCode::DATA_LOSS: return "DataLoss";
+    case grpc::StatusCode::UNAUTHENTICATED: return "Unauthenticated";
+    default: return "Unknown";
+  }
+}
+
+// One backend's series, with labels bound once; HTTP status labels are
+// created on first use (a small set: the statuses the vendor sends).
+class PrometheusMetrics::Backend final : public BackendObserver {
+ public:
+  Backend(PrometheusMetrics& m, const std::string& name) : m_(m), name_(name) {
+    for (Operation op : kOperations) {
+      const std::string o(OperationName(op));
+      duration_[static_cast<int>(op)] = &m.request_duration_.Add(
+          {{"backend", name}, {"operation", o}}, LatencyBuckets());
+    }
+    throttled_ = &m.throttled_.Add({{"backend", name}});
+    circuit_ = &m.circuit_state_.Add({{"backend", name}});
+    inflight_ = &m.inflight_.Add({{"backend", name}});
+    for (const char* r : {"circuit_open", "overloaded"}) {
+      m.rejected_.Add({{"backend", name}, {"reason", r}});
+    }
+    for (const char* r : {"success", "failure"}) {
+      m.token_refreshes_.Add({{"backend", name}, {"result", r}});
+    }
+  }
+
+  void OnHttpExchange(Operation op, int http_status, absl::string_view error,
+                      absl::Duration latency) override {
+    m_.requests_
+        .Add({{"backend", name_},
+              {"operation", std::string(OperationName(op))},
+              {"code", http_status == 0 ? std::string("none")
+                                        : absl::StrCat(http_status)},
+              {"error", std::string(error)}})
+        .Increment();
+    duration_[static_cast<int>(op)]->Observe(absl::ToDoubleSeconds(latency));
+  }
+  void OnRetry(Operation op, absl::string_view reason) override {
+    m_.retries_
+        .Add({{"backend", name_},
+              {"operation", std::string(OperationName(op))},
+              {"reason", std::string(reason)}})
+        .Increment();
+  }
+  void OnRetryThrottled() override { throttled_->Increment(); }
+  void OnRejected(absl::string_view reason) override {
+    m_.rejected_.Add({{"backend", name_}, {"reason", std::string(reason)}})
+        .Increment();
+  }
+  void OnCircuitState(int state) override { circuit_->Set(state); }
+  void OnInflight(int delta) override { inflight_->Increment(delta); }
+  void OnTokenRefresh(bool ok) override {
+    m_.token_refreshes_
+        .Add({{"backend", name_}, {"result", ok ? "success" : "failure"}})
+        .Increment();
+  }
+
+ private:
+  PrometheusMetrics& m_;
+  const std::string name_;
+  prometheus::Histogram* duration_[4] = {};
+  prometheus::Counter* throttled_;
+  prometheus::Gauge* circuit_;
+  prometheus::Gauge* inflight_;
+};
+
+PrometheusMetrics::PrometheusMetrics(const std::string& version,
+                                     const std::string& revision)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      started_(prometheus::BuildCounter()
+                   .Name("grpc_server_started_total")
+                   .Help("Total number of RPCs started on the server.")
+                   .Register(*registry_)),
+      handled_(prometheus::BuildCounter()
+                   .Name("grpc_server_handled_total")
+                   .Help("Total number of RPCs completed on the server, "
+                         "regardless of success or failure.")
+                   .Register(*registry_)),
+      handling_(prometheus::BuildHistogram()
+                    .Name("grpc_server_handling_seconds")
+                    .Help("Histogram of response latency (seconds) of gRPC "
+                          "that had been application-level handled by the "
+                          "server.")
+                    .Register(*registry_)),
+      requests_(prometheus::BuildCounter()
+                    .Name("certbridge_backend_requests_total")
+                    .Help("HTTP requests to backends, one per attempt.")
+                    .Register(*registry_)),
+      request_duration_(prometheus::BuildHistogram()
+                            .Name("certbridge_backend_request_duration_seconds")
+                            .Help("Duration of one HTTP attempt to a backend.")
+                            .Register(*registry_)),
+      retries_(prometheus::BuildCounter()
+                   .Name("certbridge_backend_retries_total")
+                   .Help("Retries scheduled, by the failure that caused them.")
+                   .Register(*registry_)),
+      throttled_(prometheus::BuildCounter()
+                     .Name("certbridge_backend_retry_throttled_total")
+                     .Help("Retries refused by the retry budget.")
+                     .Register(*registry_)),
+      circuit_state_(prometheus::BuildGauge()
+                         .Name("certbridge_backend_circuit_state")
+                         .Help("Circuit breaker: 0 closed, 1 half-open, 2 open.")
+                         .Register(*registry_)),
+      inflight_(prometheus::BuildGauge()
+                    .Name("certbridge_backend_inflight")
+                    .Help("Calls in flight to the backend (retries included).")
+                    .Register(*registry_)),
+      rejected_(prometheus::BuildCounter()
+                    .Name("certbridge_backend_rejected_total")
+                    .Help("Calls failed fast: circuit_open or overloaded.")
+                    .Register(*registry_)),
+      token_refreshes_(prometheus::BuildCounter()
+                           .Name("certbridge_backend_token_refreshes_total")
+                           .Help("Tokens fetched from a backend's token "
+                                 "endpoint, by result.")
+                           .Register(*registry_)),
+      build_info_(prometheus::BuildGauge()
+                      .Name("certbridge_build_info")
+                      .Help("Always 1; labels carry the build.")
+                      .Register(*registry_)) {
+  build_info_.Add({{"version", version}, {"revision", revision}}).Set(1);
+  for (const char* method : kMethods) {
+    const std::map<std::string, std::string> labels = {
+        {"grpc_type", "unary"}, {"grpc_service", kService},
+        {"grpc_method", method}};
+    Method& m = methods_[method];
+    m.started = &started_.Add(labels);
+    m.handling = &handling_.Add(labels, LatencyBuckets());
+    for (grpc::StatusCode code : kCodes) {
+      auto with_code = labels;
+      with_code["grpc_code"] = CodeName(code);
+      m.handled[static_cast<int>(code)] = &handled_.Add(with_code);
+    }
+  }
+}
+
+PrometheusMetrics::~PrometheusMetrics() = default;
+
+std::shared_ptr<BackendObserver> PrometheusMetrics::ForBackend(
+    const std::string& backend) {
+  return std::make_shared<Backend>(*this, backend);
+}
+
+void PrometheusMetrics::OnStarted(absl::string_view method) {
+  auto it = methods_.find(method);
+  if (it != methods_.end()) it->second.started->Increment();
+}
+
+void PrometheusMetrics::OnHandled(absl::string_view method,
+                                  grpc::StatusCode code,
+                                  absl::Duration latency) {
+  auto it = methods_.find(method);
+  if (it == methods_.end()) return;
+  auto c = it->second.handled.find(static_cast<int>(code));
+  if (c != it->second.handled.end()) c->second->Increment();
+  it->second.handling->Observe(absl::ToDoubleSeconds(latency));
+}
+
+std::string PrometheusMetrics::Serialize() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, registry_->Collect());
+  return out.str();
+}
+
+absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
+    const std::string& address,
+    std::shared_ptr<prometheus::Registry> registry) {
+  std::unique_ptr<MetricsServer> server(new MetricsServer());
+  try {
+    // Few threads: a scrape every few seconds needs no pool.
+    server->exposer_ = std::make_unique<prometheus::Exposer>(address, 2);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", address, ": ", e.what()));
+  }
+  server->exposer_->RegisterCollectable(registry);
+  const auto ports = server->exposer_->GetListeningPorts();
+  server->port_ = ports.empty() ? 0 : ports[0];
+  return server;
+}
+
+}  // namespace certbridge

@@ -1,0 +1,305 @@
+// What operators rely on (shared/design/metrics.md): /metrics with the
+// documented names and labels, health for the server and the service,
+// graceful shutdown, reflection, and one access log line per RPC.
+#include <curl/curl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "nlohmann/json.hpp"
+#include "server/common/log.h"
+#include "tests/integration/certbridge_harness.h"
+#include "tests/testing/certificate_fixtures.h"
+
+namespace certbridge::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kMissingId[] = "0b7c2f7e-6d4a-4c1e-9a55-3b7e7c1f0a52";
+
+size_t Append(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+std::string Scrape(int port) {
+  std::string body;
+  CURL* curl = curl_easy_init();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Append);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+  const CURLcode rc = curl_easy_perform(curl);
+  curl_easy_cleanup(curl);
+  EXPECT_EQ(rc, CURLE_OK);
+  return body;
+}
+
+HarnessOptions WithMetrics() {
+  HarnessOptions o;
+  o.configure = [](ServerConfig& c) {
+    c.metrics_address = "127.0.0.1:0";
+    c.backends[0].retry.initial_backoff = absl::Milliseconds(5);
+  };
+  return o;
+}
+
+grpc::Status Get(Harness& h, const std::string& name, v1::Certificate* out,
+                 absl::Duration timeout = absl::Seconds(10)) {
+  v1::GetCertificateRequest r;
+  r.set_name(name);
+  auto ctx = Harness::Context(timeout);
+  return h.stub().GetCertificate(ctx.get(), r, out);
+}
+
+TEST(OperationsTest, MetricsUseTheDocumentedNamesAndLabels) {
+  auto h = Harness::Start(WithMetrics());
+  ASSERT_NE(h, nullptr);
+  ASSERT_GT(h->server().metrics_port(), 0);
+  v1::Certificate created;
+  {
+    auto ctx = Harness::Context();
+    ASSERT_TRUE(h->stub()
+                    .CreateCertificate(ctx.get(), LeegalityCreateRequest("m.p12"),
+                                       &created)
+                    .ok());
+  }
+  v1::Certificate out;
+  ASSERT_TRUE(Get(*h, created.name(), &out).ok());
+  const std::string missing =
+      std::string(kLeegalityParent) + "/certificates/" + kMissingId;
+  EXPECT_EQ(Get(*h, missing, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  emulator::FaultSpec unavailable;
+  unavailable.method = "GET";
+  unavailable.status = 503;
+  h->emulator().AddFault(unavailable);
+  ASSERT_TRUE(Get(*h, created.name(), &out).ok());
+
+  const std::string text = Scrape(h->server().metrics_port());
+  const std::string labels =
+      R"(grpc_method="GetCertificate",grpc_service="certbridge.v1.CertificateService",grpc_type="unary")";
+  EXPECT_THAT(text, HasSubstr(R"(grpc_server_started_total{)" + labels + "} 3"));
+  EXPECT_THAT(text, HasSubstr(R"(grpc_server_handled_total{grpc_code="OK",)" +
+                              labels + "} 2"));
+  EXPECT_THAT(text,
+              HasSubstr(R"(grpc_server_handled_total{grpc_code="NotFound",)" +
+                        labels + "} 1"));
+  // Every method x code exists from the start, at 0.
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"(grpc_server_handled_total{grpc_code="Unavailable",grpc_method="DeleteCertificate",grpc_service="certbridge.v1.CertificateService",grpc_type="unary"} 0)"));
+  EXPECT_THAT(text, HasSubstr(R"(grpc_server_handling_seconds_bucket{)" +
+                              labels + R"(,le="30"} 3)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"(certbridge_backend_requests_total{backend="leegality",code="404",error="none",operation="get"} 1)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"(certbridge_backend_requests_total{backend="leegality",code="503",error="none",operation="get"} 1)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"(certbridge_backend_requests_total{backend="leegality",code="201",error="none",operation="create"} 1)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"(certbridge_backend_retries_total{backend="leegality",operation="get",reason="BACKEND_UNAVAILABLE"} 1)"));
+  EXPECT_THAT(text, HasSubstr(R"(certbridge_backend_request_duration_seconds_bucket{backend="leegality",operation="get",le="0.005"})"));
+  EXPECT_THAT(text, HasSubstr(R"(certbridge_backend_circuit_state{backend="leegality"} 0)"));
+  EXPECT_THAT(text, HasSubstr(R"(certbridge_backend_inflight{backend="apinizer"} 0)"));
+  EXPECT_THAT(text, HasSubstr(R"(certbridge_backend_retry_throttled_total{backend="leegality"} 0)"));
+  EXPECT_THAT(text, HasSubstr(R"(certbridge_backend_rejected_total{backend="leegality",reason="overloaded"} 0)"));
+  EXPECT_THAT(text, HasSubstr(R"(certbridge_build_info{revision=")"));
+  // Never ids, names or URLs as label values.
+  EXPECT_THAT(text, Not(HasSubstr(kMissingId)));
+  EXPECT_THAT(text, Not(HasSubstr(created.leegality().id())));
+  EXPECT_THAT(text, Not(HasSubstr("127.0.0.1")));
+}
+
+TEST(OperationsTest, HealthServesBothNamesAndTurnsNotServingOnShutdown) {
+  auto h = Harness::Start();
+  ASSERT_NE(h, nullptr);
+  auto channel = grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(h->server().port()),
+      grpc::InsecureChannelCredentials());
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  for (const char* service : {"", "certbridge.v1.CertificateService"}) {
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
+    grpc::health::v1::HealthCheckResponse resp;
+    auto ctx = Harness::Context();
+    ASSERT_TRUE(health->Check(ctx.get(), req, &resp).ok()) << service;
+    EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  // A watcher (as a load balancer would hold) sees NOT_SERVING as soon as
+  // shutdown begins, while a slow call is still draining.
+  emulator::FaultSpec slow;
+  slow.method = "GET";
+  slow.delay_ms = 1000;
+  h->emulator().AddFault(slow);
+  grpc::health::v1::HealthCheckRequest req;
+  req.set_service("certbridge.v1.CertificateService");
+  auto watch_ctx = Harness::Context();
+  auto watch = health->Watch(watch_ctx.get(), req);
+  grpc::health::v1::HealthCheckResponse update;
+  ASSERT_TRUE(watch->Read(&update));
+  EXPECT_EQ(update.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  grpc::Status slow_status;
+  std::thread slow_call([&] {
+    v1::Certificate out;
+    slow_status = Get(*h, std::string(kLeegalityParent) + "/certificates/" +
+                              kMissingId, &out);
+  });
+  absl::SleepFor(absl::Milliseconds(200));
+  const absl::Time start = absl::Now();
+  std::thread shutdown([&] { h->server().Shutdown(absl::Seconds(5)); });
+  ASSERT_TRUE(watch->Read(&update));
+  EXPECT_EQ(update.status(),
+            grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  // New calls are refused while the slow one drains, and never reach the
+  // backend.
+  v1::Certificate out;
+  const grpc::Status refused =
+      Get(*h, std::string(kLeegalityParent) + "/certificates/" + kMissingId,
+          &out, absl::Seconds(2));
+  EXPECT_TRUE(refused.error_code() == grpc::StatusCode::UNAVAILABLE ||
+              refused.error_code() == grpc::StatusCode::CANCELLED)
+      << refused.error_code();
+  EXPECT_EQ(h->emulator().Requests().size(), 1u);
+  slow_call.join();
+  shutdown.join();
+  watch_ctx->TryCancel();
+  // The in-flight call finished normally (404 from the emulator).
+  EXPECT_EQ(slow_status.error_code(), grpc::StatusCode::NOT_FOUND)
+      << slow_status.error_message();
+}
+
+TEST(OperationsTest, ShutdownCancelsCallsStillRunningAfterTheGracePeriod) {
+  auto h = Harness::Start();
+  ASSERT_NE(h, nullptr);
+  emulator::FaultSpec slow;
+  slow.method = "GET";
+  slow.delay_ms = 5000;
+  h->emulator().AddFault(slow);
+  grpc::Status status;
+  std::thread call([&] {
+    v1::Certificate out;
+    status = Get(*h, std::string(kLeegalityParent) + "/certificates/" +
+                         kMissingId, &out);
+  });
+  absl::SleepFor(absl::Milliseconds(200));
+  const absl::Time start = absl::Now();
+  h->server().Shutdown(absl::Milliseconds(300));
+  call.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_NE(status.error_code(), grpc::StatusCode::OK);
+  // The backend transfer was aborted, not left running.
+  EXPECT_TRUE(h->emulator().WaitForRequest(
+      [](const emulator::RecordedRequest& r) { return r.client_closed; },
+      absl::Seconds(2)));
+}
+
+TEST(OperationsTest, ReflectionListsTheService) {
+  auto h = Harness::Start();
+  ASSERT_NE(h, nullptr);
+  auto channel = grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(h->server().port()),
+      grpc::InsecureChannelCredentials());
+  auto reflection =
+      grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  auto ctx = Harness::Context();
+  auto stream = reflection->ServerReflectionInfo(ctx.get());
+  grpc::reflection::v1alpha::ServerReflectionRequest req;
+  req.set_list_services("");
+  ASSERT_TRUE(stream->Write(req));
+  grpc::reflection::v1alpha::ServerReflectionResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  std::vector<std::string> names;
+  for (const auto& s : resp.list_services_response().service()) {
+    names.push_back(s.name());
+  }
+  EXPECT_THAT(names, ::testing::Contains("certbridge.v1.CertificateService"));
+  stream->WritesDone();
+}
+
+// Reflection is switchable per server although gRPC registers its plugin
+// process-wide: a server with reflection off next to one with it on.
+TEST(OperationsTest, ReflectionCanBeSwitchedOff) {
+  auto with = Harness::Start();
+  ASSERT_NE(with, nullptr);
+  HarnessOptions o;
+  o.configure = [](ServerConfig& c) { c.reflection = false; };
+  auto h = Harness::Start(o);
+  ASSERT_NE(h, nullptr);
+  auto channel = grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(h->server().port()),
+      grpc::InsecureChannelCredentials());
+  auto reflection =
+      grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  auto ctx = Harness::Context();
+  auto stream = reflection->ServerReflectionInfo(ctx.get());
+  grpc::reflection::v1alpha::ServerReflectionRequest req;
+  req.set_list_services("");
+  stream->Write(req);
+  grpc::reflection::v1alpha::ServerReflectionResponse resp;
+  EXPECT_FALSE(stream->Read(&resp));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST(OperationsTest, OneAccessLinePerRpcWithTheCallersRequestId) {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  Logger::Get().SetSink([&](absl::string_view line) {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.emplace_back(line);
+  });
+  {
+    auto h = Harness::Start();
+    ASSERT_NE(h, nullptr);
+    v1::GetCertificateRequest r;
+    r.set_name(std::string(kLeegalityParent) + "/certificates/" + kMissingId);
+    v1::Certificate out;
+    auto ctx = Harness::Context();
+    ctx->AddMetadata("x-request-id", "trace-7781");
+    EXPECT_EQ(h->stub().GetCertificate(ctx.get(), r, &out).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+    const auto requests = h->emulator().Requests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0].headers.at("x-request-id"), "trace-7781");
+  }
+  Logger::Get().SetSink(nullptr);
+  int access_lines = 0;
+  for (const auto& line : lines) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.value("msg", "") != "rpc") continue;
+    ++access_lines;
+    EXPECT_EQ(j["method"], "GetCertificate");
+    EXPECT_EQ(j["backend"], "leegality");
+    EXPECT_EQ(j["resource"],
+              std::string(kLeegalityParent) + "/certificates/" + kMissingId);
+    EXPECT_EQ(j["code"], "NOT_FOUND");
+    EXPECT_EQ(j["attempts"], 1);
+    EXPECT_TRUE(j["latency_ms"].is_number());
+    EXPECT_EQ(j["request_id"], "trace-7781");
+    EXPECT_EQ(j["reason"], "CERTIFICATE_NOT_FOUND");
+    EXPECT_TRUE(j.contains("time"));
+    EXPECT_EQ(j["level"], "warning");
+  }
+  EXPECT_EQ(access_lines, 1);
+}
+
+}  // namespace
+}  // namespace certbridge::testing
