@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# certbridge-server as a process: SIGTERM lets an in-flight call finish and
+# exits 0; a second signal during the drain exits at once.
+# Usage: shutdown_test.sh BUILD_DIR
+set -euo pipefail
+BUILD_DIR="$1"
+WORK="$(mktemp -d -t certbridge-shutdown.XXXXXX)"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+wait_file() { for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.05; done; fail "no $1"; }
+
+"$BUILD_DIR/tests/emulator/certbridge-emulator" --port=0 --port_file="$WORK/emu.port" \
+  --leegality_token=t 2>/dev/null &
+PIDS+=($!)
+wait_file "$WORK/emu.port"
+EMU="http://127.0.0.1:$(cat "$WORK/emu.port")"
+printf t >"$WORK/token"
+cat >"$WORK/config.json" <<JSON
+{"listen_address": "127.0.0.1:0", "metrics_address": "", "shutdown_grace_period": "5s",
+ "backends": [{"name": "leegality", "kind": "leegality", "base_url": "$EMU",
+               "auth": {"token_file": "$WORK/token"}}]}
+JSON
+NAME=backends/leegality/certificates/0b7c2f7e-6d4a-4c1e-9a55-3b7e7c1f0a52
+
+start_server() {
+  rm -f "$WORK/grpc.port"
+  "$BUILD_DIR/server/certbridge-server" --config="$WORK/config.json" \
+    --port_file="$WORK/grpc.port" 2>>"$WORK/server.log" &
+  SERVER=$!
+  PIDS+=("$SERVER")
+  wait_file "$WORK/grpc.port"
+  CERTCTL=("$BUILD_DIR/client/certctl" "--address=127.0.0.1:$(cat "$WORK/grpc.port")")
+}
+
+# 1. Drain: the slow call (1.5 s at the backend) completes, then exit 0.
+curl -fsS -X POST "$EMU/__emulator/faults" -d '{"method":"GET","delay_ms":1500}' >/dev/null
+start_server
+( set +e; "${CERTCTL[@]}" get "$NAME" >/dev/null 2>"$WORK/call1.err"; echo $? >"$WORK/call1.rc" ) &
+sleep 0.4
+start=$(date +%s%N)
+kill -TERM "$SERVER"
+set +e; wait "$SERVER"; rc=$?; set -e
+took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$rc" = 0 ] || fail "server exited $rc after SIGTERM"
+[ "$took_ms" -lt 4500 ] || fail "drain took ${took_ms} ms"
+for _ in $(seq 1 100); do [ -s "$WORK/call1.rc" ] && break; sleep 0.05; done
+[ "$(cat "$WORK/call1.rc")" = 1 ] || fail "in-flight call: rc $(cat "$WORK/call1.rc")"
+grep -q "ERROR: NOT_FOUND" "$WORK/call1.err" || fail "in-flight call did not finish normally: $(cat "$WORK/call1.err")"
+echo "drained in ${took_ms} ms; in-flight call finished: $(head -1 "$WORK/call1.err")"
+
+# 2. A second signal during the drain ends the process at once.
+curl -fsS -X POST "$EMU/__emulator/faults" -d '{"method":"GET","delay_ms":20000}' >/dev/null
+start_server
+( "${CERTCTL[@]}" --timeout=30s get "$NAME" >/dev/null 2>&1 || true ) &
+sleep 0.4
+kill -TERM "$SERVER"
+sleep 0.3
+start=$(date +%s%N)
+kill -TERM "$SERVER"
+set +e; wait "$SERVER"; rc=$?; set -e
+took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$rc" = 143 ] || fail "second SIGTERM: exit $rc, want 143"
+[ "$took_ms" -lt 1000 ] || fail "second signal took ${took_ms} ms"
+grep -q '"msg":"second signal: exiting without waiting"' "$WORK/server.log" || fail "no log line"
+echo "second signal: exit $rc after ${took_ms} ms"
+echo PASS
