@@ -4,6 +4,7 @@
 #
 # Environment (all optional):
 #   CERTBRIDGE_GRPC_ADDRESS   gRPC listen address        (127.0.0.1:50051; port 0 = any free port)
+#   CERTBRIDGE_METRICS_ADDRESS Prometheus /metrics address (127.0.0.1:9464; port 0 = any free port)
 #   EMULATOR_PORT             emulator HTTP port         (8089; 0 = any free port)
 #   BUILD_DIR                 CMake build directory      (build)
 #   RUN_DIR                   where config, tokens and port files go (a fresh temp dir)
@@ -13,6 +14,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 GRPC_ADDRESS="${CERTBRIDGE_GRPC_ADDRESS:-127.0.0.1:50051}"
+METRICS_ADDRESS="${CERTBRIDGE_METRICS_ADDRESS:-127.0.0.1:9464}"
 EMULATOR_PORT="${EMULATOR_PORT:-8089}"
 
 if [ "${CERTBRIDGE_SKIP_BUILD:-0}" != 1 ]; then
@@ -50,7 +52,7 @@ APINIZER_TOKEN="demo-apinizer-token"
 umask 077
 printf '%s' "$LEEGALITY_TOKEN" >"$RUN_DIR/leegality.token"
 printf '%s' "$APINIZER_TOKEN" >"$RUN_DIR/apinizer.token"
-rm -f "$RUN_DIR/emulator.port" "$RUN_DIR/grpc.port"
+rm -f "$RUN_DIR/emulator.port" "$RUN_DIR/grpc.port" "$RUN_DIR/metrics.port"
 
 "$BUILD_DIR/tests/emulator/certbridge-emulator" --host=127.0.0.1 \
   --port="$EMULATOR_PORT" --port_file="$RUN_DIR/emulator.port" \
@@ -63,6 +65,7 @@ EMULATOR_URL="http://127.0.0.1:$(cat "$RUN_DIR/emulator.port")"
 cat >"$RUN_DIR/config.json" <<JSON
 {
   "listen_address": "$GRPC_ADDRESS",
+  "metrics_address": "$METRICS_ADDRESS",
   "log_level": "info",
   "backends": [
     {"name": "leegality", "kind": "leegality", "base_url": "$EMULATOR_URL",
@@ -74,7 +77,7 @@ cat >"$RUN_DIR/config.json" <<JSON
 JSON
 
 "$BUILD_DIR/server/certbridge-server" --config="$RUN_DIR/config.json" \
-  --port_file="$RUN_DIR/grpc.port" &
+  --port_file="$RUN_DIR/grpc.port" --metrics_port_file="$RUN_DIR/metrics.port" &
 pids+=($!)
 wait_for_file "$RUN_DIR/grpc.port" "${pids[-1]}" certbridge-server
 GRPC_PORT="$(cat "$RUN_DIR/grpc.port")"
@@ -82,6 +85,7 @@ GRPC_PORT="$(cat "$RUN_DIR/grpc.port")"
 cat >&2 <<MSG
 
 certbridge is serving gRPC on ${GRPC_ADDRESS%:*}:$GRPC_PORT
+  metrics: http://${METRICS_ADDRESS%:*}:$(cat "$RUN_DIR/metrics.port")/metrics
   backends: leegality, apinizer -> emulator at $EMULATOR_URL (requests: $EMULATOR_URL/__emulator/requests)
   config and logs: $RUN_DIR
   try: $BUILD_DIR/client/certctl --address=${GRPC_ADDRESS%:*}:$GRPC_PORT help

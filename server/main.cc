@@ -89,15 +89,16 @@ int Run() {
 
   auto server = CertbridgeServer::Start(*config);
   if (!server.ok()) return Fail(server.status().message());
-  const std::string port_file = absl::GetFlag(FLAGS_port_file);
-  if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {
-    return Fail(absl::StrCat("cannot write --port_file ", port_file));
-  }
+  // The metrics port is written first: watchers wait for the gRPC port.
   const std::string metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
   if (!metrics_port_file.empty() &&
       !WritePortFile(metrics_port_file, (*server)->metrics_port())) {
     return Fail(absl::StrCat("cannot write --metrics_port_file ",
                              metrics_port_file));
+  }
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {
+    return Fail(absl::StrCat("cannot write --port_file ", port_file));
   }
   sigset_t signals;
   sigemptyset(&signals);

@@ -23,7 +23,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # terminal (non-interactive shells make background jobs ignore it).
 set -m
 BUILD_DIR="$BUILD_DIR" RUN_DIR="$WORK/run" CERTBRIDGE_SKIP_BUILD=1 \
-  CERTBRIDGE_GRPC_ADDRESS=127.0.0.1:0 EMULATOR_PORT=0 \
+  CERTBRIDGE_GRPC_ADDRESS=127.0.0.1:0 CERTBRIDGE_METRICS_ADDRESS=127.0.0.1:0 EMULATOR_PORT=0 \
   "$ROOT/scripts/run.sh" >"$WORK/run.out" 2>&1 &
 RUN_PID=$!
 for _ in $(seq 1 200); do
@@ -85,6 +85,11 @@ aname=backends/apinizer/projects/Payments/certificates/partner-root
 out="$("${CERTCTL[@]}" update "$aname" --description="rotated")"
 [ "$(echo "$out" | json 'd["apinizer"]["description"]')" = rotated ] || fail "apinizer update"
 "${CERTCTL[@]}" delete "$aname" --jwk_delete_action=NULLIFY >/dev/null || fail "apinizer delete"
+
+# Metrics are served and count the calls just made.
+metrics="$(curl -fsS "http://127.0.0.1:$(cat "$WORK/run/metrics.port")/metrics")"
+echo "$metrics" | grep -q 'grpc_server_handled_total{grpc_code="OK",grpc_method="CreateCertificate",grpc_service="certbridge.v1.CertificateService",grpc_type="unary"} 2' \
+  || fail "metrics do not show the two creates"
 
 # Ctrl-C stops run.sh and everything it started.
 kill -INT "$RUN_PID"
