@@ -14,8 +14,7 @@ namespace certbridge {
 RestExchange::RestExchange(const BackendConfig& config,
                            HttpTransport& transport,
                            std::shared_ptr<TokenSource> tokens,
-                           ErrorParser parse_error,
-                           BackendObserver* observer)
+                           ErrorParser parse_error, BackendObserver* observer)
     : config_(config),
       transport_(transport),
       tokens_(std::move(tokens)),
@@ -60,17 +59,36 @@ absl::Status RestExchange::MapBodyError(
 void RestExchange::Send(std::shared_ptr<CallContext> ctx, Operation op,
                         HttpRequest request, std::vector<std::string> secrets,
                         ResponseHandler done) {
-  tokens_->GetToken([this, ctx, op, request = std::move(request),
-                     secrets = std::move(secrets), done = std::move(done)](
+  Attempt(std::move(ctx), op,
+          std::make_shared<const HttpRequest>(std::move(request)),
+          std::move(secrets), std::move(done), /*rejected=*/std::nullopt);
+}
+
+void RestExchange::Attempt(std::shared_ptr<CallContext> ctx, Operation op,
+                           std::shared_ptr<const HttpRequest> base,
+                           std::vector<std::string> secrets,
+                           ResponseHandler done,
+                           std::optional<Rejection> rejected) {
+  tokens_->GetToken([this, ctx, op, base, secrets = std::move(secrets),
+                     done = std::move(done), rejected = std::move(rejected)](
                         absl::StatusOr<std::string> token) mutable {
     if (!token.ok()) {
-      done(MakeError(
-          absl::StatusCode::kInternal,
-          absl::StrCat("backend ", config_.name,
-                       ": no credentials: ", token.status().message()),
-          reason::kBackendAuthFailed));
+      absl::Status status = token.status();
+      if (!GetErrorInfo(status)) {
+        status = MakeError(absl::StatusCode::kInternal,
+                           absl::StrCat("backend ", config_.name,
+                                        ": no credentials: ", status.message()),
+                           reason::kBackendAuthFailed);
+      }
+      done(std::move(status));
       return;
     }
+    if (rejected && *token == rejected->token) {
+      // No newer token to be had: the 401 stands.
+      done(MapResponse(op, rejected->response, secrets));
+      return;
+    }
+    HttpRequest request = *base;
     if (config_.credentials.header == AuthHeaderStyle::kBearer) {
       request.headers.emplace_back("Authorization",
                                    absl::StrCat("Bearer ", *token));
@@ -82,39 +100,53 @@ void RestExchange::Send(std::shared_ptr<CallContext> ctx, Operation op,
     request.timeout = ctx->AttemptTimeout(config_.request_timeout, absl::Now());
     request.connect_timeout = config_.connect_timeout;
     request.ca_file = config_.ca_file;
-    secrets.push_back(*std::move(token));
     const absl::Time sent = absl::Now();
-    ctx->Send(transport_, std::move(request),
-              [this, ctx, op, sent, secrets = std::move(secrets),
-               done = std::move(done)](HttpResult result) mutable {
-                const absl::Duration took = absl::Now() - sent;
-                if (auto* error = std::get_if<TransportError>(&result)) {
-                  observer_.OnHttpExchange(op, 0, ErrorLabel(error->kind),
-                                           took);
-                  done(MapTransportError(*error, config_.name,
-                                         ctx->DeadlinePassed(absl::Now())));
-                  return;
-                }
-                auto& response = std::get<HttpResponse>(result);
-                observer_.OnHttpExchange(op, response.status_code, "none",
-                                         took);
-                if (response.status_code >= 200 && response.status_code < 300) {
-                  done(std::move(response));
-                  return;
-                }
-                HttpErrorInput in;
-                in.kind = config_.kind;
-                in.operation = op;
-                in.backend = config_.name;
-                in.http_status = response.status_code;
-                in.body = parse_error_(response.body);
-                in.body.message = RedactSecrets(in.body.message, secrets);
-                if (auto ra = response.Header("retry-after")) {
-                  in.retry_after = ParseRetryAfter(*ra, absl::Now());
-                }
-                done(MapHttpError(in));
-              });
+    const bool may_refresh = !rejected.has_value();
+    ctx->Send(
+        transport_, std::move(request),
+        [this, ctx, op, sent, base, may_refresh, token = *std::move(token),
+         secrets = std::move(secrets),
+         done = std::move(done)](HttpResult result) mutable {
+          const absl::Duration took = absl::Now() - sent;
+          if (auto* error = std::get_if<TransportError>(&result)) {
+            observer_.OnHttpExchange(op, 0, ErrorLabel(error->kind), took);
+            done(MapTransportError(*error, config_.name,
+                                   ctx->DeadlinePassed(absl::Now())));
+            return;
+          }
+          auto& response = std::get<HttpResponse>(result);
+          observer_.OnHttpExchange(op, response.status_code, "none", took);
+          if (response.status_code >= 200 && response.status_code < 300) {
+            done(std::move(response));
+            return;
+          }
+          if (response.status_code == 401 && may_refresh && !ctx->cancelled()) {
+            // errors.md: refresh the token once and send again once.
+            tokens_->Invalidate(token);
+            Attempt(ctx, op, base, std::move(secrets), std::move(done),
+                    Rejection{std::move(token), std::move(response)});
+            return;
+          }
+          secrets.push_back(token);
+          done(MapResponse(op, response, secrets));
+        });
   });
+}
+
+absl::Status RestExchange::MapResponse(
+    Operation op, const HttpResponse& response,
+    const std::vector<std::string>& secrets) const {
+  HttpErrorInput in;
+  in.kind = config_.kind;
+  in.operation = op;
+  in.backend = config_.name;
+  in.http_status = response.status_code;
+  in.body = parse_error_(response.body);
+  in.body.message = RedactSecrets(in.body.message, secrets);
+  if (auto ra = response.Header("retry-after")) {
+    in.retry_after = ParseRetryAfter(*ra, absl::Now());
+  }
+  return MapHttpError(in);
 }
 
 }  // namespace certbridge

@@ -7,6 +7,7 @@
 #define CERTBRIDGE_SERVER_BACKENDS_REST_EXCHANGE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,18 @@ class RestExchange {
   const BackendConfig& config() const { return config_; }
 
  private:
+  // A 401 and the token it rejected.
+  struct Rejection {
+    std::string token;
+    HttpResponse response;
+  };
+  void Attempt(std::shared_ptr<CallContext> ctx, Operation op,
+               std::shared_ptr<const HttpRequest> base,
+               std::vector<std::string> secrets, ResponseHandler done,
+               std::optional<Rejection> rejected);
+  absl::Status MapResponse(Operation op, const HttpResponse& response,
+                           const std::vector<std::string>& secrets) const;
+
   const BackendConfig& config_;
   HttpTransport& transport_;
   const std::shared_ptr<TokenSource> tokens_;

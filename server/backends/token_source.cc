@@ -1,12 +1,18 @@
 #include "server/backends/token_source.h"
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "server/backends/client_credentials_token_source.h"
+#include "server/common/log.h"
 
 namespace certbridge {
 namespace {
@@ -34,14 +40,121 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   return token;
 }
 
+// Identity of a file's current content: Kubernetes rotates a mounted Secret
+// by swapping a symlink, which changes the inode; an in-place write changes
+// mtime or size.
+struct FileVersion {
+  ino_t inode = 0;
+  timespec mtime{};
+  off_t size = 0;
+  bool operator==(const FileVersion& o) const {
+    return inode == o.inode && mtime.tv_sec == o.mtime.tv_sec &&
+           mtime.tv_nsec == o.mtime.tv_nsec && size == o.size;
+  }
+};
+
+std::optional<FileVersion> VersionOf(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileVersion{st.st_ino, st.st_mtim, st.st_size};
+}
+
+// A token read from a file and re-read when the file changes, so a rotated
+// Secret takes effect without a restart. The file is checked at most once
+// per `check_interval`, and at once after a 401.
+class FileTokenSource final : public TokenSource {
+ public:
+  FileTokenSource(std::string backend, std::string path, std::string token,
+                  FileVersion version, absl::Duration check_interval)
+      : backend_(std::move(backend)),
+        path_(std::move(path)),
+        check_interval_(check_interval),
+        token_(std::move(token)),
+        version_(version),
+        next_check_(absl::Now() + check_interval) {}
+
+  void GetToken(TokenCallback done) override {
+    std::string token;
+    {
+      absl::MutexLock lock(&mu_);
+      if (absl::Now() >= next_check_) ReloadLocked();
+      token = token_;
+    }
+    done(std::move(token));
+  }
+
+  void Invalidate(const std::string&) override {
+    absl::MutexLock lock(&mu_);
+    ReloadLocked();
+  }
+
+ private:
+  void ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    next_check_ = absl::Now() + check_interval_;
+    auto version = VersionOf(path_);
+    if (!version || *version == version_) return;
+    auto token = ReadTokenFile(path_);
+    if (!token.ok()) {
+      // Mid-rotation the file can be briefly missing or empty: keep the
+      // last good token and look again next time.
+      LogWarning("token file unreadable; keeping the previous token",
+                 {{"backend", backend_}, {"file", path_}});
+      return;
+    }
+    token_ = *std::move(token);
+    version_ = *version;
+    LogInfo("token file changed; using the new token",
+            {{"backend", backend_}, {"file", path_}});
+  }
+
+  const std::string backend_;
+  const std::string path_;
+  const absl::Duration check_interval_;
+  absl::Mutex mu_;
+  std::string token_ ABSL_GUARDED_BY(mu_);
+  FileVersion version_ ABSL_GUARDED_BY(mu_);
+  absl::Time next_check_ ABSL_GUARDED_BY(mu_);
+};
+
+absl::StatusOr<std::string> ReadSecret(const CredentialsConfig& c) {
+  if (!c.client_secret_file.empty()) {
+    auto secret = ReadTokenFile(c.client_secret_file);
+    if (!secret.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("auth.client_credentials.client_secret_file: ",
+                       secret.status().message()));
+    }
+    return secret;
+  }
+  const char* value = std::getenv(c.client_secret_env.c_str());
+  if (value == nullptr || *value == '\0') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("auth.client_credentials.client_secret_env: environment "
+                     "variable ",
+                     c.client_secret_env, " is not set"));
+  }
+  return std::string(absl::StripAsciiWhitespace(value));
+}
+
 }  // namespace
+
+std::shared_ptr<TokenSource> MakeFileTokenSource(
+    const std::string& backend, const std::string& path,
+    absl::Duration check_interval) {
+  auto token = ReadTokenFile(path);
+  auto version = VersionOf(path);
+  if (!token.ok() || !version) return nullptr;
+  return std::make_shared<FileTokenSource>(backend, path, *std::move(token),
+                                           *version, check_interval);
+}
 
 std::shared_ptr<TokenSource> MakeStaticTokenSource(std::string token) {
   return std::make_shared<StaticTokenSource>(std::move(token));
 }
 
 absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
-    const BackendConfig& config) {
+    const BackendConfig& config, HttpTransport& transport,
+    BackendObserver& observer) {
   const CredentialsConfig& c = config.credentials;
   switch (c.source) {
     case CredentialsConfig::Source::kFile: {
@@ -51,7 +164,25 @@ absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
             absl::StrCat("backend ", config.name,
                          ": auth.token_file: ", token.status().message()));
       }
-      return MakeStaticTokenSource(*std::move(token));
+      auto source =
+          MakeFileTokenSource(config.name, c.token_file, absl::Seconds(1));
+      if (source == nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("backend ", config.name,
+                         ": auth.token_file: cannot read ", c.token_file));
+      }
+      return source;
+    }
+    case CredentialsConfig::Source::kClientCredentials: {
+      auto secret = ReadSecret(c);
+      if (!secret.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "backend ", config.name, ": ", secret.status().message()));
+      }
+      return std::shared_ptr<TokenSource>(
+          std::make_shared<ClientCredentialsTokenSource>(
+              config, *std::move(secret), transport, observer,
+              SystemClock::Get()));
     }
     case CredentialsConfig::Source::kEnv: {
       const char* value = std::getenv(c.token_env.c_str());

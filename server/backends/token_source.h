@@ -9,7 +9,9 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "server/backends/backend_observer.h"
 #include "server/config/server_config.h"
+#include "server/http/http_transport.h"
 
 namespace certbridge {
 
@@ -29,10 +31,18 @@ class TokenSource {
 /// A fixed token (tests, and the environment-variable source).
 std::shared_ptr<TokenSource> MakeStaticTokenSource(std::string token);
 
+/// A token read from `path`, re-read when the file changes (checked at most
+/// every `check_interval`, and right after Invalidate). Null if unreadable.
+std::shared_ptr<TokenSource> MakeFileTokenSource(const std::string& backend,
+                                                 const std::string& path,
+                                                 absl::Duration check_interval);
+
 /// Builds the source a backend's configuration asks for. Errors name the
-/// backend and the file or variable, never the token.
+/// backend and the file or variable, never the token. `transport` and
+/// `observer` serve client-credentials sources and must outlive the result.
 absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
-    const BackendConfig& config);
+    const BackendConfig& config, HttpTransport& transport,
+    BackendObserver& observer);
 
 }  // namespace certbridge
 

@@ -65,7 +65,9 @@ absl::Status GetDuration(const json& obj, const std::string& key,
 
 absl::Status ParseCredentials(const json& obj, absl::string_view path,
                               BackendKind kind, CredentialsConfig* out) {
-  if (auto s = CheckKeys(obj, path, {"header", "token_file", "token_env"});
+  if (auto s = CheckKeys(
+          obj, path,
+          {"header", "token_file", "token_env", "client_credentials"});
       !s.ok()) {
     return s;
   }
@@ -89,6 +91,37 @@ absl::Status ParseCredentials(const json& obj, absl::string_view path,
   if (auto s = GetString(obj, "token_env", prefix, &out->token_env); !s.ok()) {
     return s;
   }
+  if (obj.contains("client_credentials")) {
+    const json& cc = obj.at("client_credentials");
+    const std::string cp = absl::StrCat(prefix, "client_credentials");
+    if (auto s = CheckKeys(cc, cp,
+                           {"client_id", "client_secret_file",
+                            "client_secret_env", "token_url"});
+        !s.ok()) {
+      return s;
+    }
+    const std::string p = cp + ".";
+    for (absl::Status s :
+         {GetString(cc, "client_id", p, &out->client_id),
+          GetString(cc, "client_secret_file", p, &out->client_secret_file),
+          GetString(cc, "client_secret_env", p, &out->client_secret_env),
+          GetString(cc, "token_url", p, &out->token_url)}) {
+      if (!s.ok()) return s;
+    }
+    if (out->client_id.empty())
+      return FieldError(p + "client_id", "is required");
+    if (out->client_secret_file.empty() == out->client_secret_env.empty()) {
+      return FieldError(cp,
+                        "needs exactly one of client_secret_file and "
+                        "client_secret_env");
+    }
+    if (!out->token_file.empty() || !out->token_env.empty()) {
+      return FieldError(path,
+                        "set either a static token or client_credentials");
+    }
+    out->source = CredentialsConfig::Source::kClientCredentials;
+    return absl::OkStatus();
+  }
   if (!out->token_file.empty() && !out->token_env.empty()) {
     return FieldError(path, "set only one of token_file and token_env");
   }
@@ -97,7 +130,8 @@ absl::Status ParseCredentials(const json& obj, absl::string_view path,
   } else if (!out->token_env.empty()) {
     out->source = CredentialsConfig::Source::kEnv;
   } else {
-    return FieldError(path, "needs token_file or token_env");
+    return FieldError(path,
+                      "needs token_file, token_env or client_credentials");
   }
   return absl::OkStatus();
 }
@@ -108,9 +142,9 @@ absl::Status GetNumber(const json& obj, const std::string& key,
   if (!obj.contains(key)) return absl::OkStatus();
   const json& v = obj.at(key);
   if (!v.is_number() || v.get<double>() < min || v.get<double>() > max) {
-    return FieldError(absl::StrCat(path, key),
-                      absl::StrCat("must be a number in [", min, ", ", max,
-                                   "]"));
+    return FieldError(
+        absl::StrCat(path, key),
+        absl::StrCat("must be a number in [", min, ", ", max, "]"));
   }
   *out = v.get<double>();
   return absl::OkStatus();
@@ -122,9 +156,9 @@ absl::Status GetInt(const json& obj, const std::string& key,
   const json& v = obj.at(key);
   if (!v.is_number_integer() || v.get<long long>() < min ||
       v.get<long long>() > max) {
-    return FieldError(absl::StrCat(path, key),
-                      absl::StrCat("must be an integer in [", min, ", ", max,
-                                   "]"));
+    return FieldError(
+        absl::StrCat(path, key),
+        absl::StrCat("must be an integer in [", min, ", ", max, "]"));
   }
   *out = v.get<int>();
   return absl::OkStatus();
@@ -187,8 +221,7 @@ absl::Status ParseBreaker(const json& t, const std::string& tp,
   const std::string p = tp + ".";
   for (absl::Status s :
        {GetBool(t, "enabled", p, &c->enabled),
-        GetInt(t, "consecutive_failures", p, 1, 1000,
-               &c->consecutive_failures),
+        GetInt(t, "consecutive_failures", p, 1, 1000, &c->consecutive_failures),
         GetNumber(t, "failure_rate", p, 0.01, 1, &c->failure_rate),
         GetInt(t, "window", p, 2, 10000, &c->window),
         GetDuration(t, "open_duration", p, &c->open_duration),
@@ -273,9 +306,9 @@ absl::Status ParseBackend(const json& obj, const std::string& path,
     }
   }
   if (obj.contains("circuit_breaker")) {
-    if (auto s = ParseBreaker(obj.at("circuit_breaker"),
-                              prefix + "circuit_breaker",
-                              &out->circuit_breaker);
+    if (auto s =
+            ParseBreaker(obj.at("circuit_breaker"), prefix + "circuit_breaker",
+                         &out->circuit_breaker);
         !s.ok()) {
       return s;
     }
@@ -292,11 +325,10 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
   if (doc.is_discarded()) {
     return absl::InvalidArgumentError("configuration is not valid JSON");
   }
-  if (auto s = CheckKeys(
-          doc, "",
-          {"listen_address", "metrics_address", "reflection",
-           "shutdown_grace_period", "default_deadline", "log_level",
-           "idempotency", "backends"});
+  if (auto s = CheckKeys(doc, "",
+                         {"listen_address", "metrics_address", "reflection",
+                          "shutdown_grace_period", "default_deadline",
+                          "log_level", "idempotency", "backends"});
       !s.ok()) {
     return s;
   }

@@ -20,10 +20,21 @@ enum class AuthHeaderStyle {
 };
 
 struct CredentialsConfig {
-  enum class Source { kNone, kFile, kEnv };
+  enum class Source {
+    kNone,
+    kFile,               // a static token, re-read when the file changes
+    kEnv,                // a static token
+    kClientCredentials,  // fetched from the vendor's token endpoint
+  };
   Source source = Source::kNone;
   std::string token_file;  // kFile
   std::string token_env;   // kEnv
+  // kClientCredentials: the id, and the secret from a file or variable.
+  std::string client_id;
+  std::string client_secret_file;
+  std::string client_secret_env;
+  /// Empty: the vendor's documented endpoint under base_url.
+  std::string token_url;
   AuthHeaderStyle header = AuthHeaderStyle::kXAuthToken;
 };
 

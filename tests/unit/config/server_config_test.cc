@@ -85,7 +85,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "backends[0].auth: is required"},
         BadCase{R"({"backends":[{"name":"l","kind":"leegality",
                   "base_url":"http://x","auth":{}}]})",
-                "needs token_file or token_env"},
+                "needs token_file, token_env or client_credentials"},
         BadCase{R"({"backends":[{"name":"l","kind":"leegality",
                   "base_url":"http://x","auth":{"token_env":"T",
                   "header":"basic"}}]})",
