@@ -2,6 +2,9 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/impl/server_builder_option.h>
 #include <grpcpp/impl/server_builder_plugin.h>
 
@@ -37,6 +40,29 @@ class WithoutReflection final : public grpc::ServerBuilderOption {
   }
 };
 
+// TLS from files that gRPC re-reads every reload_interval, so rotated
+// certificates (cert-manager, a Secret update) take effect without a
+// restart. With a client CA, a verified client certificate is required.
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
+    const ServerTlsConfig& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  const auto refresh = static_cast<unsigned int>(
+      std::max<int64_t>(1, absl::ToInt64Seconds(tls.reload_interval)));
+  auto provider =
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          tls.key_file, tls.cert_file, tls.client_ca_file, refresh);
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (!tls.client_ca_file.empty()) {
+    options.watch_root_certs();
+    options.set_cert_request_type(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  } else {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  }
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
@@ -69,7 +95,9 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
              {"base_url", backend.base_url}});
   }
   self->service_ = std::make_unique<CertificateServiceImpl>(
-      self->registry_, ServiceOptions{config.default_deadline},
+      self->registry_,
+      ServiceOptions{config.default_deadline,
+                     CallerPolicy(config.tls.allowed_callers)},
       self->metrics_.get());
 
   // Process-wide registrations that must exist before the builder runs.
@@ -79,8 +107,8 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   if (!config.reflection) {
     builder.SetOption(std::make_unique<WithoutReflection>());
   }
-  builder.AddListeningPort(config.listen_address,
-                           grpc::InsecureServerCredentials(), &self->port_);
+  builder.AddListeningPort(config.listen_address, ServerCredentials(config.tls),
+                           &self->port_);
   // A 5 MiB certificate plus the other fields must fit; anything larger is
   // refused by gRPC itself with RESOURCE_EXHAUSTED.
   builder.SetMaxReceiveMessageSize(

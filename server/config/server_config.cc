@@ -8,6 +8,7 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -231,6 +232,70 @@ absl::Status ParseBreaker(const json& t, const std::string& tp,
   return absl::OkStatus();
 }
 
+// The host of an http(s) URL is loopback: localhost, 127.0.0.0/8 or ::1.
+bool IsLoopbackUrl(absl::string_view url) {
+  absl::string_view rest = url.substr(url.find("://") + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  const size_t at = rest.rfind('@');
+  if (at != absl::string_view::npos) rest.remove_prefix(at + 1);
+  absl::string_view host = rest;
+  if (absl::StartsWith(host, "[")) {
+    host = host.substr(1, host.find(']') - 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  const std::string h = absl::AsciiStrToLower(host);
+  return h == "localhost" || h == "::1" || absl::StartsWith(h, "127.");
+}
+
+absl::Status ParseServerTls(const json& t, ServerTlsConfig* out) {
+  if (auto s = CheckKeys(t, "tls",
+                         {"cert_file", "key_file", "client_ca_file",
+                          "reload_interval", "allowed_callers"});
+      !s.ok()) {
+    return s;
+  }
+  for (absl::Status s :
+       {GetString(t, "cert_file", "tls.", &out->cert_file),
+        GetString(t, "key_file", "tls.", &out->key_file),
+        GetString(t, "client_ca_file", "tls.", &out->client_ca_file),
+        GetDuration(t, "reload_interval", "tls.", &out->reload_interval)}) {
+    if (!s.ok()) return s;
+  }
+  if (out->cert_file.empty() || out->key_file.empty()) {
+    return FieldError("tls", "needs cert_file and key_file");
+  }
+  for (const char* key : {"cert_file", "key_file", "client_ca_file"}) {
+    const std::string file = t.value(key, "");
+    if (!file.empty() && !std::ifstream(file)) {
+      return FieldError(absl::StrCat("tls.", key),
+                        absl::StrCat("cannot read ", file));
+    }
+  }
+  if (t.contains("allowed_callers")) {
+    const json& callers = t.at("allowed_callers");
+    if (!callers.is_array()) {
+      return FieldError("tls.allowed_callers", "must be an array of strings");
+    }
+    for (const json& c : callers) {
+      if (!c.is_string() ||
+          (!absl::StrContains(c.get<std::string>(), "://") &&
+           !absl::StartsWith(c.get<std::string>(), "dns:"))) {
+        return FieldError("tls.allowed_callers",
+                          "entries are URI SANs (e.g. spiffe://domain/sa) or "
+                          "dns:NAME");
+      }
+      out->allowed_callers.push_back(c.get<std::string>());
+    }
+    if (!out->allowed_callers.empty() && out->client_ca_file.empty()) {
+      return FieldError("tls.allowed_callers",
+                        "needs tls.client_ca_file (callers are identified by "
+                        "their client certificates)");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseBackend(const json& obj, const std::string& path,
                           BackendConfig* out) {
   if (auto s = CheckKeys(
@@ -287,10 +352,25 @@ absl::Status ParseBackend(const json& obj, const std::string& path,
   if (obj.contains("tls")) {
     const json& t = obj.at("tls");
     const std::string tp = prefix + "tls";
-    if (auto s = CheckKeys(t, tp, {"ca_file"}); !s.ok()) return s;
+    if (auto s = CheckKeys(t, tp, {"ca_file", "allow_insecure_http"});
+        !s.ok()) {
+      return s;
+    }
     if (auto s = GetString(t, "ca_file", tp + ".", &out->ca_file); !s.ok()) {
       return s;
     }
+    if (auto s = GetBool(t, "allow_insecure_http", tp + ".",
+                         &out->allow_insecure_http);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::StartsWith(out->base_url, "http://") &&
+      !out->allow_insecure_http && !IsLoopbackUrl(out->base_url)) {
+    return FieldError(prefix + "base_url",
+                      "plain http:// to a non-loopback host sends tokens and "
+                      "certificates in clear; use https:// or set "
+                      "tls.allow_insecure_http");
   }
   if (obj.contains("retry")) {
     if (auto s = ParseRetry(obj.at("retry"), prefix + "retry", &out->retry);
@@ -326,7 +406,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
     return absl::InvalidArgumentError("configuration is not valid JSON");
   }
   if (auto s = CheckKeys(doc, "",
-                         {"listen_address", "metrics_address", "reflection",
+                         {"listen_address", "metrics_address", "reflection", "tls",
                           "shutdown_grace_period", "default_deadline",
                           "log_level", "idempotency", "backends"});
       !s.ok()) {
@@ -348,6 +428,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
   }
   if (auto s = GetBool(doc, "reflection", "", &config.reflection); !s.ok()) {
     return s;
+  }
+  if (doc.contains("tls")) {
+    if (auto s = ParseServerTls(doc.at("tls"), &config.tls); !s.ok()) return s;
   }
   if (auto s = GetDuration(doc, "shutdown_grace_period", "",
                            &config.shutdown_grace_period);

@@ -83,12 +83,28 @@ struct BackendConfig {
   absl::Duration request_timeout = absl::Seconds(30);
   /// PEM CA bundle for HTTPS backends; empty = system store.
   std::string ca_file;
+  /// Plain http:// to a host other than loopback is refused unless set:
+  /// tokens and certificates would cross the network in clear.
+  bool allow_insecure_http = false;
   RetryConfig retry;
   RetryBudgetConfig retry_budget;
   CircuitBreakerConfig circuit_breaker;
   /// Calls in flight to this backend (retries included) beyond which new
   /// calls fail at once with RESOURCE_EXHAUSTED.
   int max_concurrent_calls = 256;
+};
+
+/// TLS for the gRPC listener. With client_ca_file, callers must present a
+/// certificate from that CA (mTLS); allowed_callers then limits which
+/// identities may call: "spiffe://..." or any "scheme://..." matches a URI
+/// SAN, "dns:name" a DNS SAN. Files are re-read every reload_interval.
+struct ServerTlsConfig {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;
+  absl::Duration reload_interval = absl::Seconds(60);
+  std::vector<std::string> allowed_callers;
+  bool enabled() const { return !cert_file.empty(); }
 };
 
 /// Create calls remembered by request_id (AIP-155), per process.
@@ -104,6 +120,7 @@ struct ServerConfig {
   /// grpc.reflection.v1alpha.ServerReflection, so generic tools can call
   /// the service without the .proto files.
   bool reflection = true;
+  ServerTlsConfig tls;
   /// After SIGTERM: how long in-flight calls may take to finish.
   absl::Duration shutdown_grace_period = absl::Seconds(20);
   /// Applied to calls that arrive without a deadline.

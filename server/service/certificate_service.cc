@@ -122,6 +122,15 @@ Done<Response> Finisher(UnaryCall* reactor, Response* response) {
 
 }  // namespace
 
+bool CertificateServiceImpl::Authorized(grpc::CallbackServerContext* context,
+                                        grpc::ServerUnaryReactor* reactor) {
+  if (!options_.callers.restricted()) return true;
+  absl::Status allowed = options_.callers.Check(*context->auth_context());
+  if (allowed.ok()) return true;
+  static_cast<UnaryCall*>(reactor)->Complete(allowed);
+  return false;
+}
+
 CertificateServiceImpl::CertificateServiceImpl(const BackendRegistry& registry,
                                                ServiceOptions options,
                                                RpcObserver* observer)
@@ -134,6 +143,7 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::CreateCertificate(
     const v1::CreateCertificateRequest* request, v1::Certificate* response) {
   auto* reactor = new UnaryCall(context, "CreateCertificate", request->parent(),
                                 options_.default_deadline, observer_);
+  if (!Authorized(context, reactor)) return reactor;
   auto backend = RouteParent(registry_, request->parent(), "parent");
   if (!backend.ok()) {
     reactor->Complete(backend.status());
@@ -155,6 +165,7 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::GetCertificate(
     const v1::GetCertificateRequest* request, v1::Certificate* response) {
   auto* reactor = new UnaryCall(context, "GetCertificate", request->name(),
                                 options_.default_deadline, observer_);
+  if (!Authorized(context, reactor)) return reactor;
   auto backend = RouteCertificateName(registry_, request->name(), "name");
   if (!backend.ok()) {
     reactor->Complete(backend.status());
@@ -172,6 +183,7 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::UpdateCertificate(
   auto* reactor =
       new UnaryCall(context, "UpdateCertificate", request->certificate().name(),
                     options_.default_deadline, observer_);
+  if (!Authorized(context, reactor)) return reactor;
   auto backend = RouteCertificateName(registry_, request->certificate().name(),
                                       "certificate.name");
   if (!backend.ok()) {
@@ -195,6 +207,7 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::DeleteCertificate(
     v1::DeleteCertificateResponse* response) {
   auto* reactor = new UnaryCall(context, "DeleteCertificate", request->name(),
                                 options_.default_deadline, observer_);
+  if (!Authorized(context, reactor)) return reactor;
   auto backend = RouteCertificateName(registry_, request->name(), "name");
   if (!backend.ok()) {
     reactor->Complete(backend.status());

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "certbridge/v1/certificate_service.grpc.pb.h"
 #include "server/backends/backend_registry.h"
+#include "server/service/caller_policy.h"
 #include "server/service/rpc_observer.h"
 
 namespace certbridge {
@@ -15,6 +16,8 @@ namespace certbridge {
 struct ServiceOptions {
   /// Applied when a caller sets no deadline.
   absl::Duration default_deadline = absl::Seconds(60);
+  /// Which authenticated callers may call (mTLS).
+  CallerPolicy callers;
 };
 
 class CertificateServiceImpl final
@@ -43,6 +46,10 @@ class CertificateServiceImpl final
       v1::DeleteCertificateResponse* response) override;
 
  private:
+  /// Finishes `reactor` with PERMISSION_DENIED if the caller is not allowed.
+  bool Authorized(grpc::CallbackServerContext* context,
+                  grpc::ServerUnaryReactor* reactor);
+
   const BackendRegistry& registry_;
   const ServiceOptions options_;
   RpcObserver& observer_;

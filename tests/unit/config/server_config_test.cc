@@ -47,7 +47,7 @@ TEST(ServerConfigTest, ParsesFullDocument) {
 
 TEST(ServerConfigTest, LeegalityDefaultsToXAuthToken) {
   auto c = ParseServerConfig(R"({"backends":[{"name":"l","kind":"leegality",
-      "base_url":"http://x/api","auth":{"token_env":"T"}}]})");
+      "base_url":"http://localhost/api","auth":{"token_env":"T"}}]})");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->backends[0].credentials.header, AuthHeaderStyle::kXAuthToken);
   EXPECT_EQ(c->backends[0].request_timeout, absl::Seconds(30));
@@ -81,27 +81,27 @@ INSTANTIATE_TEST_SUITE_P(
                   "base_url":"ftp://x"}]})",
                 "backends[0].base_url"},
         BadCase{R"({"backends":[{"name":"l","kind":"leegality",
-                  "base_url":"http://x"}]})",
+                  "base_url":"http://localhost"}]})",
                 "backends[0].auth: is required"},
         BadCase{R"({"backends":[{"name":"l","kind":"leegality",
-                  "base_url":"http://x","auth":{}}]})",
+                  "base_url":"http://localhost","auth":{}}]})",
                 "needs token_file, token_env or client_credentials"},
         BadCase{R"({"backends":[{"name":"l","kind":"leegality",
-                  "base_url":"http://x","auth":{"token_env":"T",
+                  "base_url":"http://localhost","auth":{"token_env":"T",
                   "header":"basic"}}]})",
                 "backends[0].auth.header"},
         BadCase{R"({"backends":[{"name":"l","kind":"leegality",
-                  "base_url":"http://x","auth":{"token_env":"T"},
+                  "base_url":"http://localhost","auth":{"token_env":"T"},
                   "timeouts":{"request":"fast"}}]})",
                 "backends[0].timeouts.request"},
         BadCase{R"({"backends":[{"name":"l","kind":"leegality",
-                  "base_url":"http://x","auth":{"token_env":"T"},
+                  "base_url":"http://localhost","auth":{"token_env":"T"},
                   "timeouts":{"requst":"1s"}}]})",
                 "backends[0].timeouts.requst: unknown key"},
         BadCase{R"({"backends":[
-                  {"name":"l","kind":"leegality","base_url":"http://x",
+                  {"name":"l","kind":"leegality","base_url":"http://localhost",
                    "auth":{"token_env":"T"}},
-                  {"name":"l","kind":"apinizer","base_url":"http://y",
+                  {"name":"l","kind":"apinizer","base_url":"http://127.0.0.2",
                    "auth":{"token_env":"T"}}]})",
                 "duplicate backend name"},
         BadCase{R"({"log_level":"loud","backends":[]})", "log_level"}));
@@ -145,7 +145,7 @@ TEST(ServerConfigReadmeTest, ReadmeExampleParses) {
 
 TEST(ServerConfigResilienceTest, BadValuesNameTheField) {
   const std::string base =
-      R"({"backends":[{"name":"a","kind":"leegality","base_url":"http://x",)"
+      R"({"backends":[{"name":"a","kind":"leegality","base_url":"http://localhost",)"
       R"("auth":{"token_env":"T"},)";
   auto bad = ParseServerConfig(base + R"("retry":{"max_attempts":0}}]})");
   ASSERT_FALSE(bad.ok());
@@ -159,6 +159,61 @@ TEST(ServerConfigResilienceTest, BadValuesNameTheField) {
       << bad.status();
   bad = ParseServerConfig(base + R"("retry_budget":{"token_ratio":5}}]})");
   EXPECT_FALSE(bad.ok());
+}
+
+}  // namespace
+}  // namespace certbridge
+
+namespace certbridge {
+namespace {
+
+std::string Backend(const std::string& url, const std::string& tls = "") {
+  return R"({"backends":[{"name":"a","kind":"apinizer","base_url":")" + url +
+         R"(","auth":{"token_env":"T"})" + tls + "}]}";
+}
+
+TEST(ServerConfigTlsTest, PlainHttpOnlyToLoopbackUnlessAllowed) {
+  for (const char* ok : {"http://127.0.0.1:8089/apiops", "http://localhost/x",
+                         "http://[::1]:80", "https://mgr.example/apiops"}) {
+    EXPECT_TRUE(ParseServerConfig(Backend(ok)).ok()) << ok;
+  }
+  auto bad = ParseServerConfig(Backend("http://mgr.example/apiops"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("backends[0].base_url: plain http://"));
+  EXPECT_FALSE(ParseServerConfig(Backend("http://user@evil.example/x")).ok());
+  EXPECT_TRUE(ParseServerConfig(Backend("http://mgr.example/apiops",
+                                        R"(,"tls":{"allow_insecure_http":true})"))
+                  .ok());
+}
+
+TEST(ServerConfigTlsTest, ServerTlsNeedsReadableFilesAndSensibleCallers) {
+  const std::string backends =
+      R"("backends":[{"name":"a","kind":"leegality","base_url":"http://127.0.0.1","auth":{"token_env":"T"}}])";
+  auto missing = ParseServerConfig(
+      R"({"tls":{"cert_file":"/nonexistent.pem","key_file":"/nonexistent.key"},)" +
+      backends + "}");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(std::string(missing.status().message()),
+              HasSubstr("tls.cert_file: cannot read /nonexistent.pem"));
+  auto half = ParseServerConfig(R"({"tls":{"cert_file":"/etc/hostname"},)" +
+                                backends + "}");
+  EXPECT_FALSE(half.ok());
+  auto callers_without_ca = ParseServerConfig(
+      R"({"tls":{"cert_file":"/etc/hostname","key_file":"/etc/hostname",)"
+      R"("allowed_callers":["spiffe://corp/ns/x/sa/y"]},)" +
+      backends + "}");
+  ASSERT_FALSE(callers_without_ca.ok());
+  EXPECT_THAT(std::string(callers_without_ca.status().message()),
+              HasSubstr("needs tls.client_ca_file"));
+  auto ok = ParseServerConfig(
+      R"({"tls":{"cert_file":"/etc/hostname","key_file":"/etc/hostname",)"
+      R"("client_ca_file":"/etc/hostname","reload_interval":"5s",)"
+      R"("allowed_callers":["spiffe://corp/ns/x/sa/y","dns:caller.corp"]},)" +
+      backends + "}");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->tls.allowed_callers.size(), 2u);
+  EXPECT_EQ(ok->tls.reload_interval, absl::Seconds(5));
 }
 
 }  // namespace
