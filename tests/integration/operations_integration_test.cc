@@ -32,7 +32,8 @@ size_t Append(char* data, size_t size, size_t n, void* out) {
 std::string Scrape(int port) {
   std::string body;
   CURL* curl = curl_easy_init();
-  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(port) + "/metrics";
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Append);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
@@ -68,8 +69,8 @@ TEST(OperationsTest, MetricsUseTheDocumentedNamesAndLabels) {
   {
     auto ctx = Harness::Context();
     ASSERT_TRUE(h->stub()
-                    .CreateCertificate(ctx.get(), LeegalityCreateRequest("m.p12"),
-                                       &created)
+                    .CreateCertificate(
+                        ctx.get(), LeegalityCreateRequest("m.p12"), &created)
                     .ok());
   }
   v1::Certificate out;
@@ -86,7 +87,8 @@ TEST(OperationsTest, MetricsUseTheDocumentedNamesAndLabels) {
   const std::string text = Scrape(h->server().metrics_port());
   const std::string labels =
       R"(grpc_method="GetCertificate",grpc_service="certbridge.v1.CertificateService",grpc_type="unary")";
-  EXPECT_THAT(text, HasSubstr(R"(grpc_server_started_total{)" + labels + "} 3"));
+  EXPECT_THAT(text,
+              HasSubstr(R"(grpc_server_started_total{)" + labels + "} 3"));
   EXPECT_THAT(text, HasSubstr(R"(grpc_server_handled_total{grpc_code="OK",)" +
                               labels + "} 2"));
   EXPECT_THAT(text,
@@ -115,11 +117,23 @@ TEST(OperationsTest, MetricsUseTheDocumentedNamesAndLabels) {
       text,
       HasSubstr(
           R"(certbridge_backend_retries_total{backend="leegality",operation="get",reason="BACKEND_UNAVAILABLE"} 1)"));
-  EXPECT_THAT(text, HasSubstr(R"(certbridge_backend_request_duration_seconds_bucket{backend="leegality",operation="get",le="0.005"})"));
-  EXPECT_THAT(text, HasSubstr(R"(certbridge_backend_circuit_state{backend="leegality"} 0)"));
-  EXPECT_THAT(text, HasSubstr(R"(certbridge_backend_inflight{backend="apinizer"} 0)"));
-  EXPECT_THAT(text, HasSubstr(R"(certbridge_backend_retry_throttled_total{backend="leegality"} 0)"));
-  EXPECT_THAT(text, HasSubstr(R"(certbridge_backend_rejected_total{backend="leegality",reason="overloaded"} 0)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"(certbridge_backend_request_duration_seconds_bucket{backend="leegality",operation="get",le="0.005"})"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(certbridge_backend_circuit_state{backend="leegality"} 0)"));
+  EXPECT_THAT(
+      text, HasSubstr(R"(certbridge_backend_inflight{backend="apinizer"} 0)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"(certbridge_backend_retry_throttled_total{backend="leegality"} 0)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"(certbridge_backend_rejected_total{backend="leegality",reason="overloaded"} 0)"));
   EXPECT_THAT(text, HasSubstr(R"(certbridge_build_info{revision=")"));
   // Never ids, names or URLs as label values.
   EXPECT_THAT(text, Not(HasSubstr(kMissingId)));
@@ -130,9 +144,9 @@ TEST(OperationsTest, MetricsUseTheDocumentedNamesAndLabels) {
 TEST(OperationsTest, HealthServesBothNamesAndTurnsNotServingOnShutdown) {
   auto h = Harness::Start();
   ASSERT_NE(h, nullptr);
-  auto channel = grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(h->server().port()),
-      grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(h->server().port()),
+                          grpc::InsecureChannelCredentials());
   auto health = grpc::health::v1::Health::NewStub(channel);
   for (const char* service : {"", "certbridge.v1.CertificateService"}) {
     grpc::health::v1::HealthCheckRequest req;
@@ -159,8 +173,9 @@ TEST(OperationsTest, HealthServesBothNamesAndTurnsNotServingOnShutdown) {
   grpc::Status slow_status;
   std::thread slow_call([&] {
     v1::Certificate out;
-    slow_status = Get(*h, std::string(kLeegalityParent) + "/certificates/" +
-                              kMissingId, &out);
+    slow_status =
+        Get(*h, std::string(kLeegalityParent) + "/certificates/" + kMissingId,
+            &out);
   });
   absl::SleepFor(absl::Milliseconds(200));
   const absl::Time start = absl::Now();
@@ -197,8 +212,9 @@ TEST(OperationsTest, ShutdownCancelsCallsStillRunningAfterTheGracePeriod) {
   grpc::Status status;
   std::thread call([&] {
     v1::Certificate out;
-    status = Get(*h, std::string(kLeegalityParent) + "/certificates/" +
-                         kMissingId, &out);
+    status =
+        Get(*h, std::string(kLeegalityParent) + "/certificates/" + kMissingId,
+            &out);
   });
   absl::SleepFor(absl::Milliseconds(200));
   const absl::Time start = absl::Now();
@@ -215,9 +231,9 @@ TEST(OperationsTest, ShutdownCancelsCallsStillRunningAfterTheGracePeriod) {
 TEST(OperationsTest, ReflectionListsTheService) {
   auto h = Harness::Start();
   ASSERT_NE(h, nullptr);
-  auto channel = grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(h->server().port()),
-      grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(h->server().port()),
+                          grpc::InsecureChannelCredentials());
   auto reflection =
       grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
   auto ctx = Harness::Context();
@@ -244,9 +260,9 @@ TEST(OperationsTest, ReflectionCanBeSwitchedOff) {
   o.configure = [](ServerConfig& c) { c.reflection = false; };
   auto h = Harness::Start(o);
   ASSERT_NE(h, nullptr);
-  auto channel = grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(h->server().port()),
-      grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(h->server().port()),
+                          grpc::InsecureChannelCredentials());
   auto reflection =
       grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
   auto ctx = Harness::Context();

@@ -126,8 +126,9 @@ TEST_F(SecretsTest, NothingLeaksOnAnyFailurePath) {
     emulator::FaultSpec f;
     f.method = "POST";
     f.status = 500;
-    f.body = std::string("{\"code\":\"LE_ERR_SS_500\",\"errors\":[{\"message\":\"") +
-             kPasskey + "\"}]}";
+    f.body =
+        std::string("{\"code\":\"LE_ERR_SS_500\",\"errors\":[{\"message\":\"") +
+        kPasskey + "\"}]}";
     return f;
   }());
   EXPECT_EQ(call(request).error_code(), grpc::StatusCode::INTERNAL);
