@@ -1,8 +1,10 @@
 // certctl: command-line client for certbridge.v1.CertificateService. Wiring
 // only: parse argv, pick the address and channel credentials, run the command.
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,9 +19,32 @@ namespace {
 // The seam for transport security: TLS flags (--tls, --ca_file, ...) will
 // choose grpc::SslCredentials here. Until then the channel is plaintext, as
 // the server's listener is.
-std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(
-    const certbridge::cli::Command& /*command*/) {
-  return grpc::InsecureChannelCredentials();
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Plaintext unless --tls_ca_file; mTLS with --tls_cert_file/--tls_key_file.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
+MakeChannelCredentials(const certbridge::cli::Command& command) {
+  if (!command.tls_ca_file) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = ReadAll(*command.tls_ca_file);
+  if (options.pem_root_certs.empty()) {
+    return absl::InvalidArgumentError("cannot read --tls_ca_file " +
+                                      *command.tls_ca_file);
+  }
+  if (command.tls_cert_file) {
+    options.pem_cert_chain = ReadAll(*command.tls_cert_file);
+    options.pem_private_key = ReadAll(*command.tls_key_file);
+    if (options.pem_cert_chain.empty() || options.pem_private_key.empty()) {
+      return absl::InvalidArgumentError(
+          "cannot read --tls_cert_file / --tls_key_file");
+    }
+  }
+  return grpc::SslCredentials(options);
 }
 
 }  // namespace
@@ -39,7 +64,12 @@ int main(int argc, char** argv) {
   }
   const std::string address =
       cli::ResolveAddress(*command, std::getenv(cli::kAddressEnvVar));
-  auto channel = grpc::CreateChannel(address, MakeChannelCredentials(*command));
+  auto credentials = MakeChannelCredentials(*command);
+  if (!credentials.ok()) {
+    std::cerr << "certctl: " << credentials.status().message() << "\n";
+    return 2;
+  }
+  auto channel = grpc::CreateChannel(address, *credentials);
   auto stub = certbridge::v1::CertificateService::NewStub(channel);
   return cli::RunCommand(*command, *stub, cli::ProcessIo());
 }

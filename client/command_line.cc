@@ -26,6 +26,9 @@ const std::set<std::string>& KnownFlags() {
       new std::set<std::string>{"address",
                                 "timeout",
                                 "x_request_id",
+                                "tls_ca_file",
+                                "tls_cert_file",
+                                "tls_key_file",
                                 "passkey_file",
                                 "passkey_env",
                                 "file",
@@ -46,7 +49,8 @@ const std::set<std::string>& KnownFlags() {
 
 const std::set<std::string>& GlobalFlags() {
   static const auto* const kFlags =
-      new std::set<std::string>{"address", "timeout", "x_request_id"};
+      new std::set<std::string>{"address",     "timeout",       "x_request_id",
+                                "tls_ca_file", "tls_cert_file", "tls_key_file"};
   return *kFlags;
 }
 
@@ -311,6 +315,15 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
     command.timeout = *timeout;
   }
   if (auto v = take("x_request_id")) command.x_request_id = *v;
+  command.tls_ca_file = take("tls_ca_file");
+  command.tls_cert_file = take("tls_cert_file");
+  command.tls_key_file = take("tls_key_file");
+  if (command.tls_cert_file.has_value() != command.tls_key_file.has_value()) {
+    return Usage("--tls_cert_file and --tls_key_file go together");
+  }
+  if (command.tls_cert_file && !command.tls_ca_file) {
+    return Usage("a client certificate needs --tls_ca_file (TLS)");
+  }
   command.passkey_file = take("passkey_file");
   command.passkey_env = take("passkey_env");
   if (command.passkey_file && command.passkey_env) {
@@ -433,6 +446,9 @@ Global flags (before or after the command):
                         127.0.0.1:50051)
   --timeout=DURATION    RPC deadline, e.g. 30s, 2m, 500ms (default 30s)
   --x_request_id=ID     sent as x-request-id metadata (shows in server logs)
+  --tls_ca_file=PEM     connect with TLS, trusting this CA
+  --tls_cert_file=PEM --tls_key_file=PEM
+                        client certificate for mTLS
 
 Leegality (create / update):
   --file=PATH           PKCS#12 (.p12/.pfx) file, at most 5 MiB

@@ -39,6 +39,10 @@ struct Command {
   std::optional<std::string> address;  // unset: CERTCTL_ADDRESS or default
   absl::Duration timeout = absl::Seconds(30);
   std::string x_request_id;  // sent as `x-request-id` metadata when set
+  // TLS to the server: CA to trust, and an optional client certificate.
+  std::optional<std::string> tls_ca_file;
+  std::optional<std::string> tls_cert_file;
+  std::optional<std::string> tls_key_file;
 
   // Passkey sources (Leegality, with --file). At most one is set; neither
   // means "prompt on the terminal".

@@ -191,3 +191,27 @@ TEST(CommandLineTest, DoubleDashEndsFlags) {
 
 }  // namespace
 }  // namespace certbridge::cli
+
+namespace certbridge::cli {
+namespace {
+
+TEST(CommandLineTlsTest, TlsFlagsAreGlobalAndPaired) {
+  auto c = ParseCommandLine({"get", "backends/a/certificates/x",
+                             "--tls_ca_file=/ca.pem", "--tls_cert_file=/c.pem",
+                             "--tls_key_file=/c.key"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->tls_ca_file, "/ca.pem");
+  EXPECT_EQ(c->tls_cert_file, "/c.pem");
+  EXPECT_EQ(c->tls_key_file, "/c.key");
+  EXPECT_FALSE(
+      ParseCommandLine({"get", "backends/a/certificates/x",
+                        "--tls_ca_file=/ca.pem", "--tls_cert_file=/c.pem"})
+          .ok());
+  EXPECT_FALSE(
+      ParseCommandLine({"get", "backends/a/certificates/x",
+                        "--tls_cert_file=/c.pem", "--tls_key_file=/c.key"})
+          .ok());
+}
+
+}  // namespace
+}  // namespace certbridge::cli
