@@ -11,7 +11,8 @@
 namespace certbridge::cli {
 
 /// The API's limit on certificate files (LeegalityCertificate.pkcs12_file).
-inline constexpr std::size_t kMaxCertificateFileBytes = 5 * 1024 * 1024;
+inline constexpr std::size_t kMaxCertificateFileBytes =
+    std::size_t{5} * 1024 * 1024;
 
 /// The whole file. NOT_FOUND / PERMISSION_DENIED / FAILED_PRECONDITION (over
 /// `max_bytes`, or not a regular readable file) with a message naming `path`.

@@ -130,6 +130,7 @@ std::string FormatRpcError(const grpc::Status& status) {
         std::map<std::string, std::string> sorted(info.metadata().begin(),
                                                   info.metadata().end());
         std::vector<std::string> pairs;
+        pairs.reserve(sorted.size());
         for (const auto& [k, v] : sorted) {
           pairs.push_back(
               absl::StrCat(EscapeControl(k), "=", EscapeControl(v)));

@@ -19,7 +19,7 @@ namespace certbridge::cli {
 namespace {
 
 // A passkey file is small; the cap only guards against a wrong path.
-constexpr std::size_t kMaxPasskeyFileBytes = 64 * 1024;
+constexpr std::size_t kMaxPasskeyFileBytes = std::size_t{64} * 1024;
 
 // What a signal handler needs to give the terminal its echo back. Written
 // before the handlers are installed and cleared after they are removed.

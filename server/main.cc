@@ -93,8 +93,8 @@ int Run() {
   const std::string metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
   if (!metrics_port_file.empty() &&
       !WritePortFile(metrics_port_file, (*server)->metrics_port())) {
-    return Fail(absl::StrCat("cannot write --metrics_port_file ",
-                             metrics_port_file));
+    return Fail(
+        absl::StrCat("cannot write --metrics_port_file ", metrics_port_file));
   }
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {
@@ -117,12 +117,11 @@ int Run() {
     (*server)->Shutdown(config->shutdown_grace_period);
     drained = true;
   });
-  const timespec poll = {0, 50 * 1000 * 1000};
+  const timespec poll = {0, 50L * 1000 * 1000};
   while (!drained) {
     const int again = sigtimedwait(&signals, nullptr, &poll);
     if (again > 0) {
-      LogWarning("second signal: exiting without waiting",
-                 {{"signal", again}});
+      LogWarning("second signal: exiting without waiting", {{"signal", again}});
       std::_Exit(128 + again);
     }
   }

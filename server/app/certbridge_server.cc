@@ -2,11 +2,11 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
-#include <grpcpp/impl/server_builder_option.h>
-#include <grpcpp/impl/server_builder_plugin.h>
 
 #include <algorithm>
 #include <utility>
@@ -28,15 +28,14 @@ namespace {
 class WithoutReflection final : public grpc::ServerBuilderOption {
  public:
   void UpdateArguments(grpc::ChannelArguments*) override {}
-  void UpdatePlugins(
-      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins)
-      override {
-    plugins->erase(
-        std::remove_if(plugins->begin(), plugins->end(),
-                       [](const auto& p) {
-                         return p->name() == "proto_server_reflection";
-                       }),
-        plugins->end());
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [](const auto& p) {
+                                    return p->name() ==
+                                           "proto_server_reflection";
+                                  }),
+                   plugins->end());
   }
 };
 
@@ -71,22 +70,21 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   self->metrics_ =
       std::make_unique<PrometheusMetrics>(kBuildVersion, kBuildRevision);
   if (!config.metrics_address.empty()) {
-    auto metrics_server =
-        MetricsServer::Start(config.metrics_address, self->metrics_->registry());
+    auto metrics_server = MetricsServer::Start(config.metrics_address,
+                                               self->metrics_->registry());
     if (!metrics_server.ok()) return metrics_server.status();
     self->metrics_server_ = *std::move(metrics_server);
   }
   auto transport = CurlTransport::Create();
   if (!transport.ok()) return transport.status();
   self->transport_ = *std::move(transport);
-  self->idempotency_ = std::make_unique<IdempotencyStore>(
-      config.idempotency, SystemClock::Get());
+  self->idempotency_ = std::make_unique<IdempotencyStore>(config.idempotency,
+                                                          SystemClock::Get());
 
   for (const BackendConfig& backend : config.backends) {
-    auto connection =
-        MakeBackendConnection(backend, *self->transport_,
-                              self->idempotency_.get(),
-                              self->metrics_->ForBackend(backend.name));
+    auto connection = MakeBackendConnection(
+        backend, *self->transport_, self->idempotency_.get(),
+        self->metrics_->ForBackend(backend.name));
     if (!connection.ok()) return connection.status();
     self->registry_.Add(*std::move(connection));
     LogInfo("backend configured",
@@ -112,7 +110,7 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   // A 5 MiB certificate plus the other fields must fit; anything larger is
   // refused by gRPC itself with RESOURCE_EXHAUSTED.
   builder.SetMaxReceiveMessageSize(
-      static_cast<int>(kMaxCertificateFileBytes + 1024 * 1024));
+      static_cast<int>(kMaxCertificateFileBytes + std::size_t{1024} * 1024));
   // Fail loudly on a taken port instead of silently sharing it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(self->service_.get());

@@ -38,7 +38,9 @@ class CertbridgeServer {
 
   int port() const { return port_; }
   /// 0 when the metrics endpoint is disabled.
-  int metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
+  int metrics_port() const {
+    return metrics_server_ ? metrics_server_->port() : 0;
+  }
   const PrometheusMetrics& metrics() const { return *metrics_; }
 
   /// Health turns NOT_SERVING at once, new calls are refused, in-flight

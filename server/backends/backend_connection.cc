@@ -47,8 +47,8 @@ class RetryingCall : public std::enable_shared_from_this<RetryingCall<T>> {
   using Recover = std::function<bool(const absl::Status&, Done<T>&)>;
 
   RetryingCall(BackendConnection& connection, std::shared_ptr<CallContext> ctx,
-               Operation op, std::function<void(Done<T>)> attempt,
-               Final done, bool outcome_unknown, Recover recover)
+               Operation op, std::function<void(Done<T>)> attempt, Final done,
+               bool outcome_unknown, Recover recover)
       : c_(connection),
         ctx_(std::move(ctx)),
         op_(op),
@@ -104,8 +104,8 @@ class RetryingCall : public std::enable_shared_from_this<RetryingCall<T>> {
       FinishWithLastError();
       return;
     }
-    const absl::Duration delay = BackoffDelay(
-        c_.retry_, ctx_->attempts(), GetRetryDelay(status), Rng());
+    const absl::Duration delay =
+        BackoffDelay(c_.retry_, ctx_->attempts(), GetRetryDelay(status), Rng());
     if (absl::Now() + delay >= ctx_->deadline()) {
       // Waiting would outlive the caller: say why now, not at the deadline.
       FinishWithLastError();
@@ -242,13 +242,11 @@ void BackendConnection::Run(std::shared_ptr<CallContext> ctx, Operation op,
 
 namespace {
 
-
 absl::Status Overloaded(const std::string& backend, int limit) {
-  return MakeError(
-      absl::StatusCode::kResourceExhausted,
-      absl::StrCat("backend ", backend, ": ", limit,
-                   " calls already in flight; try again later"),
-      reason::kBackendOverloaded, {{metadata::kBackend, backend}});
+  return MakeError(absl::StatusCode::kResourceExhausted,
+                   absl::StrCat("backend ", backend, ": ", limit,
+                                " calls already in flight; try again later"),
+                   reason::kBackendOverloaded, {{metadata::kBackend, backend}});
 }
 
 }  // namespace
@@ -269,8 +267,8 @@ void BackendConnection::CreateCertificate(
   bool previous_unknown = false;
   if (idempotency_ != nullptr && !request.request_id().empty()) {
     key = absl::StrCat(request.parent(), "\n", request.request_id());
-    auto admission = idempotency_->Begin(
-        key, IdempotencyStore::Fingerprint(request), done);
+    auto admission =
+        idempotency_->Begin(key, IdempotencyStore::Fingerprint(request), done);
     switch (admission.kind) {
       case IdempotencyStore::Admission::kReplayed:
         done(std::move(admission.result));
@@ -300,9 +298,9 @@ void BackendConnection::CreateCertificate(
                         bool outcome_unknown) mutable {
     if (!key.empty()) {
       const bool definitive =
-          r.ok() || (!outcome_unknown &&
-                     !IsRetryable(r.status(), Operation::kCreate) &&
-                     !CutShort(r.status()));
+          r.ok() ||
+          (!outcome_unknown && !IsRetryable(r.status(), Operation::kCreate) &&
+           !CutShort(r.status()));
       idempotency_->Finish(key, r, definitive, outcome_unknown && !r.ok());
     }
     done(std::move(r));

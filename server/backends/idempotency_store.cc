@@ -5,8 +5,7 @@
 
 namespace certbridge {
 
-IdempotencyStore::IdempotencyStore(IdempotencyConfig config,
-                                   const Clock& clock)
+IdempotencyStore::IdempotencyStore(IdempotencyConfig config, const Clock& clock)
     : config_(config), clock_(clock) {}
 
 std::size_t IdempotencyStore::Fingerprint(

@@ -59,7 +59,7 @@ std::string DefaultReason(absl::StatusCode code) {
 
 absl::Status MakeError(absl::StatusCode code, absl::string_view message,
                        absl::string_view reason,
-                       std::map<std::string, std::string> metadata) {
+                       const std::map<std::string, std::string>& metadata) {
   absl::Status status(code, message);
   if (status.ok()) return status;
   WritePayload(status, kErrorInfoUrl, ToProto(reason, metadata));

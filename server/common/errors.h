@@ -76,7 +76,7 @@ struct ErrorInfo {
 /// A non-OK status carrying one ErrorInfo with `reason` and `metadata`.
 absl::Status MakeError(absl::StatusCode code, absl::string_view message,
                        absl::string_view reason,
-                       std::map<std::string, std::string> metadata = {});
+                       const std::map<std::string, std::string>& metadata = {});
 
 /// INVALID_ARGUMENT for our own validation, with a BadRequest listing the
 /// offending fields.

@@ -278,9 +278,8 @@ absl::Status ParseServerTls(const json& t, ServerTlsConfig* out) {
       return FieldError("tls.allowed_callers", "must be an array of strings");
     }
     for (const json& c : callers) {
-      if (!c.is_string() ||
-          (!absl::StrContains(c.get<std::string>(), "://") &&
-           !absl::StartsWith(c.get<std::string>(), "dns:"))) {
+      if (!c.is_string() || (!absl::StrContains(c.get<std::string>(), "://") &&
+                             !absl::StartsWith(c.get<std::string>(), "dns:"))) {
         return FieldError("tls.allowed_callers",
                           "entries are URI SANs (e.g. spiffe://domain/sa) or "
                           "dns:NAME");
@@ -365,8 +364,8 @@ absl::Status ParseBackend(const json& obj, const std::string& path,
       return s;
     }
   }
-  if (absl::StartsWith(out->base_url, "http://") &&
-      !out->allow_insecure_http && !IsLoopbackUrl(out->base_url)) {
+  if (absl::StartsWith(out->base_url, "http://") && !out->allow_insecure_http &&
+      !IsLoopbackUrl(out->base_url)) {
     return FieldError(prefix + "base_url",
                       "plain http:// to a non-loopback host sends tokens and "
                       "certificates in clear; use https:// or set "
@@ -406,8 +405,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
     return absl::InvalidArgumentError("configuration is not valid JSON");
   }
   if (auto s = CheckKeys(doc, "",
-                         {"listen_address", "metrics_address", "reflection", "tls",
-                          "shutdown_grace_period", "default_deadline",
+                         {"listen_address", "metrics_address", "reflection",
+                          "tls", "shutdown_grace_period", "default_deadline",
                           "log_level", "idempotency", "backends"});
       !s.ok()) {
     return s;

@@ -23,7 +23,7 @@ struct CurlTransportOptions {
   /// Idle keep-alive connections kept for reuse.
   long max_idle_connections = 256;
   /// Larger responses fail with kResponseTooLarge (protects memory).
-  std::size_t max_response_bytes = 16 * 1024 * 1024;
+  std::size_t max_response_bytes = std::size_t{16} * 1024 * 1024;
   std::string user_agent = "certbridge/0.1";
 };
 

@@ -131,7 +131,7 @@ absl::Status MapHttpError(const HttpErrorInput& in) {
   if (!in.body.message.empty()) {
     absl::StrAppend(&message, ": ", ShortMessage(in.body.message));
   }
-  absl::Status status = MakeError(row.code, message, row.reason, std::move(md));
+  absl::Status status = MakeError(row.code, message, row.reason, md);
   const bool retry_info_applies =
       in.http_status == 429 || in.http_status == 502 || in.http_status == 503;
   if (retry_info_applies && in.retry_after) {

@@ -23,47 +23,64 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   return buckets;
 }
 
-constexpr grpc::StatusCode kCodes[] = {
-    grpc::StatusCode::OK,
-    grpc::StatusCode::CANCELLED,
-    grpc::StatusCode::UNKNOWN,
-    grpc::StatusCode::INVALID_ARGUMENT,
-    grpc::StatusCode::DEADLINE_EXCEEDED,
-    grpc::StatusCode::NOT_FOUND,
-    grpc::StatusCode::ALREADY_EXISTS,
-    grpc::StatusCode::PERMISSION_DENIED,
-    grpc::StatusCode::RESOURCE_EXHAUSTED,
-    grpc::StatusCode::FAILED_PRECONDITION,
-    grpc::StatusCode::ABORTED,
-    grpc::StatusCode::OUT_OF_RANGE,
-    grpc::StatusCode::UNIMPLEMENTED,
-    grpc::StatusCode::INTERNAL,
-    grpc::StatusCode::UNAVAILABLE,
-    grpc::StatusCode::DATA_LOSS,
-    grpc::StatusCode::UNAUTHENTICATED};
+constexpr grpc::StatusCode kCodes[] = {grpc::StatusCode::OK,
+                                       grpc::StatusCode::CANCELLED,
+                                       grpc::StatusCode::UNKNOWN,
+                                       grpc::StatusCode::INVALID_ARGUMENT,
+                                       grpc::StatusCode::DEADLINE_EXCEEDED,
+                                       grpc::StatusCode::NOT_FOUND,
+                                       grpc::StatusCode::ALREADY_EXISTS,
+                                       grpc::StatusCode::PERMISSION_DENIED,
+                                       grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                       grpc::StatusCode::FAILED_PRECONDITION,
+                                       grpc::StatusCode::ABORTED,
+                                       grpc::StatusCode::OUT_OF_RANGE,
+                                       grpc::StatusCode::UNIMPLEMENTED,
+                                       grpc::StatusCode::INTERNAL,
+                                       grpc::StatusCode::UNAVAILABLE,
+                                       grpc::StatusCode::DATA_LOSS,
+                                       grpc::StatusCode::UNAUTHENTICATED};
 
 }  // namespace
 
 const char* PrometheusMetrics::CodeName(grpc::StatusCode code) {
   switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "Canceled";
-    case grpc::StatusCode::UNKNOWN: return "Unknown";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "InvalidArgument";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DeadlineExceeded";
-    case grpc::StatusCode::NOT_FOUND: return "NotFound";
-    case grpc::StatusCode::ALREADY_EXISTS: return "AlreadyExists";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PermissionDenied";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "ResourceExhausted";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FailedPrecondition";
-    case grpc::StatusCode::ABORTED: return "Aborted";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OutOfRange";
-    case grpc::StatusCode::UNIMPLEMENTED: return "Unimplemented";
-    case grpc::StatusCode::INTERNAL: return "Internal";
-    case grpc::StatusCode::UNAVAILABLE: return "Unavailable";
-    case grpc::StatusCode::DATA_LOSS: return "DataLoss";
-    case grpc::StatusCode::UNAUTHENTICATED: return "Unauthenticated";
-    default: return "Unknown";
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "Canceled";
+    case grpc::StatusCode::UNKNOWN:
+      return "Unknown";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "InvalidArgument";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DeadlineExceeded";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NotFound";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "AlreadyExists";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PermissionDenied";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "ResourceExhausted";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FailedPrecondition";
+    case grpc::StatusCode::ABORTED:
+      return "Aborted";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OutOfRange";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "Unimplemented";
+    case grpc::StatusCode::INTERNAL:
+      return "Internal";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "Unavailable";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DataLoss";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "Unauthenticated";
+    default:
+      return "Unknown";
   }
 }
 
@@ -162,10 +179,11 @@ PrometheusMetrics::PrometheusMetrics(const std::string& version,
                      .Name("certbridge_backend_retry_throttled_total")
                      .Help("Retries refused by the retry budget.")
                      .Register(*registry_)),
-      circuit_state_(prometheus::BuildGauge()
-                         .Name("certbridge_backend_circuit_state")
-                         .Help("Circuit breaker: 0 closed, 1 half-open, 2 open.")
-                         .Register(*registry_)),
+      circuit_state_(
+          prometheus::BuildGauge()
+              .Name("certbridge_backend_circuit_state")
+              .Help("Circuit breaker: 0 closed, 1 half-open, 2 open.")
+              .Register(*registry_)),
       inflight_(prometheus::BuildGauge()
                     .Name("certbridge_backend_inflight")
                     .Help("Calls in flight to the backend (retries included).")
@@ -186,7 +204,8 @@ PrometheusMetrics::PrometheusMetrics(const std::string& version,
   build_info_.Add({{"version", version}, {"revision", revision}}).Set(1);
   for (const char* method : kMethods) {
     const std::map<std::string, std::string> labels = {
-        {"grpc_type", "unary"}, {"grpc_service", kService},
+        {"grpc_type", "unary"},
+        {"grpc_service", kService},
         {"grpc_method", method}};
     Method& m = methods_[method];
     m.started = &started_.Add(labels);

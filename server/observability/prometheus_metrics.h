@@ -73,7 +73,8 @@ class MetricsServer {
  public:
   /// `address` is host:port; port 0 picks a free one.
   static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
-      const std::string& address, std::shared_ptr<prometheus::Registry> registry);
+      const std::string& address,
+      std::shared_ptr<prometheus::Registry> registry);
   int port() const { return port_; }
 
  private:

@@ -8,8 +8,8 @@
 
 namespace certbridge {
 
-CircuitBreaker::CircuitBreaker(std::string backend,
-                               CircuitBreakerConfig config, const Clock& clock)
+CircuitBreaker::CircuitBreaker(std::string backend, CircuitBreakerConfig config,
+                               const Clock& clock)
     : backend_(std::move(backend)), config_(config), clock_(clock) {}
 
 const char* CircuitBreaker::StateName(State s) {
@@ -58,11 +58,11 @@ absl::Status CircuitBreaker::Allow() {
   // open period ends (probes decide within about one attempt's time).
   const absl::Duration left =
       std::max(open_until_ - now, absl::Milliseconds(100));
-  absl::Status status = MakeError(
-      absl::StatusCode::kUnavailable,
-      absl::StrCat("backend ", backend_,
-                   ": circuit breaker open after repeated failures"),
-      reason::kBackendCircuitOpen, {{metadata::kBackend, backend_}});
+  absl::Status status =
+      MakeError(absl::StatusCode::kUnavailable,
+                absl::StrCat("backend ", backend_,
+                             ": circuit breaker open after repeated failures"),
+                reason::kBackendCircuitOpen, {{metadata::kBackend, backend_}});
   SetRetryDelay(status, left);
   return status;
 }

@@ -19,8 +19,7 @@ FailureTraits ClassifyFailure(const absl::Status& status) {
   } else if (r == reason::kBackendRateLimited) {
     t.retry_any_method = true;
   } else if (r == reason::kBackendInternalError ||
-             r == reason::kBackendUnavailable ||
-             r == reason::kBackendTimeout ||
+             r == reason::kBackendUnavailable || r == reason::kBackendTimeout ||
              r == reason::kBackendConnectionReset) {
     t.retry_idempotent = true;
     t.outcome_unknown = true;

@@ -30,18 +30,19 @@ absl::Status CallerPolicy::Check(const grpc::AuthContext& auth) const {
       seen.push_back(uri);
     }
   }
-  for (const auto& value : auth.FindPropertyValues(GRPC_PEER_DNS_PROPERTY_NAME)) {
+  for (const auto& value :
+       auth.FindPropertyValues(GRPC_PEER_DNS_PROPERTY_NAME)) {
     const std::string dns(value.data(), value.size());
     if (dns_.count(dns) != 0) return absl::OkStatus();
     seen.push_back(absl::StrCat("dns:", dns));
   }
-  return MakeError(
-      absl::StatusCode::kPermissionDenied,
-      seen.empty() ? std::string("the caller presented no identity on the "
-                                 "allow-list (no client certificate SANs)")
-                   : absl::StrCat("caller ", absl::StrJoin(seen, ", "),
-                                  " is not allowed to call this service"),
-      "CALLER_NOT_ALLOWED");
+  return MakeError(absl::StatusCode::kPermissionDenied,
+                   seen.empty()
+                       ? std::string("the caller presented no identity on the "
+                                     "allow-list (no client certificate SANs)")
+                       : absl::StrCat("caller ", absl::StrJoin(seen, ", "),
+                                      " is not allowed to call this service"),
+                   "CALLER_NOT_ALLOWED");
 }
 
 }  // namespace certbridge

@@ -135,7 +135,7 @@ CertificateServiceImpl::CertificateServiceImpl(const BackendRegistry& registry,
                                                ServiceOptions options,
                                                RpcObserver* observer)
     : registry_(registry),
-      options_(options),
+      options_(std::move(options)),
       observer_(observer != nullptr ? *observer : RpcObserver::Noop()) {}
 
 grpc::ServerUnaryReactor* CertificateServiceImpl::CreateCertificate(

@@ -15,7 +15,8 @@
 namespace certbridge {
 
 /// Both vendors document a 5 MB upload limit; we read it as 5 MiB.
-inline constexpr std::size_t kMaxCertificateFileBytes = 5 * 1024 * 1024;
+inline constexpr std::size_t kMaxCertificateFileBytes =
+    std::size_t{5} * 1024 * 1024;
 
 /// The backend a certificate name belongs to; INVALID_NAME when the backend
 /// is unknown, the name's shape does not match the backend's kind, or a

@@ -4,12 +4,12 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
 #include "server/backends/apinizer/apinizer_json.h"
 #include "server/backends/update_mask.h"
@@ -117,7 +117,8 @@ absl::string_view JwkDeleteActionParam(v1::JwkDeleteAction a) {
 // Only what the caller chose is sent: servers older than the 2026-01-15
 // docs do not know these parameters, and omitting them means the
 // documented default (NULLIFY) on newer ones.
-std::string Query(std::vector<std::pair<const char*, absl::string_view>> kv) {
+std::string Query(
+    const std::vector<std::pair<const char*, absl::string_view>>& kv) {
   std::vector<std::string> parts;
   for (const auto& [k, v] : kv) {
     if (!v.empty()) parts.push_back(absl::StrCat(k, "=", v));
@@ -383,11 +384,10 @@ void ApinizerStub::RecoverCreate(std::shared_ptr<CallContext> ctx,
                                            got.environments().end());
          std::sort(want_envs.begin(), want_envs.end());
          std::sort(got_envs.begin(), got_envs.end());
-         const bool same = got.alias() == want.alias() &&
-                           got.description() == want.description() &&
-                           got_envs == want_envs &&
-                           SameCertificate(PemFromBase64(content),
-                                           want.pem_certificate());
+         const bool same =
+             got.alias() == want.alias() &&
+             got.description() == want.description() && got_envs == want_envs &&
+             SameCertificate(PemFromBase64(content), want.pem_certificate());
          if (!same) {
            done(std::move(conflict));
            return;

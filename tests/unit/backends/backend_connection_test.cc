@@ -36,9 +36,8 @@ class BackendConnectionTest : public ::testing::Test {
   std::unique_ptr<BackendConnection> Make() {
     auto stub = std::make_unique<LeegalityStub>(config_, transport_,
                                                 MakeStaticTokenSource("t"));
-    return std::make_unique<BackendConnection>(config_, std::move(stub),
-                                               transport_, &store_, nullptr,
-                                               clock_);
+    return std::make_unique<BackendConnection>(
+        config_, std::move(stub), transport_, &store_, nullptr, clock_);
   }
 
   std::shared_ptr<CallContext> Context(

@@ -182,9 +182,10 @@ TEST(ServerConfigTlsTest, PlainHttpOnlyToLoopbackUnlessAllowed) {
   EXPECT_THAT(std::string(bad.status().message()),
               HasSubstr("backends[0].base_url: plain http://"));
   EXPECT_FALSE(ParseServerConfig(Backend("http://user@evil.example/x")).ok());
-  EXPECT_TRUE(ParseServerConfig(Backend("http://mgr.example/apiops",
-                                        R"(,"tls":{"allow_insecure_http":true})"))
-                  .ok());
+  EXPECT_TRUE(
+      ParseServerConfig(Backend("http://mgr.example/apiops",
+                                R"(,"tls":{"allow_insecure_http":true})"))
+          .ok());
 }
 
 TEST(ServerConfigTlsTest, ServerTlsNeedsReadableFilesAndSensibleCallers) {
