@@ -212,6 +212,9 @@ HttpResponse ApinizerApi::Error(int status, const std::string& message) const {
 }
 
 HttpResponse ApinizerApi::Handle(const HttpRequest& request) {
+  if (issuer_ != nullptr && request.path == "/apiops/auth/token") {
+    return issuer_->Handle(request);  // no auth header needed (§2.1)
+  }
   std::lock_guard<std::mutex> lock(mu_);
   // Bearer token on every management call (§2).
   const std::string auth = request.Header("authorization");
@@ -224,7 +227,16 @@ HttpResponse ApinizerApi::Handle(const HttpRequest& request) {
                  "Empty Key! Client must be authenticated to access this "
                  "resource.");
   }
-  if (auth != "Bearer " + token_) {
+  const std::string bearer =
+      absl::StartsWith(auth, "Bearer ") ? auth.substr(7) : std::string();
+  const TokenIssuer::Validity issued = issuer_ != nullptr
+                                           ? issuer_->Check(bearer)
+                                           : TokenIssuer::Validity::kUnknown;
+  if (issued == TokenIssuer::Validity::kExpired &&
+      generation_ == ApinizerErrorGeneration::kCurrent) {
+    return Error(401, "Token was expired!");
+  }
+  if (auth != "Bearer " + token_ && issued != TokenIssuer::Validity::kValid) {
     if (generation_ == ApinizerErrorGeneration::kLegacy) {
       return Json(401, {{"error", "invalid_token"},
                         {"error_description", "Invalid token"}});

@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "tests/emulator/backend_api.h"
 #include "tests/emulator/http_server.h"
+#include "tests/emulator/token_issuer.h"
 
 namespace certbridge::emulator {
 
@@ -55,6 +56,9 @@ class ApinizerApi final : public BackendApi {
   HttpResponse Handle(const HttpRequest& request) override;
   void Reset() override;
 
+  /// Serve POST /apiops/auth/token from `issuer` and accept its tokens.
+  void set_token_issuer(TokenIssuer* issuer) { issuer_ = issuer; }
+
   // Test controls; thread-safe.
   void SetErrorGeneration(ApinizerErrorGeneration generation);
   /// Deployments (and undeployments) to `environment` fail while set.
@@ -86,6 +90,7 @@ class ApinizerApi final : public BackendApi {
   void SeedLocked();
 
   const std::string token_;
+  TokenIssuer* issuer_ = nullptr;
   mutable std::mutex mu_;
   ApinizerErrorGeneration generation_ = ApinizerErrorGeneration::kCurrent;
   std::set<std::string> environments_;

@@ -44,9 +44,17 @@ Emulator::Emulator(EmulatorOptions options) : options_(std::move(options)) {}
 absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Start(
     EmulatorOptions options) {
   std::unique_ptr<Emulator> e(new Emulator(std::move(options)));
+  e->leegality_tokens_ = std::make_unique<TokenIssuer>(
+      TokenIssuer::Format::kLeegalityJson, e->options_.leegality_client_id,
+      e->options_.leegality_client_secret);
+  e->apinizer_tokens_ = std::make_unique<TokenIssuer>(
+      TokenIssuer::Format::kApinizerForm, e->options_.apinizer_client_id,
+      e->options_.apinizer_client_secret);
   e->leegality_ = std::make_unique<LeegalityApi>(e->options_.leegality_token);
+  e->leegality_->set_token_issuer(e->leegality_tokens_.get());
   e->apis_.push_back(e->leegality_.get());
   e->apinizer_ = std::make_unique<ApinizerApi>(e->options_.apinizer_token);
+  e->apinizer_->set_token_issuer(e->apinizer_tokens_.get());
   e->apis_.push_back(e->apinizer_.get());
   HttpServerOptions server_options;
   server_options.host = e->options_.host;
@@ -85,6 +93,8 @@ void Emulator::Reset() {
   faults_.Clear();
   log_.Clear();
   for (BackendApi* api : apis_) api->Reset();
+  leegality_tokens_->Reset();
+  apinizer_tokens_->Reset();
 }
 
 bool Emulator::WaitForRequest(std::function<bool(const RecordedRequest&)> pred,

@@ -24,6 +24,7 @@
 #include "tests/emulator/http_server.h"
 #include "tests/emulator/leegality_api.h"
 #include "tests/emulator/request_log.h"
+#include "tests/emulator/token_issuer.h"
 
 namespace certbridge::emulator {
 
@@ -33,6 +34,11 @@ struct EmulatorOptions {
   int port = 0;
   std::string leegality_token = "emulator-leegality-token";
   std::string apinizer_token = "emulator-apinizer-token";
+  /// Client credentials the token endpoints accept.
+  std::string leegality_client_id = "emulator-client";
+  std::string leegality_client_secret = "emulator-client-secret";
+  std::string apinizer_client_id = "emulator-client";
+  std::string apinizer_client_secret = "emulator-client-secret";
   /// Called once per finished backend request (the binary logs it).
   std::function<void(const RecordedRequest&)> on_request;
 };
@@ -65,6 +71,9 @@ class Emulator {
   LeegalityState& leegality();
   /// The Apinizer API: error generation, failing environments, state.
   ApinizerApi& apinizer();
+  /// The token endpoints (lifetime, revocation, request counts).
+  TokenIssuer& leegality_tokens() { return *leegality_tokens_; }
+  TokenIssuer& apinizer_tokens() { return *apinizer_tokens_; }
 
  private:
   explicit Emulator(EmulatorOptions options);
@@ -76,6 +85,8 @@ class Emulator {
   const EmulatorOptions options_;
   FaultInjector faults_;
   RequestLog log_;
+  std::unique_ptr<TokenIssuer> leegality_tokens_;
+  std::unique_ptr<TokenIssuer> apinizer_tokens_;
   std::unique_ptr<LeegalityApi> leegality_;
   std::unique_ptr<ApinizerApi> apinizer_;
   /// Tried in order; the first whose Serves() matches handles the request.

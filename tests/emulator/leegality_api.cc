@@ -340,13 +340,24 @@ HttpResponse LeegalityApi::Handle(const HttpRequest& request) {
 
   // Auth first, as a gateway filter would: X-Auth-Token (every page) or
   // Authorization: Bearer (the login page).
+  if (issuer_ != nullptr && path == "/api/v1/auth/token") {
+    return issuer_->Handle(request);  // no auth header needed (§2.2)
+  }
   const std::string x_token = request.Header("x-auth-token");
   const std::string authorization = request.Header("authorization");
-  const bool bearer_ok =
-      absl::StartsWithIgnoreCase(authorization, "bearer ") &&
-      absl::StripAsciiWhitespace(absl::string_view(authorization).substr(7)) ==
-          token_;
-  if (!(x_token == token_ || bearer_ok) || token_.empty()) {
+  std::string bearer;
+  if (absl::StartsWithIgnoreCase(authorization, "bearer ")) {
+    bearer = std::string(
+        absl::StripAsciiWhitespace(absl::string_view(authorization).substr(7)));
+  }
+  const bool bearer_ok = !bearer.empty() && bearer == token_;
+  const bool issued_ok =
+      issuer_ != nullptr &&
+      ((!x_token.empty() &&
+        issuer_->Check(x_token) == TokenIssuer::Validity::kValid) ||
+       (!bearer.empty() &&
+        issuer_->Check(bearer) == TokenIssuer::Validity::kValid));
+  if (!((x_token == token_ || bearer_ok) && !token_.empty()) && !issued_ok) {
     return Error(401, "LE_ERR_SS_401", "LE_ERR_SS_303",
                  "Invalid or expired token", path);
   }

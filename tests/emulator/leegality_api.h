@@ -24,6 +24,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "tests/emulator/backend_api.h"
+#include "tests/emulator/token_issuer.h"
 
 namespace certbridge::emulator {
 
@@ -124,6 +125,8 @@ class LeegalityApi final : public BackendApi {
   void Reset() override { state_.Reset(); }
 
   LeegalityState& state() { return state_; }
+  /// Serve POST /api/v1/auth/token from `issuer` and accept its tokens.
+  void set_token_issuer(TokenIssuer* issuer) { issuer_ = issuer; }
 
  private:
   HttpResponse Create(const HttpRequest& request, const std::string& path);
@@ -134,6 +137,7 @@ class LeegalityApi final : public BackendApi {
   std::string Vo(const LeegalityCertificate& cert) const;
 
   const std::string token_;
+  TokenIssuer* issuer_ = nullptr;
   LeegalityState state_;
 };
 
