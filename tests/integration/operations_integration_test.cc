@@ -185,7 +185,9 @@ TEST(OperationsTest, HealthServesBothNamesAndTurnsNotServingOnShutdown) {
             grpc::health::v1::HealthCheckResponse::NOT_SERVING);
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
   // New calls are refused while the slow one drains, and never reach the
-  // backend.
+  // backend. (Health flips first, then gRPC's Shutdown starts refusing:
+  // give that step a moment.)
+  absl::SleepFor(absl::Milliseconds(300));
   v1::Certificate out;
   const grpc::Status refused =
       Get(*h, std::string(kLeegalityParent) + "/certificates/" + kMissingId,
