@@ -46,10 +46,10 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Start(
   std::unique_ptr<Emulator> e(new Emulator(std::move(options)));
   e->leegality_tokens_ = std::make_unique<TokenIssuer>(
       TokenIssuer::Format::kLeegalityJson, e->options_.leegality_client_id,
-      e->options_.leegality_client_secret);
+      e->options_.leegality_client_secret, e->options_.token_ttl);
   e->apinizer_tokens_ = std::make_unique<TokenIssuer>(
       TokenIssuer::Format::kApinizerForm, e->options_.apinizer_client_id,
-      e->options_.apinizer_client_secret);
+      e->options_.apinizer_client_secret, e->options_.token_ttl);
   e->leegality_ = std::make_unique<LeegalityApi>(e->options_.leegality_token);
   e->leegality_->set_token_issuer(e->leegality_tokens_.get());
   e->apis_.push_back(e->leegality_.get());
@@ -59,6 +59,8 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Start(
   HttpServerOptions server_options;
   server_options.host = e->options_.host;
   server_options.port = e->options_.port;
+  server_options.tls_cert_file = e->options_.tls_cert_file;
+  server_options.tls_key_file = e->options_.tls_key_file;
   Emulator* self = e.get();
   absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Start(
       server_options,
@@ -78,8 +80,22 @@ int Emulator::port() const { return server_->port(); }
 
 std::string Emulator::base_url() const {
   const bool v6 = options_.host.find(':') != std::string::npos;
-  return absl::StrCat("http://", v6 ? "[" : "", options_.host, v6 ? "]" : "",
-                      ":", port());
+  return absl::StrCat(server_->tls() ? "https://" : "http://", v6 ? "[" : "",
+                      options_.host, v6 ? "]" : "", ":", port());
+}
+
+int Emulator::handshake_failures() const {
+  return server_->handshake_failures();
+}
+
+void Emulator::SetTokenLifetime(absl::Duration lifetime) {
+  leegality_tokens_->SetTokenLifetime(lifetime);
+  apinizer_tokens_->SetTokenLifetime(lifetime);
+}
+
+void Emulator::RevokeIssuedTokens() {
+  leegality_tokens_->RevokeIssuedTokens();
+  apinizer_tokens_->RevokeIssuedTokens();
 }
 
 void Emulator::AddFault(FaultSpec fault) { faults_.Add(std::move(fault)); }

@@ -34,11 +34,18 @@ struct EmulatorOptions {
   int port = 0;
   std::string leegality_token = "emulator-leegality-token";
   std::string apinizer_token = "emulator-apinizer-token";
-  /// Client credentials the token endpoints accept.
+  /// Client credentials the token endpoints accept (Leegality POST
+  /// /api/v1/auth/token, Apinizer POST /apiops/auth/token). The static
+  /// tokens above stay valid besides the issued ones.
   std::string leegality_client_id = "emulator-client";
-  std::string leegality_client_secret = "emulator-client-secret";
+  std::string leegality_client_secret = "emulator-secret";
   std::string apinizer_client_id = "emulator-client";
-  std::string apinizer_client_secret = "emulator-client-secret";
+  std::string apinizer_client_secret = "emulator-secret";
+  /// Lifetime of issued tokens (both APIs); see SetTokenLifetime.
+  absl::Duration token_ttl = absl::Hours(1);
+  /// PEM files; when both are set the emulator serves HTTPS only.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   /// Called once per finished backend request (the binary logs it).
   std::function<void(const RecordedRequest&)> on_request;
 };
@@ -53,8 +60,12 @@ class Emulator {
   Emulator& operator=(const Emulator&) = delete;
 
   int port() const;
-  /// "http://127.0.0.1:PORT" (the host as configured).
+  /// "http://127.0.0.1:PORT", or https:// with TLS (the host as
+  /// configured).
   std::string base_url() const;
+  /// TLS handshakes that failed, e.g. because the client refused the
+  /// emulator's certificate (HttpServer::handshake_failures).
+  int handshake_failures() const;
 
   void AddFault(FaultSpec fault);
   void ClearFaults();
@@ -74,6 +85,11 @@ class Emulator {
   /// The token endpoints (lifetime, revocation, request counts).
   TokenIssuer& leegality_tokens() { return *leegality_tokens_; }
   TokenIssuer& apinizer_tokens() { return *apinizer_tokens_; }
+  /// Both APIs: the lifetime of tokens issued from now on (Reset restores
+  /// options.token_ttl), and revoking every issued token (the static
+  /// tokens keep working).
+  void SetTokenLifetime(absl::Duration lifetime);
+  void RevokeIssuedTokens();
 
  private:
   explicit Emulator(EmulatorOptions options);

@@ -1,16 +1,22 @@
 #include "tests/emulator/http_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -38,6 +44,20 @@ bool HasToken(absl::string_view list, absl::string_view token) {
 
 absl::Status ErrnoStatus(absl::string_view what) {
   return absl::UnavailableError(absl::StrCat(what, ": ", std::strerror(errno)));
+}
+
+// The oldest queued OpenSSL error as text (and the queue emptied).
+std::string OpenSslError() {
+  char text[256] = "unknown OpenSSL error";
+  if (const unsigned long e = ERR_get_error(); e != 0) {
+    ERR_error_string_n(e, text, sizeof(text));
+  }
+  ERR_clear_error();
+  return text;
+}
+
+int ClampToInt(std::size_t n) {
+  return static_cast<int>(std::min<std::size_t>(n, INT_MAX));
 }
 
 }  // namespace
@@ -101,30 +121,40 @@ absl::string_view HttpServer::ReasonPhrase(int status) {
 }
 
 // One accepted socket: reads requests, calls the handler, writes replies.
+// With `ssl` (a completed TLS session on `fd`) every byte goes through it.
 class HttpServer::Connection final : public ConnectionControl {
  public:
-  Connection(int fd, int stop_fd, const HttpServerOptions& options,
+  Connection(int fd, SSL* ssl, int stop_fd, const HttpServerOptions& options,
              const std::atomic<bool>& stopping)
-      : fd_(fd), stop_fd_(stop_fd), options_(options), stopping_(stopping) {}
+      : fd_(fd),
+        ssl_(ssl),
+        stop_fd_(stop_fd),
+        options_(options),
+        stopping_(stopping) {}
 
   void Serve(const HttpHandler& handler) {
     while (!stopping_.load(std::memory_order_relaxed)) {
       HttpRequest request;
-      if (!ReadRequest(&request)) return;
+      if (!ReadRequest(&request)) break;
       HttpResponse response = handler(request, *this);
       if (response.drop) {
-        // SO_LINGER 0 turns the close into an RST, like a crashed server.
+        // SO_LINGER 0 turns the close into an RST, like a crashed server;
+        // with TLS no close_notify either.
         linger l{1, 0};
         setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
         return;
       }
       const bool close = response.close || ClientWantsClose(request);
-      if (!SendResponse(response, close) || close) return;
+      if (!SendResponse(response, close) || close) break;
     }
+    // An orderly end of a TLS session: the client can tell it from a
+    // truncation attack only by our close_notify.
+    SendCloseNotify();
   }
 
   WaitResult Wait(absl::Duration duration) override {
     const absl::Time deadline = absl::Now() + duration;
+    bool watch_tls_input = ssl_ != nullptr;
     while (true) {
       if (stopping_.load()) return WaitResult::kServerStopping;
       const absl::Duration left = deadline - absl::Now();
@@ -132,9 +162,14 @@ class HttpServer::Connection final : public ConnectionControl {
       const int ms = static_cast<int>(std::min<int64_t>(
           absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
           1000 * 1000));
-      // POLLRDHUP only (not POLLIN): a pipelined request must not make this
-      // spin, but the peer's FIN or RST must end the wait at once.
-      pollfd fds[2] = {{fd_, POLLRDHUP, 0}, {stop_fd_, POLLIN, 0}};
+      // POLLRDHUP (not POLLIN) for plain HTTP: a pipelined request must not
+      // make this spin, but the peer's FIN or RST must end the wait at once.
+      // With TLS also POLLIN until application data (or part of a record)
+      // is seen: a client may send close_notify and keep the TCP
+      // connection open for a moment, and only reading the record tells.
+      const short events =
+          static_cast<short>(POLLRDHUP | (watch_tls_input ? POLLIN : 0));
+      pollfd fds[2] = {{fd_, events, 0}, {stop_fd_, POLLIN, 0}};
       const int r = poll(fds, 2, ms);
       if (r < 0) {
         if (errno == EINTR) continue;
@@ -143,6 +178,17 @@ class HttpServer::Connection final : public ConnectionControl {
       if (fds[1].revents != 0) return WaitResult::kServerStopping;
       if ((fds[0].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0) {
         return WaitResult::kClientClosed;
+      }
+      if ((fds[0].revents & POLLIN) != 0) {
+        switch (PeekTls()) {
+          case Peek::kClosed:
+            return WaitResult::kClientClosed;
+          case Peek::kData:
+            watch_tls_input = false;
+            break;
+          case Peek::kNothing:
+            break;
+        }
       }
     }
   }
@@ -158,6 +204,62 @@ class HttpServer::Connection final : public ConnectionControl {
 
   std::size_t Buffered() const { return buf_.size() - pos_; }
 
+  enum class Peek { kClosed, kData, kNothing };
+
+  // Processes the TLS records that have arrived, without blocking: a
+  // close_notify or a broken stream means the client has gone.
+  Peek PeekTls() {
+    const int flags = fcntl(fd_, F_GETFL);
+    fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+    char byte;
+    const int n = SSL_peek(ssl_, &byte, 1);
+    const int error = n > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_, n);
+    fcntl(fd_, F_SETFL, flags);
+    if (n > 0) return Peek::kData;
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+      // Either the records carried no application data (a key update) and
+      // the socket is drained, or only part of a record is here: then the
+      // socket stays readable, and watching it would spin.
+      int unread = 0;
+      ioctl(fd_, FIONREAD, &unread);
+      return unread > 0 ? Peek::kData : Peek::kNothing;
+    }
+    NoteTlsError(error);
+    return Peek::kClosed;
+  }
+
+  // After a fatal TLS error OpenSSL forbids SSL_shutdown; a clean
+  // close_notify from the peer does not count.
+  void NoteTlsError(int error) {
+    if (error != SSL_ERROR_ZERO_RETURN) tls_failed_ = true;
+    ERR_clear_error();
+  }
+
+  void SendCloseNotify() {
+    if (ssl_ == nullptr || tls_failed_ ||
+        stopping_.load(std::memory_order_relaxed) ||
+        (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0) {
+      return;
+    }
+    // One-way: we do not wait for the client's close_notify.
+    if (SSL_shutdown(ssl_) < 0) NoteTlsError(SSL_get_error(ssl_, -1));
+  }
+
+  // recv() or SSL_read(): >0 bytes, 0 on EOF or any error.
+  std::size_t Read(char* out, std::size_t size) {
+    if (ssl_ != nullptr) {
+      const int n = SSL_read(ssl_, out, ClampToInt(size));
+      if (n > 0) return static_cast<std::size_t>(n);
+      NoteTlsError(SSL_get_error(ssl_, n));
+      return 0;
+    }
+    ssize_t n;
+    do {
+      n = recv(fd_, out, size, 0);
+    } while (n < 0 && errno == EINTR);
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
+
   // Appends what the socket has to buf_; false on EOF, error or shutdown.
   bool Fill() {
     if (pos_ == buf_.size()) {
@@ -169,15 +271,23 @@ class HttpServer::Connection final : public ConnectionControl {
     }
     const std::size_t old = buf_.size();
     buf_.resize(old + kReadChunk);
-    ssize_t n;
-    do {
-      n = recv(fd_, &buf_[old], kReadChunk, 0);
-    } while (n < 0 && errno == EINTR);
-    buf_.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    const std::size_t n = Read(&buf_[old], kReadChunk);
+    buf_.resize(old + n);
     return n > 0;
   }
 
   bool SendAll(absl::string_view data) {
+    if (ssl_ != nullptr) {
+      while (!data.empty()) {
+        const int n = SSL_write(ssl_, data.data(), ClampToInt(data.size()));
+        if (n <= 0) {
+          NoteTlsError(SSL_get_error(ssl_, n));
+          return false;
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+      }
+      return true;
+    }
     while (!data.empty()) {
       const ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
       if (n < 0) {
@@ -225,6 +335,7 @@ class HttpServer::Connection final : public ConnectionControl {
     SendResponse(r, /*close=*/true);
     // Let the client read the reply before the close can turn into an RST
     // because of unread request bytes.
+    SendCloseNotify();
     shutdown(fd_, SHUT_WR);
     return false;
   }
@@ -328,10 +439,9 @@ class HttpServer::Connection final : public ConnectionControl {
       body.resize(want);
       std::size_t got = have;
       while (got < want) {
-        const ssize_t n = recv(fd_, &body[got], want - got, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        got += static_cast<std::size_t>(n);
+        const std::size_t n = Read(&body[got], want - got);
+        if (n == 0) return false;
+        got += n;
       }
     }
     return true;
@@ -388,15 +498,44 @@ class HttpServer::Connection final : public ConnectionControl {
   }
 
   const int fd_;
+  SSL* const ssl_;
   const int stop_fd_;
   const HttpServerOptions& options_;
   const std::atomic<bool>& stopping_;
+  bool tls_failed_ = false;
   std::string buf_;
   std::size_t pos_ = 0;
 };
 
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
     : options_(std::move(options)), handler_(std::move(handler)) {}
+
+absl::Status HttpServer::LoadTls() {
+  const std::string& cert = options_.tls_cert_file;
+  const std::string& key = options_.tls_key_file;
+  if (cert.empty() && key.empty()) return absl::OkStatus();
+  if (cert.empty() || key.empty()) {
+    return absl::InvalidArgumentError(
+        "tls_cert_file and tls_key_file must be set together");
+  }
+  ssl_ctx_ = SSL_CTX_new(TLS_server_method());
+  if (ssl_ctx_ == nullptr) {
+    return absl::InternalError(absl::StrCat("SSL_CTX_new: ", OpenSslError()));
+  }
+  SSL_CTX_set_min_proto_version(ssl_ctx_, TLS1_2_VERSION);
+  if (SSL_CTX_use_certificate_chain_file(ssl_ctx_, cert.c_str()) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot load TLS certificate ", cert, ": ", OpenSslError()));
+  }
+  if (SSL_CTX_use_PrivateKey_file(ssl_ctx_, key.c_str(), SSL_FILETYPE_PEM) !=
+          1 ||
+      SSL_CTX_check_private_key(ssl_ctx_) != 1) {
+    // The message names the file, never its content.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot load TLS key ", key, " for ", cert, ": ", OpenSslError()));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     HttpServerOptions options, HttpHandler handler) {
@@ -415,6 +554,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   }
   std::unique_ptr<HttpServer> server(
       new HttpServer(std::move(options), std::move(handler)));
+  if (absl::Status tls = server->LoadTls(); !tls.ok()) {
+    freeaddrinfo(found);
+    return tls;
+  }
   const int fd = socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC,
                         found->ai_protocol);
   if (fd < 0) {
@@ -445,7 +588,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   return server;
 }
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+  SSL_CTX_free(ssl_ctx_);
+}
 
 void HttpServer::AcceptLoop() {
   while (!stopping_.load()) {
@@ -471,8 +617,10 @@ void HttpServer::AcceptLoop() {
 }
 
 void HttpServer::ServeConnection(std::uint64_t id, int fd) {
-  {
-    Connection connection(fd, stop_fd_, options_, stopping_);
+  if (ssl_ctx_ != nullptr) {
+    ServeTls(fd);
+  } else {
+    Connection connection(fd, nullptr, stop_fd_, options_, stopping_);
     connection.Serve(handler_);
   }
   {
@@ -482,6 +630,38 @@ void HttpServer::ServeConnection(std::uint64_t id, int fd) {
   }
   // Closed after leaving open_fds_, so Stop() never shuts down a reused fd.
   close(fd);
+}
+
+void HttpServer::ServeTls(int fd) {
+  // OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a reply to a client
+  // that has gone would raise SIGPIPE and kill the test binary. Blocked in
+  // this (connection-only) thread the write fails with EPIPE instead, and
+  // the pending signal is discarded when the thread ends.
+  sigset_t sigpipe;
+  sigemptyset(&sigpipe);
+  sigaddset(&sigpipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &sigpipe, nullptr);
+
+  SSL* ssl = SSL_new(ssl_ctx_);
+  if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1) {
+    ERR_clear_error();
+    SSL_free(ssl);
+    return;
+  }
+  // Blocking, in this thread, so a slow or silent client delays nobody
+  // else; Stop() shuts the socket down, which ends a pending SSL_accept.
+  if (SSL_accept(ssl) != 1) {
+    if (!stopping_.load()) handshake_failures_.fetch_add(1);
+    ERR_clear_error();
+    SSL_free(ssl);
+    return;
+  }
+  {
+    Connection connection(fd, ssl, stop_fd_, options_, stopping_);
+    connection.Serve(handler_);
+  }
+  ERR_clear_error();
+  SSL_free(ssl);
 }
 
 void HttpServer::ReapFinished() {

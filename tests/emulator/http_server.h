@@ -1,8 +1,9 @@
 // A small HTTP/1.1 server for the REST emulator: one blocking thread per
 // connection, keep-alive, Content-Length and chunked request bodies,
-// `Expect: 100-continue`, and a clean Stop() that closes every socket and
-// joins every thread. It knows nothing about vendors or faults: a handler
-// gets each request plus a way to wait while watching the client's socket.
+// `Expect: 100-continue`, optional TLS (HTTPS), and a clean Stop() that
+// closes every socket and joins every thread. It knows nothing about vendors
+// or faults: a handler gets each request plus a way to wait while watching
+// the client's socket.
 #ifndef CERTBRIDGE_TESTS_EMULATOR_HTTP_SERVER_H_
 #define CERTBRIDGE_TESTS_EMULATOR_HTTP_SERVER_H_
 
@@ -18,9 +19,13 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+
+// OpenSSL's SSL_CTX, declared here so that includers need no OpenSSL headers.
+struct ssl_ctx_st;
 
 namespace certbridge::emulator {
 
@@ -75,6 +80,12 @@ struct HttpServerOptions {
   std::size_t max_body_bytes = 16 * 1024 * 1024;
   /// Larger request heads get 431.
   std::size_t max_header_bytes = 64 * 1024;
+  /// PEM files. When both are set every connection starts with a TLS
+  /// handshake (TLS 1.2+, no client certificate asked for) and speaks
+  /// HTTP/1.1 inside it; the certificate file may hold the chain after the
+  /// leaf. Setting only one is an error.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {
@@ -94,6 +105,11 @@ class HttpServer {
   void Stop();
 
   int port() const { return port_; }
+  bool tls() const { return ssl_ctx_ != nullptr; }
+  /// TLS connections that ended before the handshake completed (the client
+  /// refused our certificate, spoke plain HTTP, or connected and closed),
+  /// except those cut short by Stop().
+  int handshake_failures() const { return handshake_failures_.load(); }
 
   /// The reason phrase for `status` ("OK", "Not Found", ...).
   static absl::string_view ReasonPhrase(int status);
@@ -102,8 +118,12 @@ class HttpServer {
   class Connection;
 
   HttpServer(HttpServerOptions options, HttpHandler handler);
+  /// Builds ssl_ctx_ from the options' TLS files, if any.
+  absl::Status LoadTls();
   void AcceptLoop();
   void ServeConnection(std::uint64_t id, int fd);
+  /// Handshake and HTTP over TLS on `fd`; the caller closes it.
+  void ServeTls(int fd);
   void ReapFinished();
 
   const HttpServerOptions options_;
@@ -112,6 +132,9 @@ class HttpServer {
   /// An eventfd that becomes readable (and stays so) when Stop() begins.
   int stop_fd_ = -1;
   int port_ = 0;
+  /// The SSL_CTX when serving HTTPS (owned; freed by the destructor).
+  ssl_ctx_st* ssl_ctx_ = nullptr;
+  std::atomic<int> handshake_failures_{0};
   std::atomic<bool> stopping_{false};
   std::thread acceptor_;
 

@@ -13,6 +13,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "tests/emulator/emulator.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to listen on.");
@@ -25,13 +26,34 @@ ABSL_FLAG(std::string, leegality_token, "",
 ABSL_FLAG(std::string, apinizer_token, "",
           "Token Apinizer requests must carry (default: env "
           "EMULATOR_APINIZER_TOKEN, else emulator-apinizer-token).");
+ABSL_FLAG(std::string, leegality_client_id, "",
+          "Client id POST /api/v1/auth/token accepts (default: "
+          "emulator-client).");
+ABSL_FLAG(std::string, leegality_client_secret, "",
+          "Client secret POST /api/v1/auth/token accepts (default: env "
+          "EMULATOR_LEEGALITY_CLIENT_SECRET, else emulator-secret).");
+ABSL_FLAG(std::string, apinizer_client_id, "",
+          "client_id POST /apiops/auth/token accepts (default: "
+          "emulator-client).");
+ABSL_FLAG(std::string, apinizer_client_secret, "",
+          "client_secret POST /apiops/auth/token accepts (default: env "
+          "EMULATOR_APINIZER_CLIENT_SECRET, else emulator-secret).");
+ABSL_FLAG(absl::Duration, token_ttl, absl::Hours(1),
+          "Lifetime of tokens the token endpoints issue, e.g. 30s.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate (chain); with --tls_key_file the emulator serves "
+          "HTTPS.");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for HTTPS.");
 
 namespace {
 
+// The flag if set, else the environment variable `env` (none when ""), else
+// `fallback`. Secrets can come from the environment so that they do not
+// show in `ps`.
 std::string TokenFrom(const std::string& flag, const char* env,
                       const std::string& fallback) {
   if (!flag.empty()) return flag;
-  const char* value = std::getenv(env);
+  const char* value = *env != '\0' ? std::getenv(env) : nullptr;
   return value != nullptr && *value != '\0' ? value : fallback;
 }
 
@@ -60,6 +82,20 @@ int main(int argc, char** argv) {
   options.apinizer_token =
       TokenFrom(absl::GetFlag(FLAGS_apinizer_token), "EMULATOR_APINIZER_TOKEN",
                 options.apinizer_token);
+  options.leegality_client_id =
+      TokenFrom(absl::GetFlag(FLAGS_leegality_client_id), "",
+                options.leegality_client_id);
+  options.leegality_client_secret = TokenFrom(
+      absl::GetFlag(FLAGS_leegality_client_secret),
+      "EMULATOR_LEEGALITY_CLIENT_SECRET", options.leegality_client_secret);
+  options.apinizer_client_id = TokenFrom(
+      absl::GetFlag(FLAGS_apinizer_client_id), "", options.apinizer_client_id);
+  options.apinizer_client_secret = TokenFrom(
+      absl::GetFlag(FLAGS_apinizer_client_secret),
+      "EMULATOR_APINIZER_CLIENT_SECRET", options.apinizer_client_secret);
+  options.token_ttl = absl::GetFlag(FLAGS_token_ttl);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   options.on_request = [](const RecordedRequest& r) {
     // One line per request, never headers or bodies (tokens, passkeys).
     std::string line = absl::StrCat(
@@ -97,7 +133,8 @@ int main(int argc, char** argv) {
     }
   }
   std::cerr << "certbridge-emulator listening on " << (*emulator)->base_url()
-            << " (leegality: /api/v1/certificates, control: /__emulator/)"
+            << " (leegality: /api/v1/certificates, apinizer: /apiops/, "
+               "control: /__emulator/)"
             << std::endl;
 
   int sig = 0;
