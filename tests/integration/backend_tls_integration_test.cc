@@ -1,14 +1,13 @@
-// certbridge -> backend over HTTPS with verification on: a real TLS peer
-// (the emulator behind a TLS front with a CA made at test time).
+// certbridge -> backend over HTTPS with verification on: the emulator
+// serving HTTPS with a certificate from a CA made at test time.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "tests/emulator/test_pki.h"
 #include "tests/integration/certbridge_harness.h"
-#include "tests/testing/test_pki.h"
-#include "tests/testing/tls_proxy.h"
 
 namespace certbridge::testing {
 namespace {
@@ -16,48 +15,53 @@ namespace {
 class BackendTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ca_ = MakeTestCa("backend CA");
-    server_ = IssueServerCertificate(ca_);
+    pki_ = emulator::MakeTestPki();
+    char dir[] = "/tmp/certbridge-btls.XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+    ASSERT_TRUE(emulator::WritePkiFiles(pki_, dir_).ok());
+    emulator::EmulatorOptions options;
+    options.tls_cert_file = dir_ + "/server.pem";
+    options.tls_key_file = dir_ + "/server.key";
+    auto e = emulator::Emulator::Start(options);
+    ASSERT_TRUE(e.ok()) << e.status();
+    https_ = *std::move(e);
+    ASSERT_EQ(https_->base_url().rfind("https://", 0), 0u);
+  }
+  void TearDown() override {
+    h_.reset();
+    https_.reset();
+    const std::string cmd = "rm -rf " + dir_;
+    (void)std::system(cmd.c_str());
   }
 
-  // tls_: a server whose Leegality backend is https://127.0.0.1:<proxy>,
-  // trusting `ca_pem` ("" = the system store); plain_: the emulator behind
-  // the TLS front.
-  void Start(const std::string& ca_pem) {
-    auto h = Harness::Start();
-    if (h == nullptr) return;
-    proxy_ = std::make_unique<TlsProxy>(server_.cert_pem, server_.key_pem,
-                                        h->emulator().port());
-    const std::string ca_file = h->temp_dir() + "/backend-ca.pem";
-    if (!ca_pem.empty()) std::ofstream(ca_file) << ca_pem;
-    const int port = proxy_->port();
+  // A server whose Leegality backend is the HTTPS emulator, trusting
+  // `ca_file` ("" = the system store).
+  void Start(const std::string& ca_file) {
     HarnessOptions o;
-    // A second server on the same emulator, pointed at the TLS front.
-    o.configure = [&](ServerConfig& c) {
-      c.backends[0].base_url = absl::StrCat("https://127.0.0.1:", port);
-      c.backends[0].ca_file = ca_pem.empty() ? "" : ca_file;
+    o.configure = [this, ca_file](ServerConfig& c) {
+      c.backends[0].base_url = https_->base_url();
+      c.backends[0].ca_file = ca_file;
       c.backends[0].retry.max_attempts = 1;
     };
-    tls_ = Harness::Start(o);
-    plain_ = std::move(h);
+    h_ = Harness::Start(o);
+    ASSERT_NE(h_, nullptr);
   }
 
   grpc::Status Create(v1::Certificate* out) {
     auto ctx = Harness::Context();
-    return tls_->stub().CreateCertificate(
-        ctx.get(), LeegalityCreateRequest("tls.p12"), out);
+    return h_->stub().CreateCertificate(ctx.get(),
+                                        LeegalityCreateRequest("tls.p12"), out);
   }
 
-  TestCa ca_;
-  KeyPair server_;
-  std::unique_ptr<Harness> plain_;
-  std::unique_ptr<TlsProxy> proxy_;
-  std::unique_ptr<Harness> tls_;
+  emulator::TestPki pki_;
+  std::string dir_;
+  std::unique_ptr<emulator::Emulator> https_;
+  std::unique_ptr<Harness> h_;
 };
 
 TEST_F(BackendTlsTest, VerifiedHttpsWithTheConfiguredCa) {
-  Start(ca_.ca.cert_pem);
-  ASSERT_NE(tls_, nullptr);
+  Start(dir_ + "/ca.pem");
   v1::Certificate created;
   const grpc::Status s = Create(&created);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -65,28 +69,25 @@ TEST_F(BackendTlsTest, VerifiedHttpsWithTheConfiguredCa) {
   r.set_name(created.name());
   v1::Certificate got;
   auto ctx = Harness::Context();
-  ASSERT_TRUE(tls_->stub().GetCertificate(ctx.get(), r, &got).ok());
-  // It really went through the TLS front to the emulator.
-  EXPECT_EQ(plain_->emulator().leegality().size(), 1u);
-  EXPECT_EQ(proxy_->handshake_failures(), 0);
+  ASSERT_TRUE(h_->stub().GetCertificate(ctx.get(), r, &got).ok());
+  EXPECT_EQ(https_->leegality().size(), 1u);
+  EXPECT_EQ(https_->handshake_failures(), 0);
 }
 
 TEST_F(BackendTlsTest, UntrustedBackendCertificateIsATlsError) {
-  const TestCa other = MakeTestCa("not the backend's CA");
-  for (const std::string& ca : {other.ca.cert_pem, std::string()}) {
+  const emulator::TestPki other = emulator::MakeTestPki();
+  const std::string other_ca = dir_ + "/other-ca.pem";
+  std::ofstream(other_ca) << other.ca_pem;
+  for (const std::string& ca : {other_ca, std::string()}) {
     Start(ca);
-    ASSERT_NE(tls_, nullptr);
     v1::Certificate out;
     RpcError e = DecodeRpcError(Create(&out));
     EXPECT_EQ(e.code, grpc::StatusCode::INTERNAL) << e.message;
     EXPECT_EQ(e.reason, "BACKEND_TLS_ERROR") << e.message;
-    EXPECT_EQ(plain_->emulator().Requests().size(), 0u)
-        << "nothing was sent to an unverified peer";
-    EXPECT_GE(proxy_->handshake_failures(), 1);
-    tls_.reset();
-    proxy_.reset();
-    plain_.reset();
   }
+  EXPECT_TRUE(https_->Requests().empty())
+      << "nothing was sent to an unverified peer";
+  EXPECT_GE(https_->handshake_failures(), 2);
 }
 
 }  // namespace

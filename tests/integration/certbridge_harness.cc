@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -132,6 +133,12 @@ RpcError DecodeRpcError(const grpc::Status& status) {
     }
   }
   return out;
+}
+
+void WriteFileAtomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  std::ofstream(tmp, std::ios::binary | std::ios::trunc) << content;
+  std::rename(tmp.c_str(), path.c_str());
 }
 
 v1::CreateCertificateRequest LeegalityCreateRequest(

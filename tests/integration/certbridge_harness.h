@@ -72,6 +72,10 @@ struct RpcError {
 };
 RpcError DecodeRpcError(const grpc::Status& status);
 
+/// Replaces `path` with `content` by rename, as Kubernetes swaps a mounted
+/// Secret: a watcher never sees a half-written file.
+void WriteFileAtomically(const std::string& path, const std::string& content);
+
 /// A Leegality create request for a fresh PKCS#12.
 v1::CreateCertificateRequest LeegalityCreateRequest(
     const std::string& file_name, const std::string& passkey = "test-passkey",

@@ -9,7 +9,6 @@
 
 #include "absl/strings/match.h"
 #include "tests/integration/certbridge_harness.h"
-#include "tests/testing/test_pki.h"
 
 namespace certbridge::testing {
 namespace {
