@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1
+# certbridge images. Targets:
+#   runtime  (default) the server and certctl, non-root, slim
+#   emulator the REST emulator of both vendor APIs, for staging and demos
+# Base images are Debian bookworm; build with e.g.
+#   buildah bud --isolation chroot --target runtime -t certbridge:dev .
+
+FROM debian:bookworm AS build
+ENV DEBIAN_FRONTEND=noninteractive
+WORKDIR /src
+COPY scripts/bootstrap.sh scripts/bootstrap.sh
+RUN scripts/bootstrap.sh && rm -rf /var/lib/apt/lists/*
+COPY . .
+# Unit tests gate the image; integration tests run in CI (scripts/test.sh).
+RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    && cmake --build /build \
+    && ctest --test-dir /build -L unit --output-on-failure \
+    && strip /build/server/certbridge-server /build/client/certctl \
+             /build/tests/emulator/certbridge-emulator
+
+FROM debian:bookworm-slim AS runtime-base
+ENV DEBIAN_FRONTEND=noninteractive
+# Runtime libraries only (no -dev packages, no compilers).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+       ca-certificates libgrpc++1.51 libprotobuf32 libcurl4 libssl3 \
+       libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
+       libabsl20220623 libc-ares2 libre2-9 zlib1g \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 certbridge \
+    && useradd --system --uid 10001 --gid certbridge --no-create-home \
+       --shell /usr/sbin/nologin certbridge
+USER 10001:10001
+
+FROM runtime-base AS emulator
+COPY --from=build /build/tests/emulator/certbridge-emulator /usr/local/bin/
+EXPOSE 8089
+ENTRYPOINT ["/usr/local/bin/certbridge-emulator", "--host=0.0.0.0", "--port=8089"]
+
+FROM runtime-base AS runtime
+COPY --from=build /build/server/certbridge-server /build/client/certctl /usr/local/bin/
+# gRPC and Prometheus /metrics.
+EXPOSE 50051 9464
+ENTRYPOINT ["/usr/local/bin/certbridge-server"]
+CMD ["--config=/etc/certbridge/config.json"]
