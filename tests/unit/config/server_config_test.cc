@@ -219,3 +219,42 @@ TEST(ServerConfigTlsTest, ServerTlsNeedsReadableFilesAndSensibleCallers) {
 
 }  // namespace
 }  // namespace certbridge
+
+namespace certbridge {
+namespace {
+
+// The config.json embedded in a ConfigMap manifest (the indented block
+// after "config.json: |").
+std::string EmbeddedConfig(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, out;
+  bool inside = false;
+  size_t indent = 0;
+  while (std::getline(in, line)) {
+    if (!inside) {
+      if (line.find("config.json: |") != std::string::npos) inside = true;
+      continue;
+    }
+    if (!line.empty() && indent == 0) indent = line.find_first_not_of(' ');
+    if (!line.empty() && line.find_first_not_of(' ') < indent) break;
+    out += (line.size() > indent ? line.substr(indent) : "") + "\n";
+  }
+  return out;
+}
+
+// The configuration shipped in deploy/ must be one the server accepts.
+TEST(ServerConfigDeployTest, ManifestConfigsParse) {
+  for (const char* file :
+       {"/deploy/base/configmap.yaml", "/deploy/overlays/dev/config.yaml"}) {
+    const std::string path = std::string(CERTBRIDGE_SOURCE_DIR) + file;
+    const std::string json = EmbeddedConfig(path);
+    ASSERT_FALSE(json.empty()) << path;
+    auto config = ParseServerConfig(json);
+    ASSERT_TRUE(config.ok()) << path << ": " << config.status();
+    EXPECT_EQ(config->backends.size(), 2u) << path;
+    EXPECT_EQ(config->listen_address, "0.0.0.0:50051") << path;
+  }
+}
+
+}  // namespace
+}  // namespace certbridge
