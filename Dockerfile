@@ -16,6 +16,7 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
     && cmake --build /build \
     && ctest --test-dir /build -L unit --output-on-failure \
     && strip /build/server/certbridge-server /build/client/certctl \
+             /build/client/certbridge-health \
              /build/tests/emulator/certbridge-emulator
 
 FROM debian:bookworm-slim AS runtime-base
@@ -38,7 +39,8 @@ EXPOSE 8089
 ENTRYPOINT ["/usr/local/bin/certbridge-emulator", "--host=0.0.0.0", "--port=8089"]
 
 FROM runtime-base AS runtime
-COPY --from=build /build/server/certbridge-server /build/client/certctl /usr/local/bin/
+COPY --from=build /build/server/certbridge-server /build/client/certctl \
+     /build/client/certbridge-health /usr/local/bin/
 # gRPC and Prometheus /metrics.
 EXPOSE 50051 9464
 ENTRYPOINT ["/usr/local/bin/certbridge-server"]

@@ -103,7 +103,7 @@ std::string BuildPkcs12(X509* cert, const std::string& passkey,
 }  // namespace
 
 std::string MakePkcs12(const Pkcs12Options& options) {
-  CertPtr cert = MakeCertificate(options);
+  CertPtr cert = MakeCertificate(options.certificate());
   std::string der = BuildPkcs12(cert.get(), options.passkey, "", 8);
   if (options.exact_size == 0) return der;
   if (options.exact_size < der.size() + 64) Die("exact_size too small");
