@@ -111,6 +111,16 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   // refused by gRPC itself with RESOURCE_EXHAUSTED.
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(kMaxCertificateFileBytes + std::size_t{1024} * 1024));
+  if (config.max_connection_age > absl::ZeroDuration()) {
+    // In-flight calls get the shutdown grace period to finish on the old
+    // connection before it is closed.
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(config.max_connection_age)));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               static_cast<int>(absl::ToInt64Milliseconds(
+                                   config.shutdown_grace_period)));
+  }
   // Fail loudly on a taken port instead of silently sharing it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(self->service_.get());

@@ -404,10 +404,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
   if (doc.is_discarded()) {
     return absl::InvalidArgumentError("configuration is not valid JSON");
   }
-  if (auto s = CheckKeys(doc, "",
-                         {"listen_address", "metrics_address", "reflection",
-                          "tls", "shutdown_grace_period", "default_deadline",
-                          "log_level", "idempotency", "backends"});
+  if (auto s = CheckKeys(
+          doc, "",
+          {"listen_address", "metrics_address", "reflection",
+           "max_connection_age", "tls", "shutdown_grace_period",
+           "default_deadline", "log_level", "idempotency", "backends"});
       !s.ok()) {
     return s;
   }
@@ -426,6 +427,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
     return s;
   }
   if (auto s = GetBool(doc, "reflection", "", &config.reflection); !s.ok()) {
+    return s;
+  }
+  if (auto s = GetDuration(doc, "max_connection_age", "",
+                           &config.max_connection_age);
+      !s.ok()) {
     return s;
   }
   if (doc.contains("tls")) {

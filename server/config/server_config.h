@@ -121,6 +121,10 @@ struct ServerConfig {
   /// the service without the .proto files.
   bool reflection = true;
   ServerTlsConfig tls;
+  /// gRPC keeps one HTTP/2 connection per client for as long as it can;
+  /// closing it (GOAWAY) after this age makes clients reconnect and spreads
+  /// them over new replicas. Zero disables.
+  absl::Duration max_connection_age = absl::Minutes(5);
   /// After SIGTERM: how long in-flight calls may take to finish.
   absl::Duration shutdown_grace_period = absl::Seconds(20);
   /// Applied to calls that arrive without a deadline.

@@ -253,6 +253,7 @@ TEST(ServerConfigDeployTest, ManifestConfigsParse) {
     ASSERT_TRUE(config.ok()) << path << ": " << config.status();
     EXPECT_EQ(config->backends.size(), 2u) << path;
     EXPECT_EQ(config->listen_address, "0.0.0.0:50051") << path;
+    EXPECT_EQ(config->max_connection_age, absl::Minutes(5)) << path;
   }
 }
 
