@@ -54,6 +54,23 @@ absl::Status CheckFileSize(const std::string& bytes, absl::string_view field) {
   return absl::OkStatus();
 }
 
+// An update mask names at least one path, each one `allowed` for the kind.
+absl::Status CheckMaskPaths(const google::protobuf::FieldMask& mask,
+                            const std::set<std::string>& allowed,
+                            absl::string_view kind) {
+  if (mask.paths().empty()) {
+    return Invalid("update_mask", "must name at least one field");
+  }
+  for (const auto& path : mask.paths()) {
+    if (allowed.count(path) == 0) {
+      return Invalid("update_mask",
+                     absl::StrCat("\"", path, "\" cannot be updated on ", kind,
+                                  " certificate"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckLeegalityFileName(const std::string& name) {
   if (name.empty()) return absl::OkStatus();
   constexpr absl::string_view kField = "certificate.leegality.file_name";
@@ -118,17 +135,7 @@ absl::Status ValidateLeegalityUpdate(const v1::UpdateCertificateRequest& r,
                                                "leegality.passkey",
                                                "leegality.file_name"};
   const auto& mask = r.update_mask();
-  if (mask.paths().empty()) {
-    return Invalid("update_mask", "must name at least one field");
-  }
-  for (const auto& path : mask.paths()) {
-    if (kPaths.count(path) == 0) {
-      return Invalid("update_mask",
-                     absl::StrCat("\"", path,
-                                  "\" cannot be updated on a Leegality "
-                                  "certificate"));
-    }
-  }
+  if (auto s = CheckMaskPaths(mask, kPaths, "a Leegality"); !s.ok()) return s;
   if (!r.certificate().has_leegality()) {
     return Invalid("certificate.leegality",
                    "is required for a Leegality backend");
@@ -240,17 +247,7 @@ absl::Status ValidateApinizerUpdate(const v1::UpdateCertificateRequest& r,
       "*", "apinizer.description", "apinizer.alias", "apinizer.environments",
       "apinizer.pem_certificate"};
   const auto& mask = r.update_mask();
-  if (mask.paths().empty()) {
-    return Invalid("update_mask", "must name at least one field");
-  }
-  for (const auto& path : mask.paths()) {
-    if (kPaths.count(path) == 0) {
-      return Invalid("update_mask",
-                     absl::StrCat("\"", path,
-                                  "\" cannot be updated on an Apinizer "
-                                  "certificate"));
-    }
-  }
+  if (auto s = CheckMaskPaths(mask, kPaths, "an Apinizer"); !s.ok()) return s;
   if (auto s = RejectLeegalityOnly(r.certificate()); !s.ok()) return s;
   const v1::ApinizerCertificate& cert = r.certificate().apinizer();
   const bool wildcard = MaskCovers(mask, "*");
