@@ -89,11 +89,17 @@ void RestExchange::Attempt(std::shared_ptr<CallContext> ctx, Operation op,
       return;
     }
     HttpRequest request = *base;
-    if (config_.credentials.header == AuthHeaderStyle::kBearer) {
-      request.headers.emplace_back("Authorization",
-                                   absl::StrCat("Bearer ", *token));
-    } else {
-      request.headers.emplace_back("X-Auth-Token", *token);
+    switch (config_.credentials.header) {
+      case AuthHeaderStyle::kBearer:
+        request.headers.emplace_back("Authorization",
+                                     absl::StrCat("Bearer ", *token));
+        break;
+      case AuthHeaderStyle::kAuthorization:
+        request.headers.emplace_back("Authorization", *token);
+        break;
+      case AuthHeaderStyle::kXAuthToken:
+        request.headers.emplace_back("X-Auth-Token", *token);
+        break;
     }
     request.headers.emplace_back("Accept", "application/json");
     request.headers.emplace_back("X-Request-ID", ctx->request_id());

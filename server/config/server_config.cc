@@ -81,9 +81,12 @@ absl::Status ParseCredentials(const json& obj, absl::string_view path,
     out->header = AuthHeaderStyle::kXAuthToken;
   } else if (header == "bearer") {
     out->header = AuthHeaderStyle::kBearer;
+  } else if (header == "authorization") {
+    out->header = AuthHeaderStyle::kAuthorization;
   } else if (!header.empty()) {
     return FieldError(absl::StrCat(prefix, "header"),
-                      "must be \"x-auth-token\" or \"bearer\"");
+                      "must be \"x-auth-token\", \"bearer\" or "
+                      "\"authorization\"");
   }
   if (auto s = GetString(obj, "token_file", prefix, &out->token_file);
       !s.ok()) {

@@ -15,8 +15,9 @@
 namespace certbridge {
 
 enum class AuthHeaderStyle {
-  kXAuthToken,  // X-Auth-Token: <token> (Leegality's endpoint pages)
-  kBearer,      // Authorization: Bearer <token>
+  kXAuthToken,     // X-Auth-Token: <token> (Leegality's endpoint pages)
+  kBearer,         // Authorization: Bearer <token>
+  kAuthorization,  // Authorization: <token> (legacy Apinizer, quirk 13)
 };
 
 struct CredentialsConfig {

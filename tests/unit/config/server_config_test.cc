@@ -259,3 +259,23 @@ TEST(ServerConfigDeployTest, ManifestConfigsParse) {
 
 }  // namespace
 }  // namespace certbridge
+
+namespace certbridge {
+namespace {
+
+TEST(ServerConfigAuthTest, HeaderStyles) {
+  auto parse = [](const std::string& header) {
+    return ParseServerConfig(
+        R"({"backends":[{"name":"a","kind":"apinizer","base_url":"http://127.0.0.1",)"
+        R"("auth":{"token_env":"T","header":")" +
+        header + R"("}}]})");
+  };
+  EXPECT_EQ(parse("authorization")->backends[0].credentials.header,
+            AuthHeaderStyle::kAuthorization);
+  EXPECT_EQ(parse("bearer")->backends[0].credentials.header,
+            AuthHeaderStyle::kBearer);
+  EXPECT_FALSE(parse("basic").ok());
+}
+
+}  // namespace
+}  // namespace certbridge

@@ -79,6 +79,25 @@ TEST_F(ApinizerStubTest, GetUsesEscapedPathWithTrailingSlashAndBearer) {
   EXPECT_EQ((*out)->name(), kName);
 }
 
+// apinizer.md quirk 13: legacy Confluence shows the raw token, no Bearer.
+TEST_F(ApinizerStubTest, LegacyRawAuthorizationHeaderIsSelectable) {
+  config_.credentials.header = AuthHeaderStyle::kAuthorization;
+  auto stub = MakeStub();
+  v1::GetCertificateRequest req;
+  req.set_name(kName);
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  stub.GetCertificate(Context(), req, Capture(out));
+  ASSERT_EQ(transport_.requests().size(), 1u);
+  int authorization = 0;
+  for (const auto& [k, v] : transport_.requests()[0].headers) {
+    if (k == "Authorization") {
+      EXPECT_EQ(v, "tok");
+      ++authorization;
+    }
+  }
+  EXPECT_EQ(authorization, 1);
+}
+
 TEST_F(ApinizerStubTest, NotFoundIn400BodyIsNotFound) {
   auto stub = MakeStub();
   v1::GetCertificateRequest req;
