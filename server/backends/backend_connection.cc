@@ -261,12 +261,13 @@ Done<T> Releasing(BackendConnection& connection, Done<T> done) {
 }
 
 void BackendConnection::CreateCertificate(
-    std::shared_ptr<CallContext> ctx,
+    std::shared_ptr<CallContext> ctx, const ParentName& parent,
     const v1::CreateCertificateRequest& request, Done<v1::Certificate> done) {
   std::string key;
   bool previous_unknown = false;
   if (idempotency_ != nullptr && !request.request_id().empty()) {
-    key = absl::StrCat(request.parent(), "\n", request.request_id());
+    // The parsed parent, so that two spellings of one parent share ids.
+    key = absl::StrCat(FormatParentName(parent), "\n", request.request_id());
     auto admission =
         idempotency_->Begin(key, IdempotencyStore::Fingerprint(request), done);
     switch (admission.kind) {
@@ -308,22 +309,23 @@ void BackendConnection::CreateCertificate(
   // "Already exists" after an attempt that may have created it: if what
   // exists is what was asked for, the create succeeded.
   RetryingCall<v1::Certificate>::Recover recover =
-      [stub, ctx, &request](const absl::Status& error,
-                            Done<v1::Certificate>& d) {
+      [stub, ctx, &parent, &request](const absl::Status& error,
+                                     Done<v1::Certificate>& d) {
         if (error.code() != absl::StatusCode::kAlreadyExists) return false;
-        stub->RecoverCreate(ctx, request, error, std::move(d));
+        stub->RecoverCreate(ctx, parent, request, error, std::move(d));
         return true;
       };
   auto call = std::make_shared<RetryingCall<v1::Certificate>>(
       *this, ctx, Operation::kCreate,
-      [stub, ctx, &request](Done<v1::Certificate> d) {
-        stub->CreateCertificate(ctx, request, std::move(d));
+      [stub, ctx, &parent, &request](Done<v1::Certificate> d) {
+        stub->CreateCertificate(ctx, parent, request, std::move(d));
       },
       std::move(final_done), previous_unknown, std::move(recover));
   call->Attempt();
 }
 
 void BackendConnection::GetCertificate(std::shared_ptr<CallContext> ctx,
+                                       const CertificateName& name,
                                        const v1::GetCertificateRequest& request,
                                        Done<v1::Certificate> done) {
   if (!Admit()) {
@@ -333,14 +335,14 @@ void BackendConnection::GetCertificate(std::shared_ptr<CallContext> ctx,
   BackendStub* stub = stub_.get();
   Run<v1::Certificate>(
       ctx, Operation::kGet,
-      [stub, ctx, &request](Done<v1::Certificate> d) {
-        stub->GetCertificate(ctx, request, std::move(d));
+      [stub, ctx, &name, &request](Done<v1::Certificate> d) {
+        stub->GetCertificate(ctx, name, request, std::move(d));
       },
       Releasing(*this, std::move(done)));
 }
 
 void BackendConnection::UpdateCertificate(
-    std::shared_ptr<CallContext> ctx,
+    std::shared_ptr<CallContext> ctx, const CertificateName& name,
     const v1::UpdateCertificateRequest& request, Done<v1::Certificate> done) {
   if (!Admit()) {
     done(Overloaded(name_, limiter_.limit()));
@@ -349,14 +351,14 @@ void BackendConnection::UpdateCertificate(
   BackendStub* stub = stub_.get();
   Run<v1::Certificate>(
       ctx, Operation::kUpdate,
-      [stub, ctx, &request](Done<v1::Certificate> d) {
-        stub->UpdateCertificate(ctx, request, std::move(d));
+      [stub, ctx, &name, &request](Done<v1::Certificate> d) {
+        stub->UpdateCertificate(ctx, name, request, std::move(d));
       },
       Releasing(*this, std::move(done)));
 }
 
 void BackendConnection::DeleteCertificate(
-    std::shared_ptr<CallContext> ctx,
+    std::shared_ptr<CallContext> ctx, const CertificateName& name,
     const v1::DeleteCertificateRequest& request,
     Done<v1::DeleteCertificateResponse> done) {
   if (!Admit()) {
@@ -366,18 +368,18 @@ void BackendConnection::DeleteCertificate(
   BackendStub* stub = stub_.get();
   // Not found after an attempt that may have deleted it: deleted.
   RetryingCall<v1::DeleteCertificateResponse>::Recover recover =
-      [name = request.name()](const absl::Status& error,
-                              Done<v1::DeleteCertificateResponse>& d) {
+      [resource = FormatCertificateName(name)](
+          const absl::Status& error, Done<v1::DeleteCertificateResponse>& d) {
         if (error.code() != absl::StatusCode::kNotFound) return false;
         v1::DeleteCertificateResponse response;
-        response.set_name(name);
+        response.set_name(resource);
         d(std::move(response));
         return true;
       };
   auto call = std::make_shared<RetryingCall<v1::DeleteCertificateResponse>>(
       *this, ctx, Operation::kDelete,
-      [stub, ctx, &request](Done<v1::DeleteCertificateResponse> d) {
-        stub->DeleteCertificate(ctx, request, std::move(d));
+      [stub, ctx, &name, &request](Done<v1::DeleteCertificateResponse> d) {
+        stub->DeleteCertificate(ctx, name, request, std::move(d));
       },
       [done = Releasing(*this, std::move(done))](
           absl::StatusOr<v1::DeleteCertificateResponse> r, bool) mutable {

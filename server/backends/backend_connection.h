@@ -50,16 +50,21 @@ class BackendConnection {
   bool Admit();
   void Leave();
 
+  // As BackendStub: names and request stay valid until `done` runs.
   void CreateCertificate(std::shared_ptr<CallContext> ctx,
+                         const ParentName& parent,
                          const v1::CreateCertificateRequest& request,
                          Done<v1::Certificate> done);
   void GetCertificate(std::shared_ptr<CallContext> ctx,
+                      const CertificateName& name,
                       const v1::GetCertificateRequest& request,
                       Done<v1::Certificate> done);
   void UpdateCertificate(std::shared_ptr<CallContext> ctx,
+                         const CertificateName& name,
                          const v1::UpdateCertificateRequest& request,
                          Done<v1::Certificate> done);
   void DeleteCertificate(std::shared_ptr<CallContext> ctx,
+                         const CertificateName& name,
                          const v1::DeleteCertificateRequest& request,
                          Done<v1::DeleteCertificateResponse> done);
 

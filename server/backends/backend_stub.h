@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "certbridge/v1/certificate_service.pb.h"
 #include "server/backends/call_context.h"
+#include "server/common/resource_name.h"
 
 namespace certbridge {
 
@@ -22,19 +23,25 @@ class BackendStub {
   virtual ~BackendStub() = default;
 
   // Each method completes `done` exactly once, normally on the transport's
-  // thread. `request` must stay valid until then (gRPC keeps it alive until
-  // the RPC finishes). Defaults report UNIMPLEMENTED so a new RPC can land
-  // before every vendor supports it.
+  // thread. `parent`/`name` are the request's resource names as the service
+  // parsed and validated them (stubs never parse caller text again); they
+  // and `request` must stay valid until `done` runs (the service keeps them
+  // alive until the RPC finishes). Defaults report UNIMPLEMENTED so a new
+  // RPC can land before every vendor supports it.
   virtual void CreateCertificate(std::shared_ptr<CallContext> ctx,
+                                 const ParentName& parent,
                                  const v1::CreateCertificateRequest& request,
                                  Done<v1::Certificate> done);
   virtual void GetCertificate(std::shared_ptr<CallContext> ctx,
+                              const CertificateName& name,
                               const v1::GetCertificateRequest& request,
                               Done<v1::Certificate> done);
   virtual void UpdateCertificate(std::shared_ptr<CallContext> ctx,
+                                 const CertificateName& name,
                                  const v1::UpdateCertificateRequest& request,
                                  Done<v1::Certificate> done);
   virtual void DeleteCertificate(std::shared_ptr<CallContext> ctx,
+                                 const CertificateName& name,
                                  const v1::DeleteCertificateRequest& request,
                                  Done<v1::DeleteCertificateResponse> done);
 
@@ -44,6 +51,7 @@ class BackendStub {
   /// `conflict`. The default (backends that cannot look a create up) keeps
   /// `conflict`.
   virtual void RecoverCreate(std::shared_ptr<CallContext> ctx,
+                             const ParentName& parent,
                              const v1::CreateCertificateRequest& request,
                              absl::Status conflict, Done<v1::Certificate> done);
 };

@@ -7,6 +7,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace certbridge {
 namespace {
@@ -86,6 +87,22 @@ std::optional<ErrorInfo> GetErrorInfo(const absl::Status& status) {
   ErrorInfo info{proto->reason(), proto->domain(), {}};
   for (const auto& [k, v] : proto->metadata()) info.metadata[k] = v;
   return info;
+}
+
+std::optional<ErrorInfo> GetErrorInfoFromDetails(absl::string_view details) {
+  google::rpc::Status proto;
+  if (!proto.ParseFromArray(details.data(), static_cast<int>(details.size()))) {
+    return std::nullopt;
+  }
+  for (const auto& any : proto.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.type_url() == kErrorInfoUrl && info.ParseFromString(any.value())) {
+      ErrorInfo out{info.reason(), info.domain(), {}};
+      for (const auto& [k, v] : info.metadata()) out.metadata[k] = v;
+      return out;
+    }
+  }
+  return std::nullopt;
 }
 
 void EnsureErrorInfo(absl::Status& status) {

@@ -87,6 +87,10 @@ absl::Status MakeValidationError(absl::string_view reason,
 /// The status's ErrorInfo, if it has one.
 std::optional<ErrorInfo> GetErrorInfo(const absl::Status& status);
 
+/// The ErrorInfo inside serialized google.rpc.Status details (what
+/// grpc::Status::error_details() holds), if there is one.
+std::optional<ErrorInfo> GetErrorInfoFromDetails(absl::string_view details);
+
 /// Adds an ErrorInfo with DefaultReason(code) when the status has none.
 void EnsureErrorInfo(absl::Status& status);
 

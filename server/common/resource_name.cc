@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "server/common/errors.h"
+#include "server/common/quote.h"
 
 namespace certbridge {
 namespace {
@@ -47,6 +48,11 @@ absl::StatusOr<std::string> Unescape(absl::string_view segment,
 absl::StatusOr<std::vector<absl::string_view>> Segments(
     absl::string_view name, absl::string_view field) {
   if (name.empty()) return NameError(field, "is required");
+  if (name.size() > kMaxResourceNameBytes) {
+    return NameError(field, absl::StrCat("is ", name.size(),
+                                         " bytes; the limit is ",
+                                         kMaxResourceNameBytes));
+  }
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   for (absl::string_view p : parts) {
     if (p.empty()) return NameError(field, "has an empty path segment");
@@ -56,9 +62,21 @@ absl::StatusOr<std::vector<absl::string_view>> Segments(
 
 absl::Status CheckBackend(absl::string_view backend, absl::string_view field) {
   if (!IsValidBackendName(backend)) {
-    return NameError(field, "backend segment must match [a-z][a-z0-9-]{0,62}");
+    return NameError(field,
+                     absl::StrCat("backend segment ", QuoteInput(backend),
+                                  " must match [a-z][a-z0-9-]{0,62}"));
   }
   return absl::OkStatus();
+}
+
+// A project or certificate segment: unescaped, then held to the rules in
+// the header.
+absl::StatusOr<std::string> ParseSegment(absl::string_view raw,
+                                         absl::string_view field) {
+  auto value = Unescape(raw, field);
+  if (!value.ok()) return value.status();
+  if (auto s = CheckNameSegment(*value, field); !s.ok()) return s;
+  return value;
 }
 
 }  // namespace
@@ -124,11 +142,11 @@ absl::StatusOr<CertificateName> ParseCertificateName(absl::string_view name,
   if (auto s = CheckBackend(p[1], field); !s.ok()) return s;
   out.backend = std::string(p[1]);
   if (out.has_project) {
-    auto project = Unescape(p[3], field);
+    auto project = ParseSegment(p[3], field);
     if (!project.ok()) return project.status();
     out.project = *std::move(project);
   }
-  auto cert = Unescape(p.back(), field);
+  auto cert = ParseSegment(p.back(), field);
   if (!cert.ok()) return cert.status();
   out.certificate = *std::move(cert);
   return out;
@@ -153,11 +171,39 @@ absl::StatusOr<ParentName> ParseParentName(absl::string_view name,
   if (auto s = CheckBackend(p[1], field); !s.ok()) return s;
   out.backend = std::string(p[1]);
   if (out.has_project) {
-    auto project = Unescape(p[3], field);
+    auto project = ParseSegment(p[3], field);
     if (!project.ok()) return project.status();
     out.project = *std::move(project);
   }
   return out;
+}
+
+absl::Status CheckNameSegment(absl::string_view value,
+                              absl::string_view field) {
+  if (value.empty()) return NameError(field, "has an empty segment");
+  if (value.size() > kMaxSegmentBytes) {
+    return NameError(field, absl::StrCat("has a segment of ", value.size(),
+                                         " bytes; the limit is ",
+                                         kMaxSegmentBytes));
+  }
+  // "." and ".." would be removed or resolved by URL normalisation (RFC 3986
+  // 5.2.4) somewhere between certbridge and the vendor's router, turning a
+  // call on one resource into a call on its parent.
+  if (value == "." || value == "..") {
+    return NameError(field, "segments \".\" and \"..\" are not names");
+  }
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      return NameError(field, "must not contain control characters");
+    }
+    // Servers that decode %2F or %5C before routing would see a path.
+    if (c == '/' || c == '\\') {
+      return NameError(field, "segments must not contain '/' or '\\'");
+    }
+  }
+  if (!IsValidUtf8(value)) return NameError(field, "must be valid UTF-8");
+  return absl::OkStatus();
 }
 
 std::string FormatCertificateName(const CertificateName& name) {
@@ -168,6 +214,14 @@ std::string FormatCertificateName(const CertificateName& name) {
   }
   return absl::StrCat("backends/", name.backend, "/certificates/",
                       EscapeSegment(name.certificate));
+}
+
+std::string FormatParentName(const ParentName& name) {
+  if (name.has_project) {
+    return absl::StrCat("backends/", name.backend, "/projects/",
+                        EscapeSegment(name.project));
+  }
+  return absl::StrCat("backends/", name.backend);
 }
 
 }  // namespace certbridge

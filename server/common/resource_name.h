@@ -2,15 +2,28 @@
 //   backends/{backend}/certificates/{id}                          (Leegality)
 //   backends/{backend}/projects/{project}/certificates/{name}     (Apinizer)
 // and their parents. Segments may be %-escaped; parsed values are unescaped.
+//
+// This is the one name check every method goes through, and the only way a
+// caller's text reaches a backend URL: a parsed segment is never empty,
+// "." or "..", never holds '/', '\\', control bytes or invalid UTF-8, and
+// is at most kMaxSegmentBytes long. Stubs %-escape every byte outside RFC
+// 3986's unreserved set, so a URL built from parsed segments has exactly
+// the path the name implies.
 #ifndef CERTBRIDGE_SERVER_COMMON_RESOURCE_NAME_H_
 #define CERTBRIDGE_SERVER_COMMON_RESOURCE_NAME_H_
 
+#include <cstddef>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace certbridge {
+
+/// Longest resource name accepted, before unescaping.
+inline constexpr std::size_t kMaxResourceNameBytes = 2048;
+/// Longest segment (project, certificate), after unescaping.
+inline constexpr std::size_t kMaxSegmentBytes = 255;
 
 struct CertificateName {
   std::string backend;
@@ -31,7 +44,12 @@ absl::StatusOr<CertificateName> ParseCertificateName(absl::string_view name,
 absl::StatusOr<ParentName> ParseParentName(absl::string_view name,
                                            absl::string_view field);
 
+/// The segment rules above for an unescaped value that will become a path
+/// segment (e.g. a Create's certificate_id). INVALID_NAME naming `field`.
+absl::Status CheckNameSegment(absl::string_view value, absl::string_view field);
+
 std::string FormatCertificateName(const CertificateName& name);
+std::string FormatParentName(const ParentName& name);
 
 /// RFC 3986: unreserved characters stay, every other byte becomes %XX.
 std::string EscapeSegment(absl::string_view segment);

@@ -1,6 +1,7 @@
 #include "server/service/certificate_service.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -11,6 +12,7 @@
 #include "server/common/errors.h"
 #include "server/common/grpc_status.h"
 #include "server/common/log.h"
+#include "server/common/quote.h"
 #include "server/service/request_validation.h"
 
 namespace certbridge {
@@ -46,33 +48,58 @@ std::string RequestIdOf(const grpc::CallbackServerContext& context) {
   return NewRequestId();
 }
 
-// One reactor per RPC: forwards cancellation to the backend call and writes
-// the access log line when the RPC completes.
+// gRPC reports "no deadline" as the far future.
+constexpr absl::Duration kNoDeadline = absl::Hours(24 * 365 * 10);
+
+// A caller's cancellation that arrives this close to its deadline is the
+// deadline: the client cancels when its own timer fires, and that RST can
+// reach us just before our copy of the deadline does.
+absl::Duration DeadlineSlack(absl::Duration budget) {
+  return std::min(absl::Milliseconds(20), budget / 20);
+}
+
+// One reactor per RPC: owns what the backend call refers to (the parsed
+// name), forwards cancellation to it, and writes the access log line and
+// the metrics when the RPC completes.
+template <typename Name>
 class UnaryCall final : public grpc::ServerUnaryReactor {
  public:
   UnaryCall(grpc::CallbackServerContext* context, const char* method,
-            std::string resource, absl::Duration default_deadline,
+            absl::string_view resource, absl::Duration default_deadline,
             RpcObserver& observer)
       : method_(method),
-        resource_(std::move(resource)),
+        resource_(BoundText(resource, 256)),
         start_(absl::Now()),
         observer_(observer) {
     observer_.OnStarted(method_);
     absl::Time deadline = absl::FromChrono(context->deadline());
-    // gRPC reports "no deadline" as the far future.
-    if (deadline > start_ + default_deadline) {
-      deadline = start_ + default_deadline;
-    }
+    // The default applies to calls without a deadline only; a caller's own
+    // deadline, shorter or longer, is honoured.
+    if (deadline - start_ > kNoDeadline) deadline = start_ + default_deadline;
+    deadline_ = deadline;
     call_ = std::make_shared<CallContext>(deadline, RequestIdOf(*context));
   }
 
   std::shared_ptr<CallContext> call() const { return call_; }
-  void set_backend(std::string backend) { backend_ = std::move(backend); }
+  const Name& name() const { return *name_; }
+  void set_target(BackendConnection* backend, Name name) {
+    backend_ = backend->name();
+    name_ = std::move(name);
+  }
 
   /// Finishes the RPC; call exactly once.
-  void Complete(const absl::Status& status) {
-    Log(status);
+  void Complete(absl::Status status) {
+    if (status.code() == absl::StatusCode::kCancelled &&
+        absl::Now() >= deadline_ - DeadlineSlack(deadline_ - start_)) {
+      // Whichever side saw the deadline first, it is a deadline.
+      status = MakeError(absl::StatusCode::kDeadlineExceeded,
+                         "the call's deadline passed", reason::kDeadlineExceeded);
+      if (!backend_.empty()) {
+        SetErrorMetadata(status, metadata::kBackend, backend_);
+      }
+    }
     grpc::Status out = ToGrpcStatus(status);
+    Log(out);
     observer_.OnHandled(method_, out.error_code(), absl::Now() - start_);
     Finish(std::move(out));
   }
@@ -81,18 +108,22 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   void OnDone() override { delete this; }
 
  private:
-  void Log(const absl::Status& status) const {
+  // Logs what the caller receives: the status after ToGrpcStatus bounded it.
+  void Log(const grpc::Status& status) const {
     nlohmann::json fields = {
         {"method", method_},
         {"resource", resource_},
         {"backend", backend_},
-        {"code", absl::StatusCodeToString(status.code())},
+        {"code", absl::StatusCodeToString(
+                     static_cast<absl::StatusCode>(status.error_code()))},
         {"attempts", call_->attempts()},
         {"latency_ms", absl::ToDoubleMilliseconds(absl::Now() - start_)},
         {"request_id", call_->request_id()}};
     if (!status.ok()) {
-      if (auto info = GetErrorInfo(status)) fields["reason"] = info->reason;
-      fields["error"] = std::string(status.message());
+      if (auto info = GetErrorInfoFromDetails(status.error_details())) {
+        fields["reason"] = info->reason;
+      }
+      fields["error"] = status.error_message();
     }
     Logger::Get().Log(status.ok() ? LogLevel::kInfo : LogLevel::kWarning, "rpc",
                       fields);
@@ -101,15 +132,15 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   const char* method_;
   const std::string resource_;
   const absl::Time start_;
+  absl::Time deadline_;
   RpcObserver& observer_;
   std::string backend_;
+  std::optional<Name> name_;
   std::shared_ptr<CallContext> call_;
 };
 
-// Runs validation and, when it passes, the backend call; the reactor is
-// finished by whichever completes first with an answer.
-template <typename Response>
-Done<Response> Finisher(UnaryCall* reactor, Response* response) {
+template <typename Name, typename Response>
+Done<Response> Finisher(UnaryCall<Name>* reactor, Response* response) {
   return [reactor, response](absl::StatusOr<Response> result) {
     if (result.ok()) {
       *response = *std::move(result);
@@ -122,15 +153,6 @@ Done<Response> Finisher(UnaryCall* reactor, Response* response) {
 
 }  // namespace
 
-bool CertificateServiceImpl::Authorized(grpc::CallbackServerContext* context,
-                                        grpc::ServerUnaryReactor* reactor) {
-  if (!options_.callers.restricted()) return true;
-  absl::Status allowed = options_.callers.Check(*context->auth_context());
-  if (allowed.ok()) return true;
-  static_cast<UnaryCall*>(reactor)->Complete(allowed);
-  return false;
-}
-
 CertificateServiceImpl::CertificateServiceImpl(const BackendRegistry& registry,
                                                ServiceOptions options,
                                                RpcObserver* observer)
@@ -138,89 +160,109 @@ CertificateServiceImpl::CertificateServiceImpl(const BackendRegistry& registry,
       options_(std::move(options)),
       observer_(observer != nullptr ? *observer : RpcObserver::Noop()) {}
 
+// Every handler has the same shape: authorize, route (the one name check),
+// validate for the backend's kind, call the connection. Whatever fails
+// first finishes the RPC; the connection's completion finishes it
+// otherwise, on whichever thread completes the backend call.
+template <typename Name, typename Request, typename Response, typename Route,
+          typename Validate, typename Call>
+grpc::ServerUnaryReactor* CertificateServiceImpl::Handle(
+    grpc::CallbackServerContext* context, const char* method,
+    absl::string_view resource, const Request& request, Response* response,
+    Route route, Validate validate, Call call) {
+  auto* reactor = new UnaryCall<Name>(context, method, resource,
+                                      options_.default_deadline, observer_);
+  if (options_.callers.restricted()) {
+    absl::Status allowed = options_.callers.Check(*context->auth_context());
+    if (!allowed.ok()) {
+      reactor->Complete(std::move(allowed));
+      return reactor;
+    }
+  }
+  absl::StatusOr<Routed<Name>> routed = route();
+  if (!routed.ok()) {
+    reactor->Complete(routed.status());
+    return reactor;
+  }
+  BackendConnection* backend = routed->backend;
+  reactor->set_target(backend, std::move(routed->name));
+  if (absl::Status s = validate(backend->kind(), request); !s.ok()) {
+    reactor->Complete(std::move(s));
+    return reactor;
+  }
+  call(*backend, reactor->call(), reactor->name(),
+       Finisher(reactor, response));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* CertificateServiceImpl::CreateCertificate(
     grpc::CallbackServerContext* context,
     const v1::CreateCertificateRequest* request, v1::Certificate* response) {
-  auto* reactor = new UnaryCall(context, "CreateCertificate", request->parent(),
-                                options_.default_deadline, observer_);
-  if (!Authorized(context, reactor)) return reactor;
-  auto backend = RouteParent(registry_, request->parent(), "parent");
-  if (!backend.ok()) {
-    reactor->Complete(backend.status());
-    return reactor;
-  }
-  reactor->set_backend((*backend)->name());
-  if (auto s = ValidateCreate((*backend)->kind(), *request, absl::Now());
-      !s.ok()) {
-    reactor->Complete(s);
-    return reactor;
-  }
-  (*backend)->CreateCertificate(reactor->call(), *request,
-                                Finisher(reactor, response));
-  return reactor;
+  return Handle<ParentName>(
+      context, "CreateCertificate", request->parent(), *request, response,
+      [&] { return RouteParent(registry_, request->parent(), "parent"); },
+      [](BackendKind kind, const v1::CreateCertificateRequest& r) {
+        return ValidateCreate(kind, r, absl::Now());
+      },
+      [request](BackendConnection& backend, std::shared_ptr<CallContext> ctx,
+                const ParentName& parent, Done<v1::Certificate> done) {
+        backend.CreateCertificate(std::move(ctx), parent, *request,
+                                  std::move(done));
+      });
 }
 
 grpc::ServerUnaryReactor* CertificateServiceImpl::GetCertificate(
     grpc::CallbackServerContext* context,
     const v1::GetCertificateRequest* request, v1::Certificate* response) {
-  auto* reactor = new UnaryCall(context, "GetCertificate", request->name(),
-                                options_.default_deadline, observer_);
-  if (!Authorized(context, reactor)) return reactor;
-  auto backend = RouteCertificateName(registry_, request->name(), "name");
-  if (!backend.ok()) {
-    reactor->Complete(backend.status());
-    return reactor;
-  }
-  reactor->set_backend((*backend)->name());
-  (*backend)->GetCertificate(reactor->call(), *request,
-                             Finisher(reactor, response));
-  return reactor;
+  return Handle<CertificateName>(
+      context, "GetCertificate", request->name(), *request, response,
+      [&] { return RouteCertificateName(registry_, request->name(), "name"); },
+      [](BackendKind, const v1::GetCertificateRequest&) {
+        return absl::OkStatus();
+      },
+      [request](BackendConnection& backend, std::shared_ptr<CallContext> ctx,
+                const CertificateName& name, Done<v1::Certificate> done) {
+        backend.GetCertificate(std::move(ctx), name, *request,
+                               std::move(done));
+      });
 }
 
 grpc::ServerUnaryReactor* CertificateServiceImpl::UpdateCertificate(
     grpc::CallbackServerContext* context,
     const v1::UpdateCertificateRequest* request, v1::Certificate* response) {
-  auto* reactor =
-      new UnaryCall(context, "UpdateCertificate", request->certificate().name(),
-                    options_.default_deadline, observer_);
-  if (!Authorized(context, reactor)) return reactor;
-  auto backend = RouteCertificateName(registry_, request->certificate().name(),
-                                      "certificate.name");
-  if (!backend.ok()) {
-    reactor->Complete(backend.status());
-    return reactor;
-  }
-  reactor->set_backend((*backend)->name());
-  if (auto s = ValidateUpdate((*backend)->kind(), *request, absl::Now());
-      !s.ok()) {
-    reactor->Complete(s);
-    return reactor;
-  }
-  (*backend)->UpdateCertificate(reactor->call(), *request,
-                                Finisher(reactor, response));
-  return reactor;
+  return Handle<CertificateName>(
+      context, "UpdateCertificate", request->certificate().name(), *request,
+      response,
+      [&] {
+        return RouteCertificateName(registry_, request->certificate().name(),
+                                    "certificate.name");
+      },
+      [](BackendKind kind, const v1::UpdateCertificateRequest& r) {
+        return ValidateUpdate(kind, r, absl::Now());
+      },
+      [request](BackendConnection& backend, std::shared_ptr<CallContext> ctx,
+                const CertificateName& name, Done<v1::Certificate> done) {
+        backend.UpdateCertificate(std::move(ctx), name, *request,
+                                  std::move(done));
+      });
 }
 
 grpc::ServerUnaryReactor* CertificateServiceImpl::DeleteCertificate(
     grpc::CallbackServerContext* context,
     const v1::DeleteCertificateRequest* request,
     v1::DeleteCertificateResponse* response) {
-  auto* reactor = new UnaryCall(context, "DeleteCertificate", request->name(),
-                                options_.default_deadline, observer_);
-  if (!Authorized(context, reactor)) return reactor;
-  auto backend = RouteCertificateName(registry_, request->name(), "name");
-  if (!backend.ok()) {
-    reactor->Complete(backend.status());
-    return reactor;
-  }
-  reactor->set_backend((*backend)->name());
-  if (auto s = ValidateDelete((*backend)->kind(), *request); !s.ok()) {
-    reactor->Complete(s);
-    return reactor;
-  }
-  (*backend)->DeleteCertificate(reactor->call(), *request,
-                                Finisher(reactor, response));
-  return reactor;
+  return Handle<CertificateName>(
+      context, "DeleteCertificate", request->name(), *request, response,
+      [&] { return RouteCertificateName(registry_, request->name(), "name"); },
+      [](BackendKind kind, const v1::DeleteCertificateRequest& r) {
+        return ValidateDelete(kind, r);
+      },
+      [request](BackendConnection& backend, std::shared_ptr<CallContext> ctx,
+                const CertificateName& name,
+                Done<v1::DeleteCertificateResponse> done) {
+        backend.DeleteCertificate(std::move(ctx), name, *request,
+                                  std::move(done));
+      });
 }
 
 }  // namespace certbridge

@@ -46,9 +46,14 @@ class CertificateServiceImpl final
       v1::DeleteCertificateResponse* response) override;
 
  private:
-  /// Finishes `reactor` with PERMISSION_DENIED if the caller is not allowed.
-  bool Authorized(grpc::CallbackServerContext* context,
-                  grpc::ServerUnaryReactor* reactor);
+  /// The shape shared by every handler; see the .cc.
+  template <typename Name, typename Request, typename Response, typename Route,
+            typename Validate, typename Call>
+  grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* context,
+                                   const char* method,
+                                   absl::string_view resource,
+                                   const Request& request, Response* response,
+                                   Route route, Validate validate, Call call);
 
   const BackendRegistry& registry_;
   const ServiceOptions options_;

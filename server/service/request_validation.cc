@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/backends/update_mask.h"
 #include "server/common/errors.h"
+#include "server/common/quote.h"
 #include "server/service/certificate_checks.h"
 
 namespace certbridge {
@@ -64,8 +65,8 @@ absl::Status CheckMaskPaths(const google::protobuf::FieldMask& mask,
   for (const auto& path : mask.paths()) {
     if (allowed.count(path) == 0) {
       return Invalid("update_mask",
-                     absl::StrCat("\"", path, "\" cannot be updated on ", kind,
-                                  " certificate"));
+                     absl::StrCat(QuoteInput(path), " cannot be updated on ",
+                                  kind, " certificate"));
     }
   }
   return absl::OkStatus();
@@ -184,7 +185,7 @@ absl::Status CheckEnvironments(const v1::ApinizerCertificate& cert) {
                      "surrounding spaces");
     }
     if (!seen.insert(env).second) {
-      return Invalid(kField, absl::StrCat("\"", env, "\" is listed twice"));
+      return Invalid(kField, absl::StrCat(QuoteInput(env), " is listed twice"));
     }
   }
   return absl::OkStatus();
@@ -209,6 +210,7 @@ absl::Status CheckApinizerName(const std::string& name,
       return Invalid(field, "must not contain control characters");
     }
   }
+  if (!IsValidUtf8(name)) return Invalid(field, "must be valid UTF-8");
   return absl::OkStatus();
 }
 
@@ -223,7 +225,10 @@ absl::Status RejectLeegalityOnly(const v1::Certificate& cert) {
 
 absl::Status ValidateApinizerCreate(const v1::CreateCertificateRequest& r,
                                     absl::Time now) {
-  if (auto s = CheckApinizerName(r.certificate_id(), "certificate_id");
+  if (r.certificate_id().empty()) return Invalid("certificate_id", "is required");
+  // It becomes the last segment of the name and of the vendor URL, so it
+  // obeys the same rules as every name segment.
+  if (auto s = CheckNameSegment(r.certificate_id(), "certificate_id");
       !s.ok()) {
     return s;
   }
@@ -302,29 +307,32 @@ absl::Status CheckRequestId(const std::string& request_id) {
 
 }  // namespace
 
-absl::StatusOr<BackendConnection*> RouteCertificateName(
+absl::StatusOr<Routed<CertificateName>> RouteCertificateName(
     const BackendRegistry& registry, absl::string_view name,
     absl::string_view field) {
   auto parsed = ParseCertificateName(name, field);
   if (!parsed.ok()) return parsed.status();
   auto connection =
       FindBackend(registry, parsed->backend, parsed->has_project, field);
-  if (!connection.ok()) return connection;
+  if (!connection.ok()) return connection.status();
   if ((*connection)->kind() == BackendKind::kLeegality &&
       !IsUuid(parsed->certificate)) {
     return NameError(field,
-                     absl::StrCat("Leegality certificate ids are UUIDs; \"",
-                                  parsed->certificate, "\" is not"));
+                     absl::StrCat("Leegality certificate ids are UUIDs; ",
+                                  QuoteInput(parsed->certificate), " is not"));
   }
-  return connection;
+  return Routed<CertificateName>{*connection, *std::move(parsed)};
 }
 
-absl::StatusOr<BackendConnection*> RouteParent(const BackendRegistry& registry,
+absl::StatusOr<Routed<ParentName>> RouteParent(const BackendRegistry& registry,
                                                absl::string_view parent,
                                                absl::string_view field) {
   auto parsed = ParseParentName(parent, field);
   if (!parsed.ok()) return parsed.status();
-  return FindBackend(registry, parsed->backend, parsed->has_project, field);
+  auto connection =
+      FindBackend(registry, parsed->backend, parsed->has_project, field);
+  if (!connection.ok()) return connection.status();
+  return Routed<ParentName>{*connection, *std::move(parsed)};
 }
 
 absl::Status ValidateCreate(BackendKind kind,

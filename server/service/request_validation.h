@@ -18,15 +18,25 @@ namespace certbridge {
 inline constexpr std::size_t kMaxCertificateFileBytes =
     std::size_t{5} * 1024 * 1024;
 
-/// The backend a certificate name belongs to; INVALID_NAME when the backend
+/// A resource name parsed and checked against its backend instance.
+template <typename Name>
+struct Routed {
+  BackendConnection* backend = nullptr;
+  Name name;
+};
+
+/// The backend a certificate name belongs to, with the parsed name. This is
+/// the one name check of Get, Update and Delete (Create checks its parent
+/// here and its certificate_id with the same segment rules):
+/// INVALID_NAME when the name is malformed (resource_name.h), the backend
 /// is unknown, the name's shape does not match the backend's kind, or a
 /// Leegality id is not a UUID.
-absl::StatusOr<BackendConnection*> RouteCertificateName(
+absl::StatusOr<Routed<CertificateName>> RouteCertificateName(
     const BackendRegistry& registry, absl::string_view name,
     absl::string_view field);
 
 /// Same for a Create's parent.
-absl::StatusOr<BackendConnection*> RouteParent(const BackendRegistry& registry,
+absl::StatusOr<Routed<ParentName>> RouteParent(const BackendRegistry& registry,
                                                absl::string_view parent,
                                                absl::string_view field);
 

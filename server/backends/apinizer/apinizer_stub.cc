@@ -14,6 +14,7 @@
 #include "server/backends/apinizer/apinizer_json.h"
 #include "server/backends/update_mask.h"
 #include "server/common/errors.h"
+#include "server/common/quote.h"
 #include "server/common/resource_name.h"
 #include "server/http/multipart.h"
 #include "server/mapping/http_status_mapping.h"
@@ -173,16 +174,15 @@ void ApinizerStub::Fetch(std::shared_ptr<CallContext> ctx, Operation op,
   http.method = "GET";
   http.url = CertificateUrl(target);
   Send(ctx, op, std::move(http),
-       [this, project = target.project,
+       [this, target,
         done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
          if (!r.ok()) {
            done(r.status());
            return;
          }
-         auto cert = ParseApinizerCertificate(r->body, config_.name, project);
+         auto cert = ParseCurrent(*r, target, nullptr);
          if (!cert.ok()) {
-           done(MalformedResponseError(config_.name, r->status_code,
-                                       cert.status().message()));
+           done(cert.status());
            return;
          }
          done(*std::move(cert));
@@ -190,11 +190,32 @@ void ApinizerStub::Fetch(std::shared_ptr<CallContext> ctx, Operation op,
 }
 
 void ApinizerStub::GetCertificate(std::shared_ptr<CallContext> ctx,
-                                  const v1::GetCertificateRequest& request,
+                                  const CertificateName& name,
+                                  const v1::GetCertificateRequest& /*request*/,
                                   Done<v1::Certificate> done) {
-  auto name = ParseCertificateName(request.name(), "name");
-  Fetch(ctx, Operation::kGet, {name->project, name->certificate},
+  Fetch(ctx, Operation::kGet, {name.project, name.certificate},
         std::move(done));
+}
+
+absl::StatusOr<v1::Certificate> ApinizerStub::ParseCurrent(
+    const HttpResponse& response, const Target& target,
+    std::string* base64_content) const {
+  auto cert = ParseApinizerCertificate(response.body, config_.name,
+                                       target.project, base64_content);
+  if (!cert.ok()) {
+    return MalformedResponseError(config_.name, response.status_code,
+                                  cert.status().message());
+  }
+  // The body is not trusted over the request: a different certificate is
+  // not an answer to this call.
+  if (cert->display_name() != target.certificate) {
+    return MalformedResponseError(
+        config_.name, response.status_code,
+        absl::StrCat("the body describes certificate ",
+                     QuoteInput(cert->display_name()), ", not ",
+                     QuoteInput(target.certificate)));
+  }
+  return cert;
 }
 
 void ApinizerStub::WriteAndReadBack(std::shared_ptr<CallContext> ctx,
@@ -231,9 +252,8 @@ void ApinizerStub::WriteAndReadBack(std::shared_ptr<CallContext> ctx,
 }
 
 void ApinizerStub::CreateCertificate(
-    std::shared_ptr<CallContext> ctx,
+    std::shared_ptr<CallContext> ctx, const ParentName& parent,
     const v1::CreateCertificateRequest& request, Done<v1::Certificate> done) {
-  auto parent = ParseParentName(request.parent(), "parent");
   const v1::ApinizerCertificate& a = request.certificate().apinizer();
   Fields f{request.certificate_id(),
            a.alias(),
@@ -242,8 +262,8 @@ void ApinizerStub::CreateCertificate(
            a.pem_certificate()};
   HttpRequest http = MultipartRequest(f);
   http.method = "POST";
-  http.url = CertificatesUrl(parent->project);
-  const Target target{parent->project, request.certificate_id()};
+  http.url = CertificatesUrl(parent.project);
+  const Target target{parent.project, request.certificate_id()};
   v1::Certificate fallback;
   fallback.set_name(FormatCertificateName(
       {config_.name, true, target.project, target.certificate}));
@@ -257,10 +277,9 @@ void ApinizerStub::CreateCertificate(
 }
 
 void ApinizerStub::UpdateCertificate(
-    std::shared_ptr<CallContext> ctx,
+    std::shared_ptr<CallContext> ctx, const CertificateName& name,
     const v1::UpdateCertificateRequest& request, Done<v1::Certificate> done) {
-  auto name = ParseCertificateName(request.certificate().name(), "name");
-  const Target target{name->project, name->certificate};
+  const Target target{name.project, name.certificate};
   const auto& mask = request.update_mask();
   const v1::ApinizerCertificate& in = request.certificate().apinizer();
   const bool wildcard = MaskCovers(mask, "*");
@@ -318,18 +337,16 @@ void ApinizerStub::UpdateCertificate(
   http.url = CertificateUrl(target);
   Send(ctx, Operation::kUpdate, std::move(http),
        [this, f = std::move(f), take_description, take_alias, take_envs,
-        take_pem, write = std::move(write), project = target.project,
+        take_pem, write = std::move(write), target,
         done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
          if (!r.ok()) {
            done(r.status());
            return;
          }
          std::string content;
-         auto current =
-             ParseApinizerCertificate(r->body, config_.name, project, &content);
+         auto current = ParseCurrent(*r, target, &content);
          if (!current.ok()) {
-           done(MalformedResponseError(config_.name, r->status_code,
-                                       current.status().message()));
+           done(current.status());
            return;
          }
          const v1::ApinizerCertificate& cur = current->apinizer();
@@ -354,24 +371,23 @@ void ApinizerStub::UpdateCertificate(
 }
 
 void ApinizerStub::RecoverCreate(std::shared_ptr<CallContext> ctx,
+                                 const ParentName& parent,
                                  const v1::CreateCertificateRequest& request,
                                  absl::Status conflict,
                                  Done<v1::Certificate> done) {
-  auto parent = ParseParentName(request.parent(), "parent");
+  const Target target{parent.project, request.certificate_id()};
   HttpRequest http;
   http.method = "GET";
-  http.url = CertificateUrl({parent->project, request.certificate_id()});
+  http.url = CertificateUrl(target);
   Send(ctx, Operation::kGet, std::move(http),
-       [this, &request, project = parent->project,
-        conflict = std::move(conflict),
+       [this, &request, target, conflict = std::move(conflict),
         done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
          if (!r.ok()) {
            done(std::move(conflict));
            return;
          }
          std::string content;
-         auto cert =
-             ParseApinizerCertificate(r->body, config_.name, project, &content);
+         auto cert = ParseCurrent(*r, target, &content);
          if (!cert.ok()) {
            done(std::move(conflict));
            return;
@@ -397,18 +413,18 @@ void ApinizerStub::RecoverCreate(std::shared_ptr<CallContext> ctx,
 }
 
 void ApinizerStub::DeleteCertificate(
-    std::shared_ptr<CallContext> ctx,
+    std::shared_ptr<CallContext> ctx, const CertificateName& name,
     const v1::DeleteCertificateRequest& request,
     Done<v1::DeleteCertificateResponse> done) {
-  auto name = ParseCertificateName(request.name(), "name");
   HttpRequest http;
   http.method = "DELETE";
-  http.url = CertificateUrl({name->project, name->certificate}) +
+  http.url = CertificateUrl({name.project, name.certificate}) +
              Query({{"jwkDeleteAction",
                      JwkDeleteActionParam(request.jwk_delete_action())}});
   Send(ctx, Operation::kDelete, std::move(http),
        [this, done = std::move(done),
-        resource = request.name()](absl::StatusOr<HttpResponse> r) mutable {
+        resource = FormatCertificateName(name)](
+           absl::StatusOr<HttpResponse> r) mutable {
          if (!r.ok()) {
            done(r.status());
            return;

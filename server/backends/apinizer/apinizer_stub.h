@@ -25,20 +25,25 @@ class ApinizerStub final : public BackendStub {
                BackendObserver* observer = nullptr);
 
   void CreateCertificate(std::shared_ptr<CallContext> ctx,
+                         const ParentName& parent,
                          const v1::CreateCertificateRequest& request,
                          Done<v1::Certificate> done) override;
   void GetCertificate(std::shared_ptr<CallContext> ctx,
+                      const CertificateName& name,
                       const v1::GetCertificateRequest& request,
                       Done<v1::Certificate> done) override;
   void UpdateCertificate(std::shared_ptr<CallContext> ctx,
+                         const CertificateName& name,
                          const v1::UpdateCertificateRequest& request,
                          Done<v1::Certificate> done) override;
   void DeleteCertificate(std::shared_ptr<CallContext> ctx,
+                         const CertificateName& name,
                          const v1::DeleteCertificateRequest& request,
                          Done<v1::DeleteCertificateResponse> done) override;
   /// Reads the certificate and accepts it when name, alias, description,
   /// environments and certificate content match the request.
   void RecoverCreate(std::shared_ptr<CallContext> ctx,
+                     const ParentName& parent,
                      const v1::CreateCertificateRequest& request,
                      absl::Status conflict,
                      Done<v1::Certificate> done) override;
@@ -61,6 +66,11 @@ class ApinizerStub final : public BackendStub {
   void WriteAndReadBack(std::shared_ptr<CallContext> ctx, Operation op,
                         const Target& target, HttpRequest request,
                         v1::Certificate fallback, Done<v1::Certificate> done);
+  /// The certificate in a Get body, which must be `target`; anything else
+  /// is BACKEND_MALFORMED_RESPONSE.
+  absl::StatusOr<v1::Certificate> ParseCurrent(
+      const HttpResponse& response, const Target& target,
+      std::string* base64_content) const;
   std::string CertificatesUrl(const std::string& project) const;
   std::string CertificateUrl(const Target& target) const;
 

@@ -2,10 +2,12 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/backends/leegality/leegality_json.h"
 #include "server/backends/update_mask.h"
 #include "server/common/errors.h"
+#include "server/common/quote.h"
 #include "server/common/resource_name.h"
 #include "server/http/multipart.h"
 #include "server/mapping/http_status_mapping.h"
@@ -15,11 +17,6 @@ namespace {
 
 constexpr char kPkcs12ContentType[] = "application/x-pkcs12";
 constexpr char kDefaultFileName[] = "certificate.p12";
-
-std::string IdOf(absl::string_view name) {
-  auto parsed = ParseCertificateName(name, "name");
-  return parsed.ok() ? parsed->certificate : std::string();
-}
 
 // The multipart body shared by create and update: every field is optional on
 // the wire (the vendor pages mark all four optional); which ones are sent is
@@ -70,25 +67,40 @@ std::string LeegalityStub::CertificateUrl(const std::string& id) const {
 }
 
 LeegalityStub::ResponseHandler LeegalityStub::CertificateHandler(
-    Done<v1::Certificate> done) const {
-  return
-      [this, done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
-        if (!r.ok()) {
-          done(r.status());
-          return;
-        }
-        auto cert = ParseLeegalityCertificate(r->body, config_.name);
-        if (!cert.ok()) {
-          done(MalformedResponseError(config_.name, r->status_code,
-                                      cert.status().message()));
-          return;
-        }
-        done(*std::move(cert));
-      };
+    std::string expected_id, Done<v1::Certificate> done) const {
+  return [this, expected_id = std::move(expected_id),
+          done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
+    if (!r.ok()) {
+      done(r.status());
+      return;
+    }
+    auto cert = ParseLeegalityCertificate(r->body, config_.name);
+    if (!cert.ok()) {
+      done(MalformedResponseError(config_.name, r->status_code,
+                                  cert.status().message()));
+      return;
+    }
+    const std::string& id = cert->leegality().id();
+    if (expected_id.empty() ? !IsUuid(id)
+                            : !absl::EqualsIgnoreCase(id, expected_id)) {
+      // A certificate the caller did not ask for (or an id no resource name
+      // can hold) must not be passed off as the answer.
+      done(MalformedResponseError(
+          config_.name, r->status_code,
+          expected_id.empty()
+              ? absl::StrCat("certificate id ", QuoteInput(id),
+                             " is not a UUID")
+              : absl::StrCat("the body describes certificate ",
+                             QuoteInput(id), ", not ",
+                             QuoteInput(expected_id))));
+      return;
+    }
+    done(*std::move(cert));
+  };
 }
 
 void LeegalityStub::CreateCertificate(
-    std::shared_ptr<CallContext> ctx,
+    std::shared_ptr<CallContext> ctx, const ParentName& /*parent*/,
     const v1::CreateCertificateRequest& request, Done<v1::Certificate> done) {
   const v1::LeegalityCertificate& cert = request.certificate().leegality();
   HttpRequest http = MultipartRequest(
@@ -97,21 +109,22 @@ void LeegalityStub::CreateCertificate(
   http.method = "POST";
   http.url = CertificatesUrl();
   exchange_.Send(ctx, Operation::kCreate, std::move(http), {cert.passkey()},
-                 CertificateHandler(std::move(done)));
+                 CertificateHandler("", std::move(done)));
 }
 
 void LeegalityStub::GetCertificate(std::shared_ptr<CallContext> ctx,
-                                   const v1::GetCertificateRequest& request,
+                                   const CertificateName& name,
+                                   const v1::GetCertificateRequest& /*request*/,
                                    Done<v1::Certificate> done) {
   HttpRequest http;
   http.method = "GET";
-  http.url = CertificateUrl(IdOf(request.name()));
+  http.url = CertificateUrl(name.certificate);
   exchange_.Send(ctx, Operation::kGet, std::move(http), /*secrets=*/{},
-                 CertificateHandler(std::move(done)));
+                 CertificateHandler(name.certificate, std::move(done)));
 }
 
 void LeegalityStub::UpdateCertificate(
-    std::shared_ptr<CallContext> ctx,
+    std::shared_ptr<CallContext> ctx, const CertificateName& name,
     const v1::UpdateCertificateRequest& request, Done<v1::Certificate> done) {
   const v1::LeegalityCertificate& cert = request.certificate().leegality();
   const auto& mask = request.update_mask();
@@ -124,20 +137,20 @@ void LeegalityStub::UpdateCertificate(
   parts.enabled = MaskCovers(mask, "leegality.enabled");
   HttpRequest http = MultipartRequest(cert, parts);
   http.method = "PUT";
-  http.url = CertificateUrl(IdOf(request.certificate().name()));
+  http.url = CertificateUrl(name.certificate);
   exchange_.Send(ctx, Operation::kUpdate, std::move(http), {cert.passkey()},
-                 CertificateHandler(std::move(done)));
+                 CertificateHandler(name.certificate, std::move(done)));
 }
 
 void LeegalityStub::DeleteCertificate(
-    std::shared_ptr<CallContext> ctx,
-    const v1::DeleteCertificateRequest& request,
+    std::shared_ptr<CallContext> ctx, const CertificateName& name,
+    const v1::DeleteCertificateRequest& /*request*/,
     Done<v1::DeleteCertificateResponse> done) {
   HttpRequest http;
   http.method = "DELETE";
-  http.url = CertificateUrl(IdOf(request.name()));
+  http.url = CertificateUrl(name.certificate);
   exchange_.Send(ctx, Operation::kDelete, std::move(http), /*secrets=*/{},
-                 [this, done = std::move(done), name = request.name()](
+                 [this, done = std::move(done), name = FormatCertificateName(name)](
                      absl::StatusOr<HttpResponse> r) mutable {
                    if (!r.ok()) {
                      done(r.status());

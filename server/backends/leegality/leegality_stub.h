@@ -24,23 +24,30 @@ class LeegalityStub final : public BackendStub {
                 BackendObserver* observer = nullptr);
 
   void CreateCertificate(std::shared_ptr<CallContext> ctx,
+                         const ParentName& parent,
                          const v1::CreateCertificateRequest& request,
                          Done<v1::Certificate> done) override;
   void GetCertificate(std::shared_ptr<CallContext> ctx,
+                      const CertificateName& name,
                       const v1::GetCertificateRequest& request,
                       Done<v1::Certificate> done) override;
   void UpdateCertificate(std::shared_ptr<CallContext> ctx,
+                         const CertificateName& name,
                          const v1::UpdateCertificateRequest& request,
                          Done<v1::Certificate> done) override;
   void DeleteCertificate(std::shared_ptr<CallContext> ctx,
+                         const CertificateName& name,
                          const v1::DeleteCertificateRequest& request,
                          Done<v1::DeleteCertificateResponse> done) override;
 
  private:
   using ResponseHandler = RestExchange::ResponseHandler;
 
-  /// Parses a 2xx body as a certificate, or reports it malformed.
-  ResponseHandler CertificateHandler(Done<v1::Certificate> done) const;
+  /// Parses a 2xx body as a certificate, or reports it malformed. The body
+  /// is not trusted over the request: with `expected_id`, a certificate
+  /// with another id is malformed; without (Create), the id must be a UUID.
+  ResponseHandler CertificateHandler(std::string expected_id,
+                                     Done<v1::Certificate> done) const;
   std::string CertificatesUrl() const;
   std::string CertificateUrl(const std::string& id) const;
 

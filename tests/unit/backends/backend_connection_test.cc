@@ -13,6 +13,7 @@
 #include "server/backends/leegality/leegality_stub.h"
 #include "server/common/errors.h"
 #include "tests/testing/fake_transport.h"
+#include "tests/testing/names.h"
 #include "tests/unit/resilience/fake_clock.h"
 
 namespace certbridge {
@@ -81,7 +82,7 @@ TEST_F(BackendConnectionTest, GetRetriesTransientFailuresAfterATimer) {
   auto req = Get();
   auto ctx = Context();
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  c->GetCertificate(ctx, req, Capture(out));
+  c->GetCertificate(ctx, testing::KeptName(req.name()), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(503, ""));
   EXPECT_FALSE(out.has_value());
   EXPECT_EQ(transport_.pending_transfers(), 0u) << "waits, does not resend yet";
@@ -102,7 +103,7 @@ TEST_F(BackendConnectionTest, GivesUpAfterMaxAttemptsWithTheLastError) {
   auto c = Make();
   auto req = Get();
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  c->GetCertificate(Context(), req, Capture(out));
+  c->GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(transport_.Respond(500, ""));
     transport_.FireTimer();
@@ -117,7 +118,7 @@ TEST_F(BackendConnectionTest, CreateIsNotRetriedAfterTheRequestMayHaveLeft) {
   auto c = Make();
   auto req = Create();
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  c->CreateCertificate(Context(), req, Capture(out));
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(503, ""));
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->status().code(), absl::StatusCode::kUnavailable);
@@ -129,7 +130,7 @@ TEST_F(BackendConnectionTest, CreateIsRetriedWhenItNeverLeft) {
   auto c = Make();
   auto req = Create();
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  c->CreateCertificate(Context(), req, Capture(out));
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(out));
   ASSERT_TRUE(transport_.Complete(
       TransportError{TransportErrorKind::kConnectFailed, false, "refused"}));
   ASSERT_TRUE(transport_.FireTimer());
@@ -142,7 +143,7 @@ TEST_F(BackendConnectionTest, RateLimitWaitsAtLeastRetryAfterForAnyMethod) {
   auto c = Make();
   auto req = Create();
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  c->CreateCertificate(Context(), req, Capture(out));
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(429, "", {{"retry-after", "2"}}));
   ASSERT_EQ(transport_.pending_timers(), 1u);
   EXPECT_GE(transport_.scheduled_delays()[0], absl::Seconds(2));
@@ -152,7 +153,7 @@ TEST_F(BackendConnectionTest, RetryAfterPastTheDeadlineEndsAtOnce) {
   auto c = Make();
   auto req = Get();
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  c->GetCertificate(Context(absl::Seconds(1)), req, Capture(out));
+  c->GetCertificate(Context(absl::Seconds(1)), testing::KeptName(req.name()), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(429, "", {{"retry-after", "5"}}));
   ASSERT_TRUE(out.has_value()) << "no timer past the deadline";
   EXPECT_EQ(transport_.pending_timers(), 0u);
@@ -165,7 +166,7 @@ TEST_F(BackendConnectionTest, CancelDuringBackoffEndsTheCall) {
   auto req = Get();
   auto ctx = Context();
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  c->GetCertificate(ctx, req, Capture(out));
+  c->GetCertificate(ctx, testing::KeptName(req.name()), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(503, ""));
   ASSERT_EQ(transport_.pending_timers(), 1u);
   ctx->Cancel();
@@ -179,7 +180,7 @@ TEST_F(BackendConnectionTest, DeleteThatMeetsNotFoundAfterAResetIsDone) {
   v1::DeleteCertificateRequest req;
   req.set_name(kName);
   std::optional<absl::StatusOr<v1::DeleteCertificateResponse>> out;
-  c->DeleteCertificate(Context(), req, Capture(out));
+  c->DeleteCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   ASSERT_TRUE(transport_.Complete(
       TransportError{TransportErrorKind::kConnectionReset, true, "reset"}));
   ASSERT_TRUE(transport_.FireTimer());
@@ -195,7 +196,7 @@ TEST_F(BackendConnectionTest, DeleteNotFoundWithoutEarlierAttemptIsNotFound) {
   v1::DeleteCertificateRequest req;
   req.set_name(kName);
   std::optional<absl::StatusOr<v1::DeleteCertificateResponse>> out;
-  c->DeleteCertificate(Context(), req, Capture(out));
+  c->DeleteCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(404, "{}"));
   EXPECT_EQ(out->status().code(), absl::StatusCode::kNotFound);
 }
@@ -208,7 +209,7 @@ TEST_F(BackendConnectionTest, BudgetStopsRetriesUnderSustainedFailure) {
   for (int call = 0; call < 10; ++call) {
     std::optional<absl::StatusOr<v1::Certificate>> out;
     auto ctx = Context();
-    c->GetCertificate(ctx, req, Capture(out));
+    c->GetCertificate(ctx, testing::KeptName(req.name()), req, Capture(out));
     while (!out.has_value()) {
       if (!transport_.Respond(503, "")) transport_.FireTimer();
     }
@@ -227,11 +228,11 @@ TEST_F(BackendConnectionTest, BreakerFailsFastWithoutSending) {
   auto req = Get();
   for (int i = 0; i < 2; ++i) {
     std::optional<absl::StatusOr<v1::Certificate>> out;
-    c->GetCertificate(Context(), req, Capture(out));
+    c->GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
     ASSERT_TRUE(transport_.Respond(502, ""));
   }
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  c->GetCertificate(Context(), req, Capture(out));
+  c->GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(Reason(out->status()), reason::kBackendCircuitOpen);
   EXPECT_TRUE(GetRetryDelay(out->status()).has_value());
@@ -243,15 +244,15 @@ TEST_F(BackendConnectionTest, ConcurrencyLimitRejectsTheExcess) {
   auto c = Make();
   auto req = Get();
   std::optional<absl::StatusOr<v1::Certificate>> a, b, d;
-  c->GetCertificate(Context(), req, Capture(a));
-  c->GetCertificate(Context(), req, Capture(b));
-  c->GetCertificate(Context(), req, Capture(d));
+  c->GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(a));
+  c->GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(b));
+  c->GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(d));
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(Reason(d->status()), reason::kBackendOverloaded);
   ASSERT_TRUE(transport_.Respond(200, kVo));
   std::optional<absl::StatusOr<v1::Certificate>> e;
-  c->GetCertificate(Context(), req, Capture(e));
+  c->GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(e));
   EXPECT_FALSE(e.has_value()) << "a finished call frees its slot";
 }
 
@@ -259,13 +260,13 @@ TEST_F(BackendConnectionTest, CreateWithSameRequestIdIsReplayed) {
   auto c = Make();
   auto req = Create("8f1f6c2e-1d1e-4e43-9a55-0d2c1e9b8f10");
   std::optional<absl::StatusOr<v1::Certificate>> first, joined, replayed;
-  c->CreateCertificate(Context(), req, Capture(first));
-  c->CreateCertificate(Context(), req, Capture(joined));
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(first));
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(joined));
   EXPECT_EQ(transport_.requests().size(), 1u) << "joined, not sent twice";
   ASSERT_TRUE(transport_.Respond(201, std::string("{\"data\":") + kVo + "}"));
   ASSERT_TRUE(first->ok());
   ASSERT_TRUE(joined.has_value() && joined->ok());
-  c->CreateCertificate(Context(), req, Capture(replayed));
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(replayed));
   ASSERT_TRUE(replayed.has_value() && replayed->ok());
   EXPECT_EQ((*replayed)->name(), (*first)->name());
   EXPECT_EQ(transport_.requests().size(), 1u);
@@ -273,7 +274,7 @@ TEST_F(BackendConnectionTest, CreateWithSameRequestIdIsReplayed) {
   auto different = req;
   different.mutable_certificate()->mutable_leegality()->set_pkcs12_file("x");
   std::optional<absl::StatusOr<v1::Certificate>> mismatch;
-  c->CreateCertificate(Context(), different, Capture(mismatch));
+  c->CreateCertificate(Context(), testing::KeptParent(different.parent()), different, Capture(mismatch));
   EXPECT_EQ(mismatch->status().code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -17,6 +17,7 @@
 #include "server/backends/leegality/leegality_stub.h"
 #include "server/common/errors.h"
 #include "tests/testing/fake_transport.h"
+#include "tests/testing/names.h"
 #include "tests/unit/resilience/fake_clock.h"
 
 namespace certbridge {
@@ -206,7 +207,7 @@ TEST_F(ClientCredentialsTest, A401RefreshesTheTokenAndResendsOnce) {
       std::make_shared<CallContext>(absl::Now() + absl::Seconds(30), "r");
   std::optional<absl::StatusOr<v1::Certificate>> out;
   stub.GetCertificate(
-      ctx, req, [&](absl::StatusOr<v1::Certificate> r) { out = std::move(r); });
+      ctx, testing::KeptName(req.name()), req, [&](absl::StatusOr<v1::Certificate> r) { out = std::move(r); });
   ASSERT_TRUE(transport_.Respond(200, R"({"token":"old"})"));
   ASSERT_TRUE(transport_.Respond(401, R"({"code":"LE_ERR_SS_401"})"));
   ASSERT_TRUE(transport_.Respond(200, R"({"token":"new"})"));
@@ -230,7 +231,7 @@ TEST_F(ClientCredentialsTest, A401WithNoNewerTokenIsNotResent) {
       std::make_shared<CallContext>(absl::Now() + absl::Seconds(30), "r");
   std::optional<absl::StatusOr<v1::Certificate>> out;
   stub.GetCertificate(
-      ctx, req, [&](absl::StatusOr<v1::Certificate> r) { out = std::move(r); });
+      ctx, testing::KeptName(req.name()), req, [&](absl::StatusOr<v1::Certificate> r) { out = std::move(r); });
   ASSERT_TRUE(transport_.Respond(401, R"({"code":"LE_ERR_SS_401"})"));
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(GetErrorInfo(out->status())->reason, reason::kBackendAuthFailed);

@@ -29,14 +29,73 @@ TEST(ResourceNameTest, ParsesApinizerShapeAndUnescapes) {
 }
 
 TEST(ResourceNameTest, FormatRoundTrips) {
-  CertificateName name{"api", true, "Pay ments/EU", "root ca"};
+  CertificateName name{"api", true, "Pay ments:EU", "root ca.v2"};
   const std::string text = FormatCertificateName(name);
   EXPECT_EQ(text,
-            "backends/api/projects/Pay%20ments%2FEU/certificates/root%20ca");
+            "backends/api/projects/Pay%20ments%3AEU/certificates/root%20ca.v2");
   auto back = ParseCertificateName(text, "name");
   ASSERT_TRUE(back.ok());
-  EXPECT_EQ(back->project, "Pay ments/EU");
-  EXPECT_EQ(back->certificate, "root ca");
+  EXPECT_EQ(back->project, "Pay ments:EU");
+  EXPECT_EQ(back->certificate, "root ca.v2");
+}
+
+// Issue 10 finding 1: segments that URL normalisation would remove or
+// resolve, and bytes that let a server see a different path, never parse.
+TEST(ResourceNameTest, SegmentsThatCouldChangeThePathAreRefused) {
+  for (const char* bad : {
+           "backends/a/projects/Payments/certificates/..",
+           "backends/a/projects/Payments/certificates/.",
+           "backends/a/projects/../certificates/x",
+           "backends/a/projects/./certificates/x",
+           "backends/a/projects/Payments/certificates/%2E%2E",
+           "backends/a/projects/Payments/certificates/%2e",
+           "backends/a/projects/%2E%2e/certificates/x",
+           "backends/a/projects/Payments/certificates/a%2Fb",
+           "backends/a/projects/Payments/certificates/..%2F..%2Fadmin",
+           "backends/a/projects/Payments/certificates/a%5Cb",
+           "backends/a/projects/Payments/certificates/a%00b",
+           "backends/a/projects/Payments/certificates/a%0Ab",
+           "backends/a/projects/Payments/certificates/a%7Fb",
+           "backends/a/projects/Payments/certificates/%FF%FE",
+           "backends/a/projects/Payments/certificates/%C0%AE%C0%AE",
+       }) {
+    auto n = ParseCertificateName(bad, "name");
+    ASSERT_FALSE(n.ok()) << bad;
+    EXPECT_EQ(GetErrorInfo(n.status())->reason, "INVALID_NAME") << bad;
+  }
+  EXPECT_FALSE(ParseParentName("backends/a/projects/..", "parent").ok());
+  EXPECT_FALSE(ParseParentName("backends/a/projects/%2E", "parent").ok());
+  // Dots inside a name are ordinary characters.
+  EXPECT_TRUE(ParseCertificateName(
+                  "backends/a/projects/p/certificates/...", "name")
+                  .ok());
+  EXPECT_TRUE(
+      ParseCertificateName("backends/a/projects/p/certificates/a..b", "name")
+          .ok());
+}
+
+TEST(ResourceNameTest, LengthsAreBounded) {
+  const std::string max_segment(kMaxSegmentBytes, 'x');
+  EXPECT_TRUE(ParseCertificateName(
+                  "backends/a/projects/p/certificates/" + max_segment, "name")
+                  .ok());
+  auto too_long = ParseCertificateName(
+      "backends/a/projects/p/certificates/" + max_segment + "x", "name");
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(GetErrorInfo(too_long.status())->reason, "INVALID_NAME");
+  auto huge = ParseCertificateName(std::string(10000, 'a'), "name");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_LT(huge.status().message().size(), 200u);
+}
+
+TEST(ResourceNameTest, ErrorsQuoteCallerInputBoundedAndEscaped) {
+  auto n = ParseCertificateName(
+      "backends/" + std::string(1500, 'Z') + "\n/certificates/x", "name");
+  ASSERT_FALSE(n.ok());
+  const std::string message(n.status().message());
+  EXPECT_LT(message.size(), 300u) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos);
+  EXPECT_NE(message.find("more bytes"), std::string::npos) << message;
 }
 
 class BadNameTest : public ::testing::TestWithParam<const char*> {};

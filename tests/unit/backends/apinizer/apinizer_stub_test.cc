@@ -12,6 +12,7 @@
 #include "server/backends/call_context.h"
 #include "server/common/errors.h"
 #include "tests/testing/fake_transport.h"
+#include "tests/testing/names.h"
 
 namespace certbridge {
 namespace {
@@ -64,7 +65,7 @@ TEST_F(ApinizerStubTest, GetUsesEscapedPathWithTrailingSlashAndBearer) {
   v1::GetCertificateRequest req;
   req.set_name(kName);
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   ASSERT_EQ(transport_.requests().size(), 1u);
   EXPECT_EQ(transport_.requests()[0].url,
             "http://manager.test/apiops/projects/My%20Project/certificates/"
@@ -86,7 +87,7 @@ TEST_F(ApinizerStubTest, LegacyRawAuthorizationHeaderIsSelectable) {
   v1::GetCertificateRequest req;
   req.set_name(kName);
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   ASSERT_EQ(transport_.requests().size(), 1u);
   int authorization = 0;
   for (const auto& [k, v] : transport_.requests()[0].headers) {
@@ -103,7 +104,7 @@ TEST_F(ApinizerStubTest, NotFoundIn400BodyIsNotFound) {
   v1::GetCertificateRequest req;
   req.set_name(kName);
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(
       400,
       R"({"status":"FAILURE","resultMessage":"Certificate (name: bank root) is not found!"})"));
@@ -115,7 +116,7 @@ TEST_F(ApinizerStubTest, FailureEnvelopeIn200IsAnError) {
   v1::GetCertificateRequest req;
   req.set_name(kName);
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(
       200,
       R"({"status":"FAILURE","resultMessage":"User does not have required permission for this operation!"})"));
@@ -137,7 +138,7 @@ TEST_F(ApinizerStubTest, CreateSendsEveryRequiredFieldThenReadsBack) {
   a->set_pem_certificate(
       "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n");
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.CreateCertificate(Context(), req, Capture(out));
+  stub.CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(out));
   ASSERT_EQ(transport_.requests().size(), 1u);
   const HttpRequest& post = transport_.requests()[0];
   EXPECT_EQ(post.method, "POST");
@@ -169,7 +170,7 @@ TEST_F(ApinizerStubTest, CreateSucceedsEvenIfReadBackFails) {
   req.mutable_certificate()->mutable_apinizer()->set_alias("a");
   req.mutable_certificate()->mutable_apinizer()->add_environments("prod");
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.CreateCertificate(Context(), req, Capture(out));
+  stub.CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(200, kDeployed));
   ASSERT_TRUE(transport_.Respond(500, "{}"));
   ASSERT_TRUE(out->ok()) << out->status();
@@ -188,7 +189,7 @@ TEST_F(ApinizerStubTest, PartialUpdateKeepsCurrentPemAndFields) {
   req.set_jwk_update_action(v1::JWK_UPDATE_ACTION_UPDATE);
   req.set_jwk_update_scope(v1::ALL_PROJECTS);
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.UpdateCertificate(Context(), req, Capture(out));
+  stub.UpdateCertificate(Context(), testing::KeptName(req.certificate().name()), req, Capture(out));
   ASSERT_EQ(transport_.requests().size(), 1u);
   EXPECT_EQ(transport_.requests()[0].method, "GET") << "reads first";
   ASSERT_TRUE(transport_.Respond(200, GetBody()));
@@ -221,7 +222,7 @@ TEST_F(ApinizerStubTest, FullUpdateSkipsTheRead) {
   a->set_pem_certificate("PEM");
   req.mutable_update_mask()->add_paths("*");
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.UpdateCertificate(Context(), req, Capture(out));
+  stub.UpdateCertificate(Context(), testing::KeptName(req.certificate().name()), req, Capture(out));
   ASSERT_EQ(transport_.requests().size(), 1u);
   EXPECT_EQ(transport_.requests()[0].method, "PUT");
   EXPECT_THAT(transport_.requests()[0].url, Not(HasSubstr("?")));
@@ -234,7 +235,7 @@ TEST_F(ApinizerStubTest, UpdateOfMissingCertificateIsNotFound) {
   req.mutable_update_mask()->add_paths("apinizer.alias");
   req.mutable_certificate()->mutable_apinizer()->set_alias("x");
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.UpdateCertificate(Context(), req, Capture(out));
+  stub.UpdateCertificate(Context(), testing::KeptName(req.certificate().name()), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(
       400,
       R"({"error":"bad_request","error_description":"Certificate (name: bank root) is not found!"})"));
@@ -248,7 +249,7 @@ TEST_F(ApinizerStubTest, DeletePassesJwkActionAndReportsUndeployment) {
   req.set_name(kName);
   req.set_jwk_delete_action(v1::JWK_DELETE_ACTION_DELETE);
   std::optional<absl::StatusOr<v1::DeleteCertificateResponse>> out;
-  stub.DeleteCertificate(Context(), req, Capture(out));
+  stub.DeleteCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   EXPECT_EQ(transport_.requests()[0].method, "DELETE");
   EXPECT_THAT(transport_.requests()[0].url,
               HasSubstr("/bank%20root/?jwkDeleteAction=DELETE"));
@@ -266,7 +267,7 @@ TEST_F(ApinizerStubTest, DeleteWithoutJwkActionSendsNoQuery) {
   v1::DeleteCertificateRequest req;
   req.set_name(kName);
   std::optional<absl::StatusOr<v1::DeleteCertificateResponse>> out;
-  stub.DeleteCertificate(Context(), req, Capture(out));
+  stub.DeleteCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   EXPECT_THAT(transport_.requests()[0].url, Not(HasSubstr("?")));
 }
 

@@ -11,6 +11,7 @@
 #include "server/backends/call_context.h"
 #include "server/common/errors.h"
 #include "tests/testing/fake_transport.h"
+#include "tests/testing/names.h"
 
 namespace certbridge {
 namespace {
@@ -70,7 +71,7 @@ TEST_F(LeegalityStubTest, GetSendsDocumentedRequestAndParsesBareObject) {
   v1::GetCertificateRequest req;
   req.set_name(Name());
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
 
   ASSERT_EQ(transport_.requests().size(), 1u);
   const HttpRequest& sent = transport_.requests()[0];
@@ -99,7 +100,7 @@ TEST_F(LeegalityStubTest, BearerStyleIsSelectable) {
   v1::GetCertificateRequest req;
   req.set_name(Name());
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   ASSERT_EQ(transport_.requests().size(), 1u);
   EXPECT_EQ(HeaderOf(transport_.requests()[0], "Authorization"),
             std::string("Bearer ") + kToken);
@@ -117,7 +118,7 @@ TEST_F(LeegalityStubTest, CreateUploadsMultipartAndParsesDataEnvelope) {
   l->set_department_id("18b45e41-0d2c-4b0c-9a55-3b7e7c1f0a52");
   l->set_enabled(false);
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.CreateCertificate(Context(), req, Capture(out));
+  stub.CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(out));
 
   ASSERT_EQ(transport_.requests().size(), 1u);
   const HttpRequest& sent = transport_.requests()[0];
@@ -149,7 +150,7 @@ TEST_F(LeegalityStubTest, UpdateSendsOnlyMaskedPartsAndParsesNullCodeEnvelope) {
   l->set_enabled(true);
   req.mutable_update_mask()->add_paths("leegality.department_id");
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.UpdateCertificate(Context(), req, Capture(out));
+  stub.UpdateCertificate(Context(), testing::KeptName(req.certificate().name()), req, Capture(out));
 
   ASSERT_EQ(transport_.requests().size(), 1u);
   const HttpRequest& sent = transport_.requests()[0];
@@ -169,7 +170,7 @@ TEST_F(LeegalityStubTest, DeleteAcceptsDocumentedAck) {
   v1::DeleteCertificateRequest req;
   req.set_name(Name());
   std::optional<absl::StatusOr<v1::DeleteCertificateResponse>> out;
-  stub.DeleteCertificate(Context(), req, Capture(out));
+  stub.DeleteCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   ASSERT_EQ(transport_.requests()[0].method, "DELETE");
   ASSERT_TRUE(transport_.Respond(
       200,
@@ -183,7 +184,7 @@ TEST_F(LeegalityStubTest, NotFoundMapsWithErrorInfo) {
   v1::GetCertificateRequest req;
   req.set_name(Name());
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(
       404,
       R"({"code":"LE_ERR_SS_404","errors":[{"message":"Certificate with id x does not exist","path":"/api/v1/certificates/x","code":"LE_ERR_SS_001"}]})"));
@@ -201,11 +202,12 @@ TEST_F(LeegalityStubTest, NotFoundMapsWithErrorInfo) {
 TEST_F(LeegalityStubTest, SecretsEchoedByVendorAreRedacted) {
   auto stub = MakeStub();
   v1::CreateCertificateRequest req;
+  req.set_parent("backends/lee");
   auto* l = req.mutable_certificate()->mutable_leegality();
   l->set_pkcs12_file("p12");
   l->set_passkey("hunter2-passkey");
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.CreateCertificate(Context(), req, Capture(out));
+  stub.CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(
       400,
       std::string(
@@ -223,7 +225,7 @@ TEST_F(LeegalityStubTest, MalformedSuccessBodyIsInternal) {
   v1::GetCertificateRequest req;
   req.set_name(Name());
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   ASSERT_TRUE(transport_.Respond(200, "<html>gateway</html>"));
   EXPECT_EQ(out->status().code(), absl::StatusCode::kInternal);
   EXPECT_EQ(GetErrorInfo(out->status())->reason,
@@ -235,7 +237,7 @@ TEST_F(LeegalityStubTest, ConnectFailureIsUnavailable) {
   v1::GetCertificateRequest req;
   req.set_name(Name());
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   ASSERT_TRUE(transport_.Complete(TransportError{
       TransportErrorKind::kConnectFailed, false, "Connection refused"}));
   EXPECT_EQ(out->status().code(), absl::StatusCode::kUnavailable);
@@ -248,7 +250,7 @@ TEST_F(LeegalityStubTest, CancellingTheCallAbortsTheTransfer) {
   req.set_name(Name());
   auto ctx = Context();
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(ctx, req, Capture(out));
+  stub.GetCertificate(ctx, testing::KeptName(req.name()), req, Capture(out));
   ASSERT_EQ(transport_.pending_transfers(), 1u);
   ctx->Cancel();
   EXPECT_EQ(transport_.pending_transfers(), 0u);
