@@ -5,6 +5,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/failure.h"
 #include "server/resilience/retry_policy.h"
 
 namespace certbridge {
@@ -15,11 +16,10 @@ CircuitBreaker::Outcome BreakerOutcome(const absl::Status& status) {
   if (ClassifyFailure(status).breaker_failure) {
     return CircuitBreaker::Outcome::kFailure;
   }
-  if (status.code() == absl::StatusCode::kCancelled ||
-      status.code() == absl::StatusCode::kDeadlineExceeded) {
-    return CircuitBreaker::Outcome::kNeutral;
-  }
-  return CircuitBreaker::Outcome::kSuccess;  // the backend answered
+  // Cancellation, the deadline and our own refusals say nothing about the
+  // backend; any other failure with facts is the backend answering.
+  if (!GetFailureFacts(status)) return CircuitBreaker::Outcome::kNeutral;
+  return CircuitBreaker::Outcome::kSuccess;
 }
 
 // A call cut short by the caller after its request may have left: the
@@ -268,13 +268,19 @@ void BackendConnection::CreateCertificate(
   if (idempotency_ != nullptr && !request.request_id().empty()) {
     // The parsed parent, so that two spellings of one parent share ids.
     key = absl::StrCat(FormatParentName(parent), "\n", request.request_id());
-    auto admission =
-        idempotency_->Begin(key, IdempotencyStore::Fingerprint(request), done);
+    const CallContext::Ticket ticket = ctx->NextTicket();
+    auto admission = idempotency_->Begin(
+        key, IdempotencyStore::FingerprintOf(request), done);
     switch (admission.kind) {
       case IdempotencyStore::Admission::kReplayed:
         done(std::move(admission.result));
         return;
       case IdempotencyStore::Admission::kJoined:
+        // Waits for the first call; a cancelled repeat stops waiting.
+        ctx->OnCancel(ticket, [store = idempotency_, key,
+                               waiter = admission.waiter] {
+          store->Abandon(key, waiter);
+        });
         return;
       case IdempotencyStore::Admission::kMismatch:
         done(MakeValidationError(
@@ -288,7 +294,9 @@ void BackendConnection::CreateCertificate(
   }
   if (!Admit()) {
     absl::Status s = Overloaded(name_, limiter_.limit());
-    if (!key.empty()) idempotency_->Finish(key, s, false, false);
+    if (!key.empty()) {
+      idempotency_->Finish(key, s, IdempotencyStore::Outcome::kNotSent);
+    }
     done(std::move(s));
     return;
   }
@@ -298,11 +306,17 @@ void BackendConnection::CreateCertificate(
                         absl::StatusOr<v1::Certificate> r,
                         bool outcome_unknown) mutable {
     if (!key.empty()) {
-      const bool definitive =
-          r.ok() ||
-          (!outcome_unknown && !IsRetryable(r.status(), Operation::kCreate) &&
-           !CutShort(r.status()));
-      idempotency_->Finish(key, r, definitive, outcome_unknown && !r.ok());
+      // Only the backend's answers are worth replaying; a failure that
+      // never reached it (open circuit, TLS, token endpoint) leaves the id
+      // retryable, with any earlier "outcome unknown" kept.
+      IdempotencyStore::Outcome outcome =
+          IdempotencyStore::Outcome::kNotSent;
+      if (r.ok() || IsBackendAnswer(r.status())) {
+        outcome = IdempotencyStore::Outcome::kAnswered;
+      } else if (outcome_unknown) {
+        outcome = IdempotencyStore::Outcome::kUnknown;
+      }
+      idempotency_->Finish(key, r, outcome);
     }
     done(std::move(r));
   };

@@ -13,38 +13,58 @@ absl::Duration CallContext::AttemptTimeout(absl::Duration per_attempt,
 
 void CallContext::Send(HttpTransport& transport, HttpRequest request,
                        HttpTransport::ResponseCallback done) {
-  Track(transport, transport.Send(std::move(request), std::move(done)));
+  const Ticket ticket = NextTicket();
+  const HttpTransport::Id id =
+      transport.Send(std::move(request), std::move(done));
+  OnCancel(ticket, [&transport, id] { transport.Cancel(id); });
 }
 
 void CallContext::Sleep(HttpTransport& transport, absl::Duration delay,
                         HttpTransport::TimerCallback done) {
-  Track(transport, transport.Schedule(delay, std::move(done)));
+  const Ticket ticket = NextTicket();
+  const HttpTransport::Id id = transport.Schedule(delay, std::move(done));
+  OnCancel(ticket, [&transport, id] { transport.Cancel(id); });
 }
 
-void CallContext::Track(HttpTransport& transport, HttpTransport::Id id) {
-  bool cancel_now = false;
+void CallContext::OnCancel(Ticket ticket, absl::AnyInvocable<void()> cancel) {
   {
     absl::MutexLock lock(&mu_);
-    if (id > current_) {
-      current_ = id;
-      transport_ = &transport;
+    // The wait may have ended and the call moved on to a newer one before
+    // this registration ran (it runs after the wait started, possibly on
+    // another thread than the completion).
+    if (ticket < current_) return;
+    current_ = ticket;
+    if (!cancelled_.load()) {
+      canceller_ = std::move(cancel);
+      return;
     }
-    cancel_now = cancelled_.load();
   }
-  // Cancel() may have run before this wait existed.
-  if (cancel_now) transport.Cancel(id);
+  // Cancel() ran before this wait existed.
+  cancel();
 }
 
 void CallContext::Cancel() {
-  HttpTransport* transport = nullptr;
-  HttpTransport::Id id = 0;
+  absl::AnyInvocable<void()> cancel;
   {
     absl::MutexLock lock(&mu_);
     cancelled_.store(true);
-    transport = transport_;
-    id = current_;
+    cancel = std::move(canceller_);
+    canceller_ = nullptr;
   }
-  if (transport != nullptr) transport->Cancel(id);
+  if (cancel) cancel();
+}
+
+void CallContext::AddSecret(std::string secret) {
+  if (secret.empty()) return;
+  absl::MutexLock lock(&mu_);
+  if (std::find(secrets_.begin(), secrets_.end(), secret) == secrets_.end()) {
+    secrets_.push_back(std::move(secret));
+  }
+}
+
+std::vector<std::string> CallContext::secrets() const {
+  absl::MutexLock lock(&mu_);
+  return secrets_;
 }
 
 }  // namespace certbridge

@@ -1,14 +1,18 @@
 // Per-RPC state shared by every layer below the service: the caller's
-// deadline and request id, and cancellation. Whatever the call is waiting on
-// (an HTTP transfer or a backoff timer) is registered here, so a cancelled
-// RPC aborts it from any thread.
+// deadline and request id, the secrets the call carries, and cancellation.
+// Whatever the call is waiting on (an HTTP transfer, a backoff timer, a
+// token being fetched, the first call of a request_id) registers how to
+// abandon it, so a cancelled RPC stops waiting at once, from any thread.
 #ifndef CERTBRIDGE_SERVER_BACKENDS_CALL_CONTEXT_H_
 #define CERTBRIDGE_SERVER_BACKENDS_CALL_CONTEXT_H_
 
 #include <atomic>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/http/http_transport.h"
@@ -38,6 +42,15 @@ class CallContext {
   void Sleep(HttpTransport& transport, absl::Duration delay,
              HttpTransport::TimerCallback done);
 
+  /// For waits other than transfers and timers. Take a ticket *before*
+  /// starting the wait, then register how to abandon it; a registration
+  /// older than the current one is ignored (the wait it belongs to already
+  /// ended and the call moved on), and one made after Cancel() runs at
+  /// once. The canceller must be harmless when the wait is already over.
+  using Ticket = std::uint64_t;
+  Ticket NextTicket() { return next_ticket_.fetch_add(1) + 1; }
+  void OnCancel(Ticket ticket, absl::AnyInvocable<void()> cancel);
+
   /// Aborts the current wait and every later one. Thread-safe, idempotent.
   void Cancel();
   bool cancelled() const { return cancelled_.load(); }
@@ -46,18 +59,21 @@ class CallContext {
   int attempts() const { return attempts_.load(); }
   void AddAttempt() { attempts_.fetch_add(1); }
 
- private:
-  void Track(HttpTransport& transport, HttpTransport::Id id);
+  /// Secrets this call carries or uses (passkeys, the tokens attached to
+  /// its requests): redacted from everything the call reports.
+  void AddSecret(std::string secret);
+  std::vector<std::string> secrets() const;
 
+ private:
   const absl::Time deadline_;
   const std::string request_id_;
   std::atomic<bool> cancelled_{false};
   std::atomic<int> attempts_{0};
-  absl::Mutex mu_;
-  HttpTransport* transport_ ABSL_GUARDED_BY(mu_) = nullptr;
-  // Ids grow monotonically; keeping the largest means a late registration of
-  // an older, finished transfer never hides the current one.
-  HttpTransport::Id current_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<Ticket> next_ticket_{0};
+  mutable absl::Mutex mu_;
+  Ticket current_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::AnyInvocable<void()> canceller_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> secrets_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace certbridge

@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
 #include "server/common/errors.h"
+#include "server/common/failure.h"
 #include "server/mapping/transport_error_mapping.h"
 
 namespace certbridge {
@@ -55,7 +56,10 @@ std::optional<absl::Time> JwtExpiry(absl::string_view token) {
   if (!claims.is_object()) return std::nullopt;
   auto exp = claims.find("exp");
   if (exp == claims.end() || !exp->is_number()) return std::nullopt;
-  return absl::FromUnixSeconds(exp->get<int64_t>());
+  // Converting an out-of-range double to an integer is undefined.
+  const double seconds = exp->get<double>();
+  if (!(seconds > 0 && seconds < 1e11)) return std::nullopt;
+  return absl::FromUnixSeconds(static_cast<int64_t>(seconds));
 }
 
 absl::StatusOr<IssuedToken> ParseTokenResponse(BackendKind kind,
@@ -83,6 +87,14 @@ absl::StatusOr<IssuedToken> ParseTokenResponse(BackendKind kind,
       token->get<std::string>().empty()) {
     return absl::InvalidArgumentError("token response carries no token");
   }
+  for (char c : token->get_ref<const std::string&>()) {
+    // It goes into a header: a CR/LF from the endpoint must not inject one.
+    if (c < 0x21 || c > 0x7e) {
+      return absl::InvalidArgumentError(
+          "token response carries a token with characters a header cannot "
+          "carry");
+    }
+  }
   IssuedToken out;
   out.token = token->get<std::string>();
   if (expires_in != nullptr && expires_in->is_number() &&
@@ -101,11 +113,14 @@ absl::Duration ClientCredentialsTokenSource::RefreshMargin(
 
 ClientCredentialsTokenSource::ClientCredentialsTokenSource(
     BackendConfig config, std::string client_secret, HttpTransport& transport,
-    BackendObserver& observer, const Clock& clock)
+    std::shared_ptr<BackendObserver> observer, const Clock& clock)
     : config_(std::move(config)),
       client_secret_(std::move(client_secret)),
       transport_(transport),
-      observer_(observer),
+      observer_(observer != nullptr
+                    ? std::move(observer)
+                    : std::shared_ptr<BackendObserver>(
+                          &BackendObserver::Noop(), [](BackendObserver*) {})),
       clock_(clock) {}
 
 HttpRequest ClientCredentialsTokenSource::TokenRequest() const {
@@ -122,22 +137,27 @@ HttpRequest ClientCredentialsTokenSource::TokenRequest() const {
                 ? absl::StrCat(config_.base_url, "/api/v1/auth/token")
                 : c.token_url;
     r.headers.emplace_back("Content-Type", "application/json");
-    r.body = json{{"clientId", c.client_id}, {"clientSecret", client_secret_}}
-                 .dump();
+    // Config validation admits only UTF-8 credentials for this vendor, and
+    // the replacing handler keeps dump() from ever throwing on this thread.
+    r.SetBody(json{{"clientId", c.client_id}, {"clientSecret", client_secret_}}
+                  .dump(-1, ' ', false, json::error_handler_t::replace));
   } else {
     // apinizer.md §2.1: form-encoded, "not JSON".
     r.url = c.token_url.empty() ? absl::StrCat(config_.base_url, "/auth/token")
                                 : c.token_url;
     r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-    r.body = absl::StrCat(
+    r.SetBody(absl::StrCat(
         "grant_type=client_credentials&client_id=", FormEscape(c.client_id),
-        "&client_secret=", FormEscape(client_secret_));
+        "&client_secret=", FormEscape(client_secret_)));
   }
   return r;
 }
 
-void ClientCredentialsTokenSource::GetToken(TokenCallback done) {
+void ClientCredentialsTokenSource::GetToken(CallContext& ctx,
+                                            TokenCallback done) {
   std::string current;
+  const CallContext::Ticket ticket = ctx.NextTicket();
+  std::uint64_t waiter = 0;
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_.Now();
@@ -148,12 +168,33 @@ void ClientCredentialsTokenSource::GetToken(TokenCallback done) {
       if (now >= refresh_at_ && !fetching_) StartFetchLocked();
       current = token_;
     } else {
-      waiters_.push_back(std::move(done));
+      waiter = ++next_waiter_;
+      waiters_.emplace(waiter, std::move(done));
       if (!fetching_) StartFetchLocked();
-      return;
     }
   }
-  done(std::move(current));
+  if (waiter == 0) {
+    done(std::move(current));
+    return;
+  }
+  std::weak_ptr<ClientCredentialsTokenSource> weak = weak_from_this();
+  ctx.OnCancel(ticket, [weak, waiter] {
+    if (auto self = weak.lock()) self->Abandon(waiter);
+  });
+}
+
+void ClientCredentialsTokenSource::Abandon(std::uint64_t waiter) {
+  TokenCallback done;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = waiters_.find(waiter);
+    if (it == waiters_.end()) return;
+    done = std::move(it->second);
+    waiters_.erase(it);
+  }
+  done(MakeError(absl::StatusCode::kCancelled,
+                 "the call was cancelled while waiting for a token",
+                 reason::kCancelled));
 }
 
 void ClientCredentialsTokenSource::Invalidate(const std::string& token) {
@@ -176,10 +217,22 @@ void ClientCredentialsTokenSource::StartFetchLocked() {
 void ClientCredentialsTokenSource::OnFetched(HttpResult result) {
   absl::StatusOr<IssuedToken> issued;
   const absl::Time now = clock_.Now();
+  FailureFacts facts;
+  facts.source = FailureFacts::Source::kTokenEndpoint;
   if (auto* error = std::get_if<TransportError>(&result)) {
-    issued = MapTransportError(*error, config_.name, false);
+    absl::Status mapped = MapTransportError(*error, config_.name, false);
+    if (auto transport = GetFailureFacts(mapped)) {
+      facts.transport = transport->transport;
+    }
+    issued = MakeError(
+        mapped.code(),
+        absl::StrCat("backend ", config_.name,
+                     ": token endpoint: ", mapped.message()),
+        GetErrorInfo(mapped) ? GetErrorInfo(mapped)->reason
+                             : reason::kBackendAuthFailed);
   } else {
     const auto& response = std::get<HttpResponse>(result);
+    facts.http_status = response.status_code;
     if (response.status_code / 100 == 2) {
       issued = ParseTokenResponse(config_.kind, response.body, now);
       if (!issued.ok()) {
@@ -201,8 +254,13 @@ void ClientCredentialsTokenSource::OnFetched(HttpResult result) {
           {{metadata::kHttpStatus, absl::StrCat(response.status_code)}});
     }
   }
-  observer_.OnTokenRefresh(issued.ok());
-  std::vector<TokenCallback> waiters;
+  if (!issued.ok()) {
+    absl::Status failed = issued.status();
+    SetFailureFacts(failed, facts);
+    issued = std::move(failed);
+  }
+  observer_->OnTokenRefresh(issued.ok());
+  std::map<std::uint64_t, TokenCallback> waiters;
   absl::StatusOr<std::string> outcome;
   {
     absl::MutexLock lock(&mu_);
@@ -222,7 +280,7 @@ void ClientCredentialsTokenSource::OnFetched(HttpResult result) {
       outcome = issued.status();
     }
   }
-  for (auto& w : waiters) w(outcome);
+  for (auto& [id, w] : waiters) w(outcome);
 }
 
 }  // namespace certbridge

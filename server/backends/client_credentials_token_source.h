@@ -7,6 +7,8 @@
 #ifndef CERTBRIDGE_SERVER_BACKENDS_CLIENT_CREDENTIALS_TOKEN_SOURCE_H_
 #define CERTBRIDGE_SERVER_BACKENDS_CLIENT_CREDENTIALS_TOKEN_SOURCE_H_
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,14 +45,18 @@ class ClientCredentialsTokenSource final
     : public TokenSource,
       public std::enable_shared_from_this<ClientCredentialsTokenSource> {
  public:
-  /// `transport`, `observer` and `clock` must outlive the source. The
-  /// secret is held in memory only.
+  /// `transport` and `clock` must outlive the source. The secret is held
+  /// in memory only.
   ClientCredentialsTokenSource(BackendConfig config, std::string client_secret,
                                HttpTransport& transport,
-                               BackendObserver& observer, const Clock& clock);
+                               std::shared_ptr<BackendObserver> observer,
+                               const Clock& clock);
 
-  void GetToken(TokenCallback done) override;
+  void GetToken(CallContext& ctx, TokenCallback done) override;
   void Invalidate(const std::string& token) override;
+  std::vector<std::string> Secrets() const override {
+    return {client_secret_};
+  }
 
   /// Refresh this long before expiry: 10 % of the lifetime, 5 s..60 s.
   static absl::Duration RefreshMargin(absl::Duration lifetime);
@@ -58,12 +64,17 @@ class ClientCredentialsTokenSource final
  private:
   void StartFetchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnFetched(HttpResult result);
+  /// A waiting call was cancelled: it gets CANCELLED now; the fetch goes on
+  /// for the others.
+  void Abandon(std::uint64_t waiter);
   HttpRequest TokenRequest() const;
 
   const BackendConfig config_;
   const std::string client_secret_;
   HttpTransport& transport_;
-  BackendObserver& observer_;
+  // Shared: a fetch completes on the transport's thread and may outlive
+  // whoever else holds the observer.
+  const std::shared_ptr<BackendObserver> observer_;
   const Clock& clock_;
 
   absl::Mutex mu_;
@@ -71,7 +82,8 @@ class ClientCredentialsTokenSource final
   std::optional<absl::Time> expires_ ABSL_GUARDED_BY(mu_);
   absl::Time refresh_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   bool fetching_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<TokenCallback> waiters_ ABSL_GUARDED_BY(mu_);
+  std::uint64_t next_waiter_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::uint64_t, TokenCallback> waiters_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace certbridge

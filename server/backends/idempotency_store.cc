@@ -1,20 +1,71 @@
 #include "server/backends/idempotency_store.h"
 
-#include <functional>
+#include <openssl/evp.h>
+
+#include <memory>
 #include <utility>
 
+#include "google/protobuf/io/zero_copy_stream.h"
+#include "server/common/errors.h"
+
 namespace certbridge {
+namespace {
+
+// Feeds serialized bytes straight into a digest: fingerprinting a 5 MiB
+// upload must not copy it.
+class DigestStream final : public google::protobuf::io::ZeroCopyOutputStream {
+ public:
+  explicit DigestStream(EVP_MD_CTX* md) : md_(md) {}
+  bool Next(void** data, int* size) override {
+    Flush();
+    *data = buffer_;
+    *size = sizeof(buffer_);
+    pending_ = sizeof(buffer_);
+    return true;
+  }
+  void BackUp(int count) override { pending_ -= count; }
+  int64_t ByteCount() const override { return total_; }
+  void Flush() {
+    if (pending_ > 0) EVP_DigestUpdate(md_, buffer_, pending_);
+    total_ += pending_;
+    pending_ = 0;
+  }
+
+ private:
+  EVP_MD_CTX* md_;
+  char buffer_[8192];
+  int pending_ = 0;
+  int64_t total_ = 0;
+};
+
+}  // namespace
 
 IdempotencyStore::IdempotencyStore(IdempotencyConfig config, const Clock& clock)
     : config_(config), clock_(clock) {}
 
-std::size_t IdempotencyStore::Fingerprint(
+IdempotencyStore::Fingerprint IdempotencyStore::FingerprintOf(
     const v1::CreateCertificateRequest& request) {
-  v1::CreateCertificateRequest copy = request;
-  copy.clear_request_id();
-  std::string bytes;
-  copy.SerializeToString(&bytes);
-  return std::hash<std::string>()(bytes);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(),
+                                                             EVP_MD_CTX_free);
+  EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
+  // Every field but request_id, each length-prefixed so that no two
+  // requests share a digest input.
+  const auto feed = [&](absl::string_view bytes) {
+    const uint64_t n = bytes.size();
+    EVP_DigestUpdate(md.get(), &n, sizeof(n));
+    EVP_DigestUpdate(md.get(), bytes.data(), bytes.size());
+  };
+  feed(request.parent());
+  feed(request.certificate_id());
+  {
+    DigestStream stream(md.get());
+    request.certificate().SerializeToZeroCopyStream(&stream);
+    stream.Flush();
+  }
+  Fingerprint out{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(md.get(), out.data(), &len);
+  return out;
 }
 
 std::size_t IdempotencyStore::size() const {
@@ -41,7 +92,7 @@ void IdempotencyStore::EvictLocked(absl::Time now) {
 }
 
 IdempotencyStore::Admission IdempotencyStore::Begin(
-    const std::string& key, std::size_t fingerprint,
+    const std::string& key, const Fingerprint& fingerprint,
     Done<v1::Certificate>& waiter) {
   absl::MutexLock lock(&mu_);
   const absl::Time now = clock_.Now();
@@ -61,11 +112,13 @@ IdempotencyStore::Admission IdempotencyStore::Begin(
         return admission;
       case Entry::kRunning:
         admission.kind = Admission::kJoined;
-        e.waiters.push_back(std::move(waiter));
+        admission.waiter = ++next_waiter_;
+        e.waiters.emplace(admission.waiter, std::move(waiter));
         return admission;
       case Entry::kUnknown:
         admission.previous_outcome_unknown = true;
         e.state = Entry::kRunning;
+        e.was_unknown = true;
         e.expires = now + config_.ttl;
         order_.splice(order_.end(), order_, e.order);
         return admission;
@@ -80,27 +133,45 @@ IdempotencyStore::Admission IdempotencyStore::Begin(
 }
 
 void IdempotencyStore::Finish(const std::string& key, const Result& result,
-                              bool definitive, bool outcome_unknown) {
-  std::vector<Done<v1::Certificate>> waiters;
+                              Outcome outcome) {
+  std::map<std::uint64_t, Done<v1::Certificate>> waiters;
   {
     absl::MutexLock lock(&mu_);
     auto it = entries_.find(key);
     if (it == entries_.end()) return;
     Entry& e = it->second;
-    waiters = std::move(e.waiters);
-    e.waiters.clear();
-    if (definitive || outcome_unknown) {
-      e.state = definitive ? Entry::kDone : Entry::kUnknown;
-      e.result = result;
-      e.expires = clock_.Now() + config_.ttl;
-      order_.splice(order_.end(), order_, e.order);
-    } else {
-      // Nothing happened at the backend: forget the id, a repeat is new.
+    waiters.swap(e.waiters);
+    if (outcome == Outcome::kNotSent && !e.was_unknown) {
+      // Nothing happened at the backend, now or before: forget the id.
       order_.erase(e.order);
       entries_.erase(it);
+    } else {
+      const bool answered = outcome == Outcome::kAnswered;
+      e.state = answered ? Entry::kDone : Entry::kUnknown;
+      e.was_unknown = false;
+      if (answered || outcome == Outcome::kUnknown) e.result = result;
+      e.expires = clock_.Now() + config_.ttl;
+      order_.splice(order_.end(), order_, e.order);
     }
   }
-  for (auto& w : waiters) w(result);
+  for (auto& [id, w] : waiters) w(result);
+}
+
+void IdempotencyStore::Abandon(const std::string& key, std::uint64_t waiter) {
+  Done<v1::Certificate> done;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return;
+    auto w = it->second.waiters.find(waiter);
+    if (w == it->second.waiters.end()) return;
+    done = std::move(w->second);
+    it->second.waiters.erase(w);
+  }
+  done(MakeError(absl::StatusCode::kCancelled,
+                 "the call was cancelled while waiting for the first call "
+                 "with this request_id",
+                 reason::kCancelled));
 }
 
 }  // namespace certbridge

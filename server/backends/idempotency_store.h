@@ -2,14 +2,21 @@
 // returns the first outcome instead of creating again. Bounded (entries and
 // age) and per process: replicas do not share it (README "Failure
 // handling"). A Create still running is joined, not repeated.
+//
+// Only answers the backend gave are replayed. A call that failed before
+// anything reached the backend (an open circuit, overload, a TLS or token
+// endpoint failure) leaves the entry as it was -- in particular "outcome
+// unknown" from an earlier attempt survives, so the recovery that depends
+// on it still runs on the next repeat.
 #ifndef CERTBRIDGE_SERVER_BACKENDS_IDEMPOTENCY_STORE_H_
 #define CERTBRIDGE_SERVER_BACKENDS_IDEMPOTENCY_STORE_H_
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <list>
 #include <map>
 #include <string>
-#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -23,13 +30,15 @@ namespace certbridge {
 class IdempotencyStore {
  public:
   using Result = absl::StatusOr<v1::Certificate>;
+  /// SHA-256 of the request without its request_id.
+  using Fingerprint = std::array<unsigned char, 32>;
 
   struct Admission {
     enum Kind {
       kProceed,   // first call with this id (or the last one's outcome is
                   // unknown): run it and call Finish
       kReplayed,  // `result` holds the first call's outcome
-      kJoined,    // the same call is running; `waiter` gets its outcome
+      kJoined,    // the same call is running; the waiter gets its outcome
       kMismatch,  // the id was used for a different request
     };
     Kind kind = kProceed;
@@ -37,6 +46,15 @@ class IdempotencyStore {
     /// certificate although it failed.
     bool previous_outcome_unknown = false;
     Result result = absl::UnknownError("");
+    /// kJoined: pass to Abandon() when the joined call is cancelled.
+    std::uint64_t waiter = 0;
+  };
+
+  /// How a kProceed call ended.
+  enum class Outcome {
+    kAnswered,  // the backend's definitive answer: replayed from now on
+    kUnknown,   // failed after the backend may have acted
+    kNotSent,   // nothing reached the backend: as if the call never ran
   };
 
   /// `clock` must outlive the store.
@@ -44,28 +62,30 @@ class IdempotencyStore {
 
   /// `key` identifies the id within its backend and parent; `fingerprint`
   /// the request's content. `waiter` is kept only for kJoined.
-  Admission Begin(const std::string& key, std::size_t fingerprint,
+  Admission Begin(const std::string& key, const Fingerprint& fingerprint,
                   Done<v1::Certificate>& waiter);
 
-  /// Ends a kProceed call. `definitive`: the outcome is final (success or a
-  /// failure that repeating cannot change) and is replayed from now on.
-  /// `outcome_unknown`: the call failed after the backend may have acted.
-  /// Joined waiters get `result` either way.
-  void Finish(const std::string& key, const Result& result, bool definitive,
-              bool outcome_unknown);
+  /// Ends a kProceed call. Joined waiters get `result` whatever the outcome.
+  void Finish(const std::string& key, const Result& result, Outcome outcome);
+
+  /// A joined waiter's call was cancelled: it gets CANCELLED now (no-op if
+  /// it already got its result).
+  void Abandon(const std::string& key, std::uint64_t waiter);
 
   std::size_t size() const;
 
-  /// The fingerprint of a request (its serialized bytes, hashed).
-  static std::size_t Fingerprint(const v1::CreateCertificateRequest& request);
+  static Fingerprint FingerprintOf(const v1::CreateCertificateRequest& request);
 
  private:
   struct Entry {
     enum State { kRunning, kDone, kUnknown } state = kRunning;
-    std::size_t fingerprint = 0;
+    /// The state before the running call began (kUnknown or none), restored
+    /// when that call ends with nothing sent.
+    bool was_unknown = false;
+    Fingerprint fingerprint{};
     Result result = absl::UnknownError("");
     absl::Time expires;
-    std::vector<Done<v1::Certificate>> waiters;
+    std::map<std::uint64_t, Done<v1::Certificate>> waiters;
     std::list<std::string>::iterator order;
   };
   void EvictLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -75,6 +95,7 @@ class IdempotencyStore {
   mutable absl::Mutex mu_;
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   std::list<std::string> order_ ABSL_GUARDED_BY(mu_);  // oldest first
+  std::uint64_t next_waiter_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace certbridge

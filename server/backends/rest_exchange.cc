@@ -10,17 +10,6 @@
 #include "server/mapping/transport_error_mapping.h"
 
 namespace certbridge {
-
-RestExchange::RestExchange(const BackendConfig& config,
-                           HttpTransport& transport,
-                           std::shared_ptr<TokenSource> tokens,
-                           ErrorParser parse_error, BackendObserver* observer)
-    : config_(config),
-      transport_(transport),
-      tokens_(std::move(tokens)),
-      parse_error_(parse_error),
-      observer_(observer != nullptr ? *observer : BackendObserver::Noop()) {}
-
 namespace {
 
 absl::string_view ErrorLabel(TransportErrorKind kind) {
@@ -41,37 +30,57 @@ absl::string_view ErrorLabel(TransportErrorKind kind) {
   }
 }
 
+std::shared_ptr<BackendObserver> OrNoop(
+    std::shared_ptr<BackendObserver> observer) {
+  if (observer != nullptr) return observer;
+  return std::shared_ptr<BackendObserver>(&BackendObserver::Noop(),
+                                          [](BackendObserver*) {});
+}
+
 }  // namespace
 
-absl::Status RestExchange::MapBodyError(
-    Operation op, int http_status, BackendErrorBody body,
-    const std::vector<std::string>& secrets) const {
+RestExchange::RestExchange(const BackendConfig& config,
+                           HttpTransport& transport,
+                           std::shared_ptr<TokenSource> tokens,
+                           ErrorParser parse_error,
+                           std::shared_ptr<BackendObserver> observer)
+    : config_(config),
+      transport_(transport),
+      tokens_(std::move(tokens)),
+      parse_error_(parse_error),
+      observer_(OrNoop(std::move(observer))) {}
+
+absl::Status RestExchange::MapBodyError(const CallContext& ctx, Operation op,
+                                        int http_status,
+                                        BackendErrorBody body) const {
   HttpErrorInput in;
   in.kind = config_.kind;
   in.operation = op;
   in.backend = config_.name;
   in.http_status = http_status;
   in.body = std::move(body);
-  in.body.message = RedactSecrets(in.body.message, secrets);
+  in.body.message = Redact(in.body.message, ctx.secrets());
   return MapHttpError(in);
 }
 
 void RestExchange::Send(std::shared_ptr<CallContext> ctx, Operation op,
-                        HttpRequest request, std::vector<std::string> secrets,
-                        ResponseHandler done) {
+                        HttpRequest request, ResponseHandler done) {
+  for (std::string& secret : tokens_->Secrets()) {
+    ctx->AddSecret(std::move(secret));
+  }
   Attempt(std::move(ctx), op,
           std::make_shared<const HttpRequest>(std::move(request)),
-          std::move(secrets), std::move(done), /*rejected=*/std::nullopt);
+          std::move(done), /*rejected=*/std::nullopt);
 }
 
 void RestExchange::Attempt(std::shared_ptr<CallContext> ctx, Operation op,
                            std::shared_ptr<const HttpRequest> base,
-                           std::vector<std::string> secrets,
                            ResponseHandler done,
                            std::optional<Rejection> rejected) {
-  tokens_->GetToken([this, ctx, op, base, secrets = std::move(secrets),
-                     done = std::move(done), rejected = std::move(rejected)](
-                        absl::StatusOr<std::string> token) mutable {
+  CallContext& call = *ctx;
+  tokens_->GetToken(call, [this, ctx, op, base, done = std::move(done),
+                           rejected = std::move(rejected)](
+                              absl::StatusOr<std::string> token) mutable {
     if (!token.ok()) {
       absl::Status status = token.status();
       if (!GetErrorInfo(status)) {
@@ -83,11 +92,13 @@ void RestExchange::Attempt(std::shared_ptr<CallContext> ctx, Operation op,
       done(std::move(status));
       return;
     }
+    ctx->AddSecret(*token);
     if (rejected && *token == rejected->token) {
       // No newer token to be had: the 401 stands.
-      done(MapResponse(op, rejected->response, secrets));
+      done(MapResponse(*ctx, op, rejected->response));
       return;
     }
+    // A copy of the small parts only: the body is shared.
     HttpRequest request = *base;
     switch (config_.credentials.header) {
       case AuthHeaderStyle::kBearer:
@@ -111,17 +122,16 @@ void RestExchange::Attempt(std::shared_ptr<CallContext> ctx, Operation op,
     ctx->Send(
         transport_, std::move(request),
         [this, ctx, op, sent, base, may_refresh, token = *std::move(token),
-         secrets = std::move(secrets),
          done = std::move(done)](HttpResult result) mutable {
           const absl::Duration took = absl::Now() - sent;
           if (auto* error = std::get_if<TransportError>(&result)) {
-            observer_.OnHttpExchange(op, 0, ErrorLabel(error->kind), took);
+            observer_->OnHttpExchange(op, 0, ErrorLabel(error->kind), took);
             done(MapTransportError(*error, config_.name,
                                    ctx->DeadlinePassed(absl::Now())));
             return;
           }
           auto& response = std::get<HttpResponse>(result);
-          observer_.OnHttpExchange(op, response.status_code, "none", took);
+          observer_->OnHttpExchange(op, response.status_code, "none", took);
           if (response.status_code >= 200 && response.status_code < 300) {
             done(std::move(response));
             return;
@@ -129,26 +139,24 @@ void RestExchange::Attempt(std::shared_ptr<CallContext> ctx, Operation op,
           if (response.status_code == 401 && may_refresh && !ctx->cancelled()) {
             // errors.md: refresh the token once and send again once.
             tokens_->Invalidate(token);
-            Attempt(ctx, op, base, std::move(secrets), std::move(done),
+            Attempt(ctx, op, base, std::move(done),
                     Rejection{std::move(token), std::move(response)});
             return;
           }
-          secrets.push_back(token);
-          done(MapResponse(op, response, secrets));
+          done(MapResponse(*ctx, op, response));
         });
   });
 }
 
-absl::Status RestExchange::MapResponse(
-    Operation op, const HttpResponse& response,
-    const std::vector<std::string>& secrets) const {
+absl::Status RestExchange::MapResponse(const CallContext& ctx, Operation op,
+                                       const HttpResponse& response) const {
   HttpErrorInput in;
   in.kind = config_.kind;
   in.operation = op;
   in.backend = config_.name;
   in.http_status = response.status_code;
   in.body = parse_error_(response.body);
-  in.body.message = RedactSecrets(in.body.message, secrets);
+  in.body.message = Redact(in.body.message, ctx.secrets());
   if (auto ra = response.Header("retry-after")) {
     in.retry_after = ParseRetryAfter(*ra, absl::Now());
   }

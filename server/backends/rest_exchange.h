@@ -3,13 +3,16 @@
 // bounds the attempt by the caller's deadline, and turns every non-2xx
 // response or transport failure into a mapped status. Vendor stubs only
 // build requests and parse successful bodies.
+//
+// Every token it attaches becomes one of the call's secrets, so whatever
+// path a vendor's echo of it takes (a 401 that cannot be retried, a
+// message, a log line), it is redacted.
 #ifndef CERTBRIDGE_SERVER_BACKENDS_REST_EXCHANGE_H_
 #define CERTBRIDGE_SERVER_BACKENDS_REST_EXCHANGE_H_
 
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
@@ -29,23 +32,21 @@ class RestExchange {
   using ResponseHandler =
       absl::AnyInvocable<void(absl::StatusOr<HttpResponse>)>;
 
-  /// `config` and `transport` must outlive the exchange.
-  /// `observer` (may be null) must outlive the exchange.
+  /// `config` and `transport` must outlive the exchange; `observer` may be
+  /// null (nothing observed).
   RestExchange(const BackendConfig& config, HttpTransport& transport,
                std::shared_ptr<TokenSource> tokens, ErrorParser parse_error,
-               BackendObserver* observer = nullptr);
+               std::shared_ptr<BackendObserver> observer = nullptr);
 
   /// Sends `request`; `done` gets the 2xx response or the mapped error.
-  /// `secrets` (passkeys) are redacted, with the token, from any vendor
-  /// message that ends up in a status.
+  /// Vendor text in the error is redacted of the call's secrets.
   void Send(std::shared_ptr<CallContext> ctx, Operation op, HttpRequest request,
-            std::vector<std::string> secrets, ResponseHandler done);
+            ResponseHandler done);
 
   /// Maps an error the vendor reported in a body (e.g. Apinizer's 200 with
   /// status FAILURE) as if it came with `http_status`.
-  absl::Status MapBodyError(Operation op, int http_status,
-                            BackendErrorBody body,
-                            const std::vector<std::string>& secrets) const;
+  absl::Status MapBodyError(const CallContext& ctx, Operation op,
+                            int http_status, BackendErrorBody body) const;
 
   const BackendConfig& config() const { return config_; }
 
@@ -56,17 +57,16 @@ class RestExchange {
     HttpResponse response;
   };
   void Attempt(std::shared_ptr<CallContext> ctx, Operation op,
-               std::shared_ptr<const HttpRequest> base,
-               std::vector<std::string> secrets, ResponseHandler done,
+               std::shared_ptr<const HttpRequest> base, ResponseHandler done,
                std::optional<Rejection> rejected);
-  absl::Status MapResponse(Operation op, const HttpResponse& response,
-                           const std::vector<std::string>& secrets) const;
+  absl::Status MapResponse(const CallContext& ctx, Operation op,
+                           const HttpResponse& response) const;
 
   const BackendConfig& config_;
   HttpTransport& transport_;
   const std::shared_ptr<TokenSource> tokens_;
   const ErrorParser parse_error_;
-  BackendObserver& observer_;
+  const std::shared_ptr<BackendObserver> observer_;
 };
 
 }  // namespace certbridge

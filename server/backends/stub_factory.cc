@@ -15,11 +15,11 @@ std::unique_ptr<BackendConnection> MakeBackendConnection(
   switch (config.kind) {
     case BackendKind::kLeegality:
       stub = std::make_unique<LeegalityStub>(config, transport,
-                                             std::move(tokens), observer.get());
+                                             std::move(tokens), observer);
       break;
     case BackendKind::kApinizer:
       stub = std::make_unique<ApinizerStub>(config, transport,
-                                            std::move(tokens), observer.get());
+                                            std::move(tokens), observer);
       break;
   }
   return std::make_unique<BackendConnection>(config, std::move(stub), transport,
@@ -33,7 +33,7 @@ absl::StatusOr<std::unique_ptr<BackendConnection>> MakeBackendConnection(
     observer = std::shared_ptr<BackendObserver>(&BackendObserver::Noop(),
                                                 [](BackendObserver*) {});
   }
-  auto tokens = MakeTokenSource(config, transport, *observer);
+  auto tokens = MakeTokenSource(config, transport, observer);
   if (!tokens.ok()) return tokens.status();
   return MakeBackendConnection(config, transport, idempotency,
                                *std::move(tokens), std::move(observer));

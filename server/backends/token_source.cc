@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/backends/client_credentials_token_source.h"
 #include "server/common/log.h"
+#include "server/common/quote.h"
 
 namespace certbridge {
 namespace {
@@ -20,12 +21,25 @@ namespace {
 class StaticTokenSource final : public TokenSource {
  public:
   explicit StaticTokenSource(std::string token) : token_(std::move(token)) {}
-  void GetToken(TokenCallback done) override { done(token_); }
+  void GetToken(CallContext&, TokenCallback done) override { done(token_); }
   void Invalidate(const std::string&) override {}
 
  private:
   const std::string token_;
 };
+
+// A token goes into an HTTP header: anything but visible ASCII (a CR/LF
+// above all) would corrupt or inject headers.
+absl::Status CheckToken(absl::string_view token, absl::string_view what) {
+  for (char c : token) {
+    if (c < 0x21 || c > 0x7e) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, " holds characters a header cannot carry (only visible "
+                "ASCII is allowed)"));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -73,7 +87,7 @@ class FileTokenSource final : public TokenSource {
         version_(version),
         next_check_(absl::Now() + check_interval) {}
 
-  void GetToken(TokenCallback done) override {
+  void GetToken(CallContext&, TokenCallback done) override {
     std::string token;
     {
       absl::MutexLock lock(&mu_);
@@ -94,6 +108,9 @@ class FileTokenSource final : public TokenSource {
     auto version = VersionOf(path_);
     if (!version || *version == version_) return;
     auto token = ReadTokenFile(path_);
+    if (token.ok()) {
+      if (auto s = CheckToken(*token, path_); !s.ok()) token = s;
+    }
     if (!token.ok()) {
       // Mid-rotation the file can be briefly missing or empty: keep the
       // last good token and look again next time.
@@ -136,6 +153,14 @@ absl::StatusOr<std::string> ReadSecret(const CredentialsConfig& c) {
   return std::string(absl::StripAsciiWhitespace(value));
 }
 
+bool IsPrintableUtf8(absl::string_view text) {
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return false;
+  }
+  return IsValidUtf8(text);
+}
+
 }  // namespace
 
 std::shared_ptr<TokenSource> MakeFileTokenSource(
@@ -143,7 +168,7 @@ std::shared_ptr<TokenSource> MakeFileTokenSource(
     absl::Duration check_interval) {
   auto token = ReadTokenFile(path);
   auto version = VersionOf(path);
-  if (!token.ok() || !version) return nullptr;
+  if (!token.ok() || !version || !CheckToken(*token, path).ok()) return nullptr;
   return std::make_shared<FileTokenSource>(backend, path, *std::move(token),
                                            *version, check_interval);
 }
@@ -154,11 +179,14 @@ std::shared_ptr<TokenSource> MakeStaticTokenSource(std::string token) {
 
 absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
     const BackendConfig& config, HttpTransport& transport,
-    BackendObserver& observer) {
+    std::shared_ptr<BackendObserver> observer) {
   const CredentialsConfig& c = config.credentials;
   switch (c.source) {
     case CredentialsConfig::Source::kFile: {
       auto token = ReadTokenFile(c.token_file);
+      if (token.ok()) {
+        if (auto s = CheckToken(*token, c.token_file); !s.ok()) token = s;
+      }
       if (!token.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("backend ", config.name,
@@ -175,13 +203,20 @@ absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
     }
     case CredentialsConfig::Source::kClientCredentials: {
       auto secret = ReadSecret(c);
+      if (secret.ok() && !IsPrintableUtf8(*secret)) {
+        // Leegality's token request is JSON, which cannot carry other
+        // bytes; a control character is a mangled file either way.
+        secret = absl::InvalidArgumentError(
+            "auth.client_credentials: the client secret must be UTF-8 text "
+            "without control characters");
+      }
       if (!secret.ok()) {
         return absl::InvalidArgumentError(absl::StrCat(
             "backend ", config.name, ": ", secret.status().message()));
       }
       return std::shared_ptr<TokenSource>(
           std::make_shared<ClientCredentialsTokenSource>(
-              config, *std::move(secret), transport, observer,
+              config, *std::move(secret), transport, std::move(observer),
               SystemClock::Get()));
     }
     case CredentialsConfig::Source::kEnv: {
@@ -191,8 +226,14 @@ absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
             absl::StrCat("backend ", config.name, ": auth.token_env: ",
                          "environment variable ", c.token_env, " is not set"));
       }
-      return MakeStaticTokenSource(
-          std::string(absl::StripAsciiWhitespace(value)));
+      std::string token(absl::StripAsciiWhitespace(value));
+      if (auto s = CheckToken(token, absl::StrCat("environment variable ",
+                                                  c.token_env));
+          !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "backend ", config.name, ": auth.token_env: ", s.message()));
+      }
+      return MakeStaticTokenSource(std::move(token));
     }
     case CredentialsConfig::Source::kNone:
       break;

@@ -6,10 +6,12 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "server/backends/backend_observer.h"
+#include "server/backends/call_context.h"
 #include "server/config/server_config.h"
 #include "server/http/http_transport.h"
 
@@ -20,12 +22,17 @@ class TokenSource {
   using TokenCallback = absl::AnyInvocable<void(absl::StatusOr<std::string>)>;
   virtual ~TokenSource() = default;
 
-  /// Delivers the current token (possibly inline).
-  virtual void GetToken(TokenCallback done) = 0;
+  /// Delivers the current token (possibly inline). A wait for a token is
+  /// registered with `ctx`, so cancelling the call ends it (CANCELLED).
+  virtual void GetToken(CallContext& ctx, TokenCallback done) = 0;
 
   /// `token` was rejected; the next GetToken should not return it again if a
   /// newer one can be had.
   virtual void Invalidate(const std::string& token) = 0;
+
+  /// Long-lived secrets behind the tokens (a client secret), redacted from
+  /// whatever a call reports. Tokens themselves are added per call.
+  virtual std::vector<std::string> Secrets() const { return {}; }
 };
 
 /// A fixed token (tests, and the environment-variable source).
@@ -38,11 +45,11 @@ std::shared_ptr<TokenSource> MakeFileTokenSource(const std::string& backend,
                                                  absl::Duration check_interval);
 
 /// Builds the source a backend's configuration asks for. Errors name the
-/// backend and the file or variable, never the token. `transport` and
-/// `observer` serve client-credentials sources and must outlive the result.
+/// backend and the file or variable, never the token. `transport` serves
+/// client-credentials sources and must outlive the result.
 absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
     const BackendConfig& config, HttpTransport& transport,
-    BackendObserver& observer);
+    std::shared_ptr<BackendObserver> observer);
 
 }  // namespace certbridge
 

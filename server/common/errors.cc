@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "server/common/redact.h"
 
 namespace certbridge {
 namespace {
@@ -136,6 +137,29 @@ std::optional<absl::Duration> GetRetryDelay(const absl::Status& status) {
   if (!proto) return std::nullopt;
   return absl::Seconds(proto->retry_delay().seconds()) +
          absl::Nanoseconds(proto->retry_delay().nanos());
+}
+
+absl::Status RedactStatus(const absl::Status& status,
+                          const std::vector<std::string>& secrets) {
+  if (status.ok()) return status;
+  absl::Status out(status.code(), Redact(status.message(), secrets));
+  status.ForEachPayload(
+      [&](absl::string_view url, const absl::Cord& payload) {
+        out.SetPayload(url, payload);
+      });
+  if (auto info = ReadPayload<google::rpc::ErrorInfo>(out, kErrorInfoUrl)) {
+    for (auto& [key, value] : *info->mutable_metadata()) {
+      value = Redact(value, secrets);
+    }
+    WritePayload(out, kErrorInfoUrl, *info);
+  }
+  if (auto bad = ReadPayload<google::rpc::BadRequest>(out, kBadRequestUrl)) {
+    for (auto& v : *bad->mutable_field_violations()) {
+      v.set_description(Redact(v.description(), secrets));
+    }
+    WritePayload(out, kBadRequestUrl, *bad);
+  }
+  return out;
 }
 
 std::vector<FieldViolation> GetFieldViolations(const absl::Status& status) {

@@ -105,6 +105,12 @@ std::optional<absl::Duration> GetRetryDelay(const absl::Status& status);
 
 std::vector<FieldViolation> GetFieldViolations(const absl::Status& status);
 
+/// `status` with its message, ErrorInfo metadata values and field
+/// violation descriptions passed through Redact() (redact.h) with
+/// `secrets`. The last step before a status leaves the process.
+absl::Status RedactStatus(const absl::Status& status,
+                          const std::vector<std::string>& secrets);
+
 /// The reason used when a status has no ErrorInfo of its own (e.g. a
 /// DEADLINE_EXCEEDED raised by a timer).
 std::string DefaultReason(absl::StatusCode code);

@@ -3,7 +3,13 @@
 // find during an incident.
 #include "server/config/server_config.h"
 
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -50,15 +56,20 @@ absl::Status GetString(const json& obj, const std::string& key,
 }
 
 absl::Status GetDuration(const json& obj, const std::string& key,
-                         absl::string_view path, absl::Duration* out) {
+                         absl::string_view path, absl::Duration* out,
+                         bool zero_allowed = false) {
   std::string text;
   if (!obj.contains(key)) return absl::OkStatus();
   if (auto s = GetString(obj, key, path, &text); !s.ok()) return s;
   absl::Duration d;
-  if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration()) {
-    return FieldError(absl::StrCat(path, key),
-                      "must be a positive duration such as \"500ms\" or "
-                      "\"10s\"");
+  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration() ||
+      (d == absl::ZeroDuration() && !zero_allowed) ||
+      d == absl::InfiniteDuration()) {
+    return FieldError(
+        absl::StrCat(path, key),
+        zero_allowed ? "must be a duration such as \"5m\", or \"0\" to disable"
+                     : "must be a positive duration such as \"500ms\" or "
+                       "\"10s\"");
   }
   *out = d;
   return absl::OkStatus();
@@ -235,20 +246,67 @@ absl::Status ParseBreaker(const json& t, const std::string& tp,
   return absl::OkStatus();
 }
 
-// The host of an http(s) URL is loopback: localhost, 127.0.0.0/8 or ::1.
-bool IsLoopbackUrl(absl::string_view url) {
-  absl::string_view rest = url.substr(url.find("://") + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  const size_t at = rest.rfind('@');
-  if (at != absl::string_view::npos) rest.remove_prefix(at + 1);
-  absl::string_view host = rest;
-  if (absl::StartsWith(host, "[")) {
-    host = host.substr(1, host.find(']') - 1);
-  } else {
-    host = host.substr(0, host.find(':'));
+// Whether `host`, as libcurl will connect to it, is this machine: the name
+// localhost, an IPv4 literal in 127.0.0.0/8 or the IPv6 literal ::1. A
+// name that merely starts with "127." (127.attacker.example) is not.
+bool IsLoopbackHost(std::string host) {
+  host = absl::AsciiStrToLower(host);
+  if (absl::EndsWith(host, ".")) host.pop_back();
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
   }
-  const std::string h = absl::AsciiStrToLower(host);
-  return h == "localhost" || h == "::1" || absl::StartsWith(h, "127.");
+  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]")) {
+    host = host.substr(1, host.size() - 2);
+  }
+  in6_addr v6{};
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 &&
+         IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+// A backend URL (base_url, token_url) parsed the way libcurl will use it.
+// Messages name the field, never the URL: it may hold a password.
+absl::Status CheckBackendUrl(const std::string& url, const std::string& field,
+                             bool allow_insecure_http) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(),
+                                                             curl_url_cleanup);
+  if (parsed == nullptr ||
+      curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+    return FieldError(field, "is not a valid URL");
+  }
+  auto part = [&](CURLUPart which) -> std::optional<std::string> {
+    char* value = nullptr;
+    if (curl_url_get(parsed.get(), which, &value, 0) != CURLUE_OK ||
+        value == nullptr) {
+      return std::nullopt;
+    }
+    std::string out(value);
+    curl_free(value);
+    return out;
+  };
+  const std::string scheme = part(CURLUPART_SCHEME).value_or("");
+  if (scheme != "http" && scheme != "https") {
+    return FieldError(field, "must start with http:// or https://");
+  }
+  if (part(CURLUPART_USER) || part(CURLUPART_PASSWORD) ||
+      part(CURLUPART_OPTIONS)) {
+    return FieldError(field,
+                      "must not contain credentials (user:password@); "
+                      "configure them under auth");
+  }
+  if (part(CURLUPART_QUERY) || part(CURLUPART_FRAGMENT)) {
+    return FieldError(field, "must not contain a query or fragment");
+  }
+  const std::string host = part(CURLUPART_HOST).value_or("");
+  if (host.empty()) return FieldError(field, "has no host");
+  if (scheme == "http" && !allow_insecure_http && !IsLoopbackHost(host)) {
+    return FieldError(field,
+                      "plain http:// to a non-loopback host sends tokens, "
+                      "client secrets and certificates in clear; use "
+                      "https:// or set tls.allow_insecure_http");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ParseServerTls(const json& t, ServerTlsConfig* out) {
@@ -367,12 +425,20 @@ absl::Status ParseBackend(const json& obj, const std::string& path,
       return s;
     }
   }
-  if (absl::StartsWith(out->base_url, "http://") && !out->allow_insecure_http &&
-      !IsLoopbackUrl(out->base_url)) {
-    return FieldError(prefix + "base_url",
-                      "plain http:// to a non-loopback host sends tokens and "
-                      "certificates in clear; use https:// or set "
-                      "tls.allow_insecure_http");
+  if (auto s = CheckBackendUrl(out->base_url, prefix + "base_url",
+                               out->allow_insecure_http);
+      !s.ok()) {
+    return s;
+  }
+  // The token endpoint receives the client secret: the same rules.
+  if (!out->credentials.token_url.empty()) {
+    if (auto s = CheckBackendUrl(
+            out->credentials.token_url,
+            prefix + "auth.client_credentials.token_url",
+            out->allow_insecure_http);
+        !s.ok()) {
+      return s;
+    }
   }
   if (obj.contains("retry")) {
     if (auto s = ParseRetry(obj.at("retry"), prefix + "retry", &out->retry);
@@ -433,7 +499,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
     return s;
   }
   if (auto s = GetDuration(doc, "max_connection_age", "",
-                           &config.max_connection_age);
+                           &config.max_connection_age, /*zero_allowed=*/true);
       !s.ok()) {
     return s;
   }

@@ -193,11 +193,20 @@ class CurlTransport::Impl {
   Id NextId() { return next_id_.fetch_add(1, std::memory_order_relaxed); }
 
   void Enqueue(Command command) {
-    bool was_empty;
+    bool was_empty = false;
+    bool stopped = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      was_empty = commands_.empty();
-      commands_.push_back(std::move(command));
+      stopped = stopped_;
+      if (!stopped) {
+        was_empty = commands_.empty();
+        commands_.push_back(std::move(command));
+      }
+    }
+    if (stopped) {
+      // The loop is gone: nothing will ever run this, so it ends now.
+      CompleteStopped(std::move(command));
+      return;
     }
     // The loop drains the queue on every iteration, so only the transition
     // from empty needs a wake-up, and never from the loop thread itself.
@@ -205,6 +214,15 @@ class CurlTransport::Impl {
   }
 
  private:
+  static void CompleteStopped(Command command) {
+    if (auto* send = std::get_if<SendCommand>(&command)) {
+      send->done(TransportError{TransportErrorKind::kCancelled, false,
+                                "the HTTP engine has stopped"});
+    } else if (auto* timer = std::get_if<TimerCommand>(&command)) {
+      timer->done(absl::CancelledError("the HTTP engine has stopped"));
+    }
+  }
+
   void Wake() {
     const uint64_t one = 1;
     [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
@@ -380,8 +398,14 @@ class CurlTransport::Impl {
                      ToMillis(std::min(r.connect_timeout, r.timeout)));
     curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    if (!r.ca_file.empty())
+    if (!r.ca_file.empty()) {
+      // The configured bundle replaces the system store: Debian's libcurl
+      // also consults /etc/ssl/certs (CAPATH) unless told not to.
       curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
+      curl_easy_setopt(e, CURLOPT_CAPATH, nullptr);
+    } else if (!options_.system_ca_path.empty()) {
+      curl_easy_setopt(e, CURLOPT_CAPATH, options_.system_ca_path.c_str());
+    }
     for (const auto& [name, value] : r.headers) {
       t.headers =
           curl_slist_append(t.headers, absl::StrCat(name, ": ", value).c_str());
@@ -401,10 +425,12 @@ class CurlTransport::Impl {
       if (r.method != "POST") {
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
       }
-      if (r.method == "POST" || !r.body.empty()) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
+      const absl::string_view body = r.body_view();
+      if (r.method == "POST" || !body.empty()) {
+        // Not copied: the Transfer keeps the shared body alive.
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.data());
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                         static_cast<curl_off_t>(r.body.size()));
+                         static_cast<curl_off_t>(body.size()));
       }
     }
   }
@@ -465,10 +491,24 @@ class CurlTransport::Impl {
     }
   }
 
+  // Completes everything still pending as cancelled. Completions can start
+  // new work (a retry timer, a read-back, a token fetch); that is drained
+  // and cancelled too, until nothing is left, so every `done` runs once.
+  // Afterwards Enqueue() completes new commands at once (see there).
   void Shutdown() {
-    DrainCommands();
-    while (!transfers_.empty()) CancelNow(transfers_.begin()->first);
-    while (!timer_ids_.empty()) CancelNow(timer_ids_.begin()->first);
+    while (true) {
+      DrainCommands();
+      if (transfers_.empty() && timer_ids_.empty()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (commands_.empty()) {
+          stopped_ = true;
+          break;
+        }
+        continue;
+      }
+      while (!transfers_.empty()) CancelNow(transfers_.begin()->first);
+      while (!timer_ids_.empty()) CancelNow(timer_ids_.begin()->first);
+    }
   }
 
   CurlTransportOptions options_;
@@ -482,6 +522,7 @@ class CurlTransport::Impl {
 
   std::mutex mu_;
   std::vector<Command> commands_;  // guarded by mu_
+  bool stopped_ = false;           // guarded by mu_
 
   // Loop-thread state.
   std::optional<Clock::time_point> curl_deadline_;

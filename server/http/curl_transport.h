@@ -25,6 +25,10 @@ struct CurlTransportOptions {
   /// Larger responses fail with kResponseTooLarge (protects memory).
   std::size_t max_response_bytes = std::size_t{16} * 1024 * 1024;
   std::string user_agent = "certbridge/0.1";
+  /// Directory of hashed CA certificates used when a request names no
+  /// ca_file; empty = libcurl's built-in default (the system store). Tests
+  /// point it at a private store.
+  std::string system_ca_path;
 };
 
 class CurlTransport final : public HttpTransport {

@@ -4,6 +4,7 @@
 #ifndef CERTBRIDGE_SERVER_HTTP_HTTP_MESSAGE_H_
 #define CERTBRIDGE_SERVER_HTTP_HTTP_MESSAGE_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,12 +22,22 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", "PUT", "DELETE"
   std::string url;
   HttpHeaders headers;
-  std::string body;
+  /// Shared and immutable: a retry or a resend after a token refresh reuses
+  /// the same bytes instead of copying an upload of up to 5 MiB again.
+  std::shared_ptr<const std::string> body;
   /// Bounds the whole exchange (connect + send + receive).
   absl::Duration timeout = absl::Seconds(30);
   absl::Duration connect_timeout = absl::Seconds(5);
-  /// PEM CA bundle for HTTPS; empty = the system store.
+  /// PEM CA bundle for HTTPS, used instead of the system store; empty =
+  /// the system store.
   std::string ca_file;
+
+  void SetBody(std::string bytes) {
+    body = std::make_shared<const std::string>(std::move(bytes));
+  }
+  absl::string_view body_view() const {
+    return body ? absl::string_view(*body) : absl::string_view();
+  }
 };
 
 struct HttpResponse {

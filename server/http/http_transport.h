@@ -25,7 +25,8 @@ class HttpTransport {
   virtual ~HttpTransport() = default;
 
   /// Starts `request`. `done` runs exactly once, on the transport's thread
-  /// (never inside Send), with the response or a TransportError (kCancelled
+  /// (never inside Send, unless the transport has already stopped: then at
+  /// once, cancelled), with the response or a TransportError (kCancelled
   /// after Cancel()). Thread-safe.
   virtual Id Send(HttpRequest request, ResponseCallback done) = 0;
 

@@ -46,7 +46,10 @@ MultipartBuilder::MultipartBuilder(std::string boundary)
 
 MultipartBuilder& MultipartBuilder::AddField(absl::string_view name,
                                              absl::string_view value) {
-  parts_.push_back({std::string(name), "", "", std::string(value), false});
+  Part part;
+  part.name = std::string(name);
+  part.owned = std::string(value);
+  parts_.push_back(std::move(part));
   return *this;
 }
 
@@ -54,12 +57,21 @@ MultipartBuilder& MultipartBuilder::AddFile(absl::string_view name,
                                             absl::string_view filename,
                                             absl::string_view content_type,
                                             absl::string_view content) {
-  parts_.push_back({std::string(name), std::string(filename),
-                    std::string(content_type), std::string(content), true});
+  Part part;
+  part.name = std::string(name);
+  part.filename = std::string(filename);
+  part.content_type = std::string(content_type);
+  part.content = content;
+  part.is_file = true;
+  parts_.push_back(std::move(part));
   return *this;
 }
 
 std::string MultipartBuilder::Build() {
+  // Fields point at their own copies only now: parts_ no longer moves.
+  for (Part& p : parts_) {
+    if (!p.is_file) p.content = p.owned;
+  }
   auto collides = [this] {
     for (const Part& p : parts_) {
       if (p.content.find(boundary_) != std::string::npos ||

@@ -16,7 +16,10 @@ class MultipartBuilder {
   /// does, so callers may pass any token (tests pass a fixed one).
   explicit MultipartBuilder(std::string boundary);
 
+  /// Copies `value` (form fields are small).
   MultipartBuilder& AddField(absl::string_view name, absl::string_view value);
+  /// Does not copy `content` (an upload of up to 5 MiB): it must stay valid
+  /// until Build() returns, which writes it into the body once.
   MultipartBuilder& AddFile(absl::string_view name, absl::string_view filename,
                             absl::string_view content_type,
                             absl::string_view content);
@@ -31,7 +34,8 @@ class MultipartBuilder {
     std::string name;
     std::string filename;  // empty for plain fields
     std::string content_type;
-    std::string content;
+    std::string owned;          // a field's value
+    absl::string_view content;  // the value: `owned`, or a file's bytes
     bool is_file = false;
   };
   std::string boundary_;

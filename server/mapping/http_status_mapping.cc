@@ -8,6 +8,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/failure.h"
+#include "server/common/quote.h"
 #include "server/common/time_format.h"
 
 namespace certbridge {
@@ -18,12 +20,20 @@ namespace {
 constexpr size_t kMaxBackendMessage = 300;
 
 std::string ShortMessage(absl::string_view text) {
-  std::string out(absl::StripAsciiWhitespace(text));
-  if (out.size() > kMaxBackendMessage) {
-    out.resize(kMaxBackendMessage);
-    out += "...";
+  return BoundText(absl::StripAsciiWhitespace(text), kMaxBackendMessage);
+}
+
+// Vendor codes are identifiers (LE_ERR_SS_404, bad_request); anything else
+// in that field is not passed on.
+bool IsCode(absl::string_view code) {
+  if (code.empty() || code.size() > 64) return false;
+  for (char c : code) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' &&
+        c != '-' && c != '.' && c != ':') {
+      return false;
+    }
   }
-  return out;
+  return true;
 }
 
 struct Row {
@@ -119,11 +129,11 @@ absl::Status MapHttpError(const HttpErrorInput& in) {
   std::map<std::string, std::string> md = {
       {metadata::kBackend, in.backend},
       {metadata::kHttpStatus, absl::StrCat(in.http_status)}};
-  if (!in.body.code.empty()) {
+  if (IsCode(in.body.code)) {
     md[metadata::kBackendCode] =
-        in.body.inner_code.empty()
-            ? in.body.code
-            : absl::StrCat(in.body.code, "/", in.body.inner_code);
+        IsCode(in.body.inner_code)
+            ? absl::StrCat(in.body.code, "/", in.body.inner_code)
+            : in.body.code;
   }
   std::string message =
       absl::StrCat("backend ", in.backend, " (", BackendKindName(in.kind),
@@ -132,6 +142,9 @@ absl::Status MapHttpError(const HttpErrorInput& in) {
     absl::StrAppend(&message, ": ", ShortMessage(in.body.message));
   }
   absl::Status status = MakeError(row.code, message, row.reason, md);
+  FailureFacts facts;
+  facts.http_status = in.http_status;
+  SetFailureFacts(status, facts);
   const bool retry_info_applies =
       in.http_status == 429 || in.http_status == 502 || in.http_status == 503;
   if (retry_info_applies && in.retry_after) {
@@ -142,12 +155,18 @@ absl::Status MapHttpError(const HttpErrorInput& in) {
 
 absl::Status MalformedResponseError(absl::string_view backend, int http_status,
                                     absl::string_view what) {
-  return MakeError(absl::StatusCode::kInternal,
-                   absl::StrCat("backend ", backend, " returned HTTP ",
-                                http_status, " with an unusable body: ", what),
-                   reason::kBackendMalformedResponse,
-                   {{metadata::kBackend, std::string(backend)},
-                    {metadata::kHttpStatus, absl::StrCat(http_status)}});
+  absl::Status status = MakeError(
+      absl::StatusCode::kInternal,
+      absl::StrCat("backend ", backend, " returned HTTP ", http_status,
+                   " with an unusable body: ", what),
+      reason::kBackendMalformedResponse,
+      {{metadata::kBackend, std::string(backend)},
+       {metadata::kHttpStatus, absl::StrCat(http_status)}});
+  // The backend answered (and, for a write, acted): nothing to retry.
+  FailureFacts facts;
+  facts.http_status = http_status;
+  SetFailureFacts(status, facts);
+  return status;
 }
 
 std::optional<absl::Duration> ParseRetryAfter(absl::string_view value,

@@ -4,8 +4,31 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/failure.h"
+#include "server/common/quote.h"
 
 namespace certbridge {
+namespace {
+
+FailureFacts::Transport FactsKind(const TransportError& error) {
+  if (error.kind == TransportErrorKind::kTlsVerification) {
+    return FailureFacts::Transport::kTlsVerification;
+  }
+  if (!error.request_may_have_been_sent) {
+    return FailureFacts::Transport::kNotSent;
+  }
+  switch (error.kind) {
+    case TransportErrorKind::kTimeout:
+    case TransportErrorKind::kConnectTimeout:
+      return FailureFacts::Transport::kTimeout;
+    case TransportErrorKind::kConnectionReset:
+      return FailureFacts::Transport::kReset;
+    default:
+      return FailureFacts::Transport::kOther;
+  }
+}
+
+}  // namespace
 
 absl::Status MapTransportError(const TransportError& error,
                                absl::string_view backend,
@@ -26,12 +49,14 @@ absl::Status MapTransportError(const TransportError& error,
     case TransportErrorKind::kDnsFailure:
     case TransportErrorKind::kConnectFailed:
     case TransportErrorKind::kConnectTimeout:
+    case TransportErrorKind::kTlsHandshake:
+      // errors.md: a handshake broken off (reset, protocol error) happens
+      // before any request byte, like a refused connection.
       why = reason::kBackendUnreachable;
       break;
-    case TransportErrorKind::kTlsHandshake:
     case TransportErrorKind::kTlsVerification:
-      // A certificate or protocol mismatch is configuration, not weather:
-      // retrying cannot help, so INTERNAL.
+      // A certificate the trust store rejects is configuration, not
+      // weather: retrying cannot help, so INTERNAL.
       code = absl::StatusCode::kInternal;
       why = reason::kBackendTlsError;
       break;
@@ -54,11 +79,26 @@ absl::Status MapTransportError(const TransportError& error,
       why = reason::kBackendError;
       break;
   }
-  return MakeError(
+  // Whatever the kind, a failure before any request byte left is the
+  // backend being unreachable: safe to retry for every method.
+  if (!error.request_may_have_been_sent &&
+      error.kind != TransportErrorKind::kTlsVerification &&
+      error.kind != TransportErrorKind::kCancelled) {
+    code = absl::StatusCode::kUnavailable;
+    why = reason::kBackendUnreachable;
+  }
+  absl::Status status = MakeError(
       code,
       absl::StrCat("backend ", backend, ": ",
-                   TransportErrorKindName(error.kind), ": ", error.message),
+                   TransportErrorKindName(error.kind), ": ",
+                   BoundText(error.message, 200)),
       why, {{metadata::kBackend, std::string(backend)}});
+  if (error.kind != TransportErrorKind::kCancelled) {
+    FailureFacts facts;
+    facts.transport = FactsKind(error);
+    SetFailureFacts(status, facts);
+  }
+  return status;
 }
 
 }  // namespace certbridge

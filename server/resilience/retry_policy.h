@@ -27,7 +27,15 @@ struct FailureTraits {
   bool breaker_failure = false;
 };
 
+/// Reads the status's FailureFacts (failure.h); failures certbridge raised
+/// itself have none and are neither retried nor counted.
 FailureTraits ClassifyFailure(const absl::Status& status);
+
+/// Whether `status` is a definitive answer from the vendor API: a success,
+/// or a 2xx/4xx about the request itself (not 401, 403, 408 or 429, which
+/// can change without the request changing). Only these are worth
+/// remembering for a request_id.
+bool IsBackendAnswer(const absl::Status& status);
 
 /// Get, Update (full replacement PUT) and Delete.
 bool IsIdempotent(Operation op);

@@ -98,7 +98,10 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
         SetErrorMetadata(status, metadata::kBackend, backend_);
       }
     }
-    grpc::Status out = ToGrpcStatus(status);
+    // The one edge every outcome passes: whatever a layer below let through,
+    // the call's secrets and anything shaped like key material stop here,
+    // for the caller and the log alike.
+    grpc::Status out = ToGrpcStatus(RedactStatus(status, call_->secrets()));
     Log(out);
     observer_.OnHandled(method_, out.error_code(), absl::Now() - start_);
     Finish(std::move(out));

@@ -43,7 +43,7 @@ HttpRequest MultipartRequest(const Fields& f) {
   builder.AddField("environmentList", absl::StrJoin(f.environments, ","));
   builder.AddFile("pemEncodedFile", f.name + ".pem", kPemContentType, f.pem);
   HttpRequest request;
-  request.body = builder.Build();
+  request.SetBody(builder.Build());
   request.headers.emplace_back("Content-Type", builder.ContentType());
   return request;
 }
@@ -131,10 +131,10 @@ std::string Query(
 
 ApinizerStub::ApinizerStub(BackendConfig config, HttpTransport& transport,
                            std::shared_ptr<TokenSource> tokens,
-                           BackendObserver* observer)
+                           std::shared_ptr<BackendObserver> observer)
     : config_(std::move(config)),
       exchange_(config_, transport, std::move(tokens), &ParseApinizerError,
-                observer) {}
+                std::move(observer)) {}
 
 std::string ApinizerStub::CertificatesUrl(const std::string& project) const {
   return absl::StrCat(absl::StripSuffix(config_.base_url, "/"), "/projects/",
@@ -149,15 +149,15 @@ std::string ApinizerStub::CertificateUrl(const Target& target) const {
 void ApinizerStub::Send(std::shared_ptr<CallContext> ctx, Operation op,
                         HttpRequest request,
                         RestExchange::ResponseHandler done) {
-  exchange_.Send(ctx, op, std::move(request), /*secrets=*/{},
-                 [this, op, done = std::move(done)](
+  exchange_.Send(ctx, op, std::move(request),
+                 [this, ctx, op, done = std::move(done)](
                      absl::StatusOr<HttpResponse> r) mutable {
                    if (r.ok()) {
                      // "HTTP 200 can hide failure" (§7.2): read it as the 400
                      // it means.
                      if (auto failure = ApinizerFailureIn200(r->body)) {
                        absl::Status s = exchange_.MapBodyError(
-                           op, 400, *std::move(failure), {});
+                           *ctx, op, 400, *std::move(failure));
                        SetErrorMetadata(s, metadata::kHttpStatus,
                                         std::to_string(r->status_code));
                        done(std::move(s));

@@ -19,10 +19,10 @@ namespace certbridge {
 
 class ApinizerStub final : public BackendStub {
  public:
-  /// `transport` and `observer` (may be null) must outlive the stub.
+  /// `transport` must outlive the stub; `observer` may be null.
   ApinizerStub(BackendConfig config, HttpTransport& transport,
                std::shared_ptr<TokenSource> tokens,
-               BackendObserver* observer = nullptr);
+               std::shared_ptr<BackendObserver> observer = nullptr);
 
   void CreateCertificate(std::shared_ptr<CallContext> ctx,
                          const ParentName& parent,

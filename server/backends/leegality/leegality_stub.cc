@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/backends/leegality/leegality_json.h"
+#include "server/backends/leegality/leegality_update.h"
 #include "server/backends/update_mask.h"
 #include "server/common/errors.h"
 #include "server/common/quote.h"
@@ -21,14 +22,8 @@ constexpr char kDefaultFileName[] = "certificate.p12";
 // The multipart body shared by create and update: every field is optional on
 // the wire (the vendor pages mark all four optional); which ones are sent is
 // decided by the caller.
-struct UploadParts {
-  bool file = false;
-  bool department = false;
-  bool enabled = false;
-};
-
 HttpRequest MultipartRequest(const v1::LeegalityCertificate& cert,
-                             const UploadParts& parts) {
+                             const LeegalityUploadParts& parts) {
   MultipartBuilder builder(RandomBoundary());
   if (parts.file) {
     builder.AddFile(
@@ -42,7 +37,7 @@ HttpRequest MultipartRequest(const v1::LeegalityCertificate& cert,
     builder.AddField("enabled", cert.enabled() ? "true" : "false");
   }
   HttpRequest request;
-  request.body = builder.Build();
+  request.SetBody(builder.Build());
   request.headers.emplace_back("Content-Type", builder.ContentType());
   return request;
 }
@@ -51,10 +46,10 @@ HttpRequest MultipartRequest(const v1::LeegalityCertificate& cert,
 
 LeegalityStub::LeegalityStub(BackendConfig config, HttpTransport& transport,
                              std::shared_ptr<TokenSource> tokens,
-                             BackendObserver* observer)
+                             std::shared_ptr<BackendObserver> observer)
     : config_(std::move(config)),
       exchange_(config_, transport, std::move(tokens), &ParseLeegalityError,
-                observer) {}
+                std::move(observer)) {}
 
 std::string LeegalityStub::CertificatesUrl() const {
   // The documented server root already ends in /api and every path starts
@@ -103,12 +98,15 @@ void LeegalityStub::CreateCertificate(
     std::shared_ptr<CallContext> ctx, const ParentName& /*parent*/,
     const v1::CreateCertificateRequest& request, Done<v1::Certificate> done) {
   const v1::LeegalityCertificate& cert = request.certificate().leegality();
-  HttpRequest http = MultipartRequest(
-      cert, {/*file=*/true, /*department=*/!cert.department_id().empty(),
-             /*enabled=*/true});
+  ctx->AddSecret(cert.passkey());
+  LeegalityUploadParts parts;
+  parts.file = true;
+  parts.department = !cert.department_id().empty();
+  parts.enabled = cert.has_enabled();
+  HttpRequest http = MultipartRequest(cert, parts);
   http.method = "POST";
   http.url = CertificatesUrl();
-  exchange_.Send(ctx, Operation::kCreate, std::move(http), {cert.passkey()},
+  exchange_.Send(ctx, Operation::kCreate, std::move(http),
                  CertificateHandler("", std::move(done)));
 }
 
@@ -119,7 +117,7 @@ void LeegalityStub::GetCertificate(std::shared_ptr<CallContext> ctx,
   HttpRequest http;
   http.method = "GET";
   http.url = CertificateUrl(name.certificate);
-  exchange_.Send(ctx, Operation::kGet, std::move(http), /*secrets=*/{},
+  exchange_.Send(ctx, Operation::kGet, std::move(http),
                  CertificateHandler(name.certificate, std::move(done)));
 }
 
@@ -127,18 +125,11 @@ void LeegalityStub::UpdateCertificate(
     std::shared_ptr<CallContext> ctx, const CertificateName& name,
     const v1::UpdateCertificateRequest& request, Done<v1::Certificate> done) {
   const v1::LeegalityCertificate& cert = request.certificate().leegality();
-  const auto& mask = request.update_mask();
-  // "*" replaces what can be replaced; an absent file is kept by the vendor.
-  UploadParts parts;
-  parts.file =
-      MaskCovers(mask, "leegality.pkcs12_file") && !cert.pkcs12_file().empty();
-  parts.department = MaskCovers(mask, "leegality.department_id") &&
-                     !cert.department_id().empty();
-  parts.enabled = MaskCovers(mask, "leegality.enabled");
-  HttpRequest http = MultipartRequest(cert, parts);
+  ctx->AddSecret(cert.passkey());
+  HttpRequest http = MultipartRequest(cert, LeegalityUpdateParts(request));
   http.method = "PUT";
   http.url = CertificateUrl(name.certificate);
-  exchange_.Send(ctx, Operation::kUpdate, std::move(http), {cert.passkey()},
+  exchange_.Send(ctx, Operation::kUpdate, std::move(http),
                  CertificateHandler(name.certificate, std::move(done)));
 }
 
@@ -149,7 +140,7 @@ void LeegalityStub::DeleteCertificate(
   HttpRequest http;
   http.method = "DELETE";
   http.url = CertificateUrl(name.certificate);
-  exchange_.Send(ctx, Operation::kDelete, std::move(http), /*secrets=*/{},
+  exchange_.Send(ctx, Operation::kDelete, std::move(http),
                  [this, done = std::move(done), name = FormatCertificateName(name)](
                      absl::StatusOr<HttpResponse> r) mutable {
                    if (!r.ok()) {

@@ -26,9 +26,16 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// A call that is never cancelled, for token requests outside a real call.
+CallContext& AnyCall() {
+  static auto* ctx =
+      new CallContext(absl::Now() + absl::Hours(1), "token-source-test");
+  return *ctx;
+}
+
 std::optional<std::string> Token(TokenSource& source) {
   std::optional<std::string> out;
-  source.GetToken([&](absl::StatusOr<std::string> t) {
+  source.GetToken(AnyCall(), [&](absl::StatusOr<std::string> t) {
     out = t.ok() ? *t : "ERROR:" + std::string(t.status().message());
   });
   return out;
@@ -103,7 +110,9 @@ class ClientCredentialsTest : public ::testing::Test {
   }
   std::shared_ptr<ClientCredentialsTokenSource> Make() {
     return std::make_shared<ClientCredentialsTokenSource>(
-        config_, "s3cr3t&=value", transport_, observer_, clock_);
+        config_, "s3cr3t&=value", transport_,
+        std::shared_ptr<BackendObserver>(&observer_, [](BackendObserver*) {}),
+        clock_);
   }
   BackendConfig config_;
   testing::FakeTransport transport_;
@@ -121,13 +130,13 @@ TEST_F(ClientCredentialsTest, ManyCallersOneLeegalityTokenRequest) {
   auto source = Make();
   std::vector<std::optional<std::string>> got(20);
   for (auto& g : got) {
-    source->GetToken([&g](absl::StatusOr<std::string> t) { g = *t; });
+    source->GetToken(AnyCall(), [&g](absl::StatusOr<std::string> t) { g = *t; });
   }
   ASSERT_EQ(transport_.requests().size(), 1u);
   const HttpRequest& r = transport_.requests()[0];
   EXPECT_EQ(r.method, "POST");
   EXPECT_EQ(r.url, "http://lee.test/api/api/v1/auth/token");
-  EXPECT_EQ(r.body,
+  EXPECT_EQ(r.body_view(),
             R"({"clientId":"svc-client","clientSecret":"s3cr3t&=value"})");
   const std::string jwt = Jwt(clock_.Now() + absl::Hours(1));
   ASSERT_TRUE(
@@ -141,7 +150,7 @@ TEST_F(ClientCredentialsTest, ManyCallersOneLeegalityTokenRequest) {
 TEST_F(ClientCredentialsTest, RefreshesShortlyBeforeExpiryWithoutBlocking) {
   auto source = Make();
   const std::string first = Jwt(clock_.Now() + absl::Hours(1));
-  source->GetToken([](absl::StatusOr<std::string>) {});
+  source->GetToken(AnyCall(), [](absl::StatusOr<std::string>) {});
   ASSERT_TRUE(transport_.Respond(200, R"({"token":")" + first + R"("})"));
   clock_.Advance(absl::Minutes(59) + absl::Seconds(30));  // 30 s left
   EXPECT_EQ(Token(*source), first) << "still valid: no wait";
@@ -153,7 +162,7 @@ TEST_F(ClientCredentialsTest, RefreshesShortlyBeforeExpiryWithoutBlocking) {
 
 TEST_F(ClientCredentialsTest, ExpiredOrInvalidatedTokensAreFetchedAgain) {
   auto source = Make();
-  source->GetToken([](absl::StatusOr<std::string>) {});
+  source->GetToken(AnyCall(), [](absl::StatusOr<std::string>) {});
   ASSERT_TRUE(transport_.Respond(
       200, R"({"data":{"accessToken":"opaque-1","expiresIn":60}})"));
   clock_.Advance(absl::Seconds(61));
@@ -171,10 +180,10 @@ TEST_F(ClientCredentialsTest, ApinizerFormEncodedClientCredentials) {
   config_.base_url = "http://mgr.test/apiops";
   auto source = Make();
   std::optional<std::string> got;
-  source->GetToken([&](absl::StatusOr<std::string> t) { got = *t; });
+  source->GetToken(AnyCall(), [&](absl::StatusOr<std::string> t) { got = *t; });
   const HttpRequest& r = transport_.requests()[0];
   EXPECT_EQ(r.url, "http://mgr.test/apiops/auth/token");
-  EXPECT_EQ(r.body,
+  EXPECT_EQ(r.body_view(),
             "grant_type=client_credentials&client_id=svc-client&client_secret="
             "s3cr3t%26%3Dvalue");
   ASSERT_TRUE(transport_.Respond(
@@ -186,7 +195,7 @@ TEST_F(ClientCredentialsTest, ApinizerFormEncodedClientCredentials) {
 TEST_F(ClientCredentialsTest, RefusedCredentialsFailWithoutTheSecret) {
   auto source = Make();
   std::optional<absl::Status> error;
-  source->GetToken([&](absl::StatusOr<std::string> t) { error = t.status(); });
+  source->GetToken(AnyCall(), [&](absl::StatusOr<std::string> t) { error = t.status(); });
   ASSERT_TRUE(transport_.Respond(
       401,
       R"({"error":"unauthorized_client","error_description":"Bad credentials for s3cr3t&=value"})"));

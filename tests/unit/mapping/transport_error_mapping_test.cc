@@ -35,7 +35,9 @@ INSTANTIATE_TEST_SUITE_P(
         Row{K::kConnectFailed, false, C::kUnavailable, "BACKEND_UNREACHABLE"},
         Row{K::kConnectTimeout, false, C::kUnavailable, "BACKEND_UNREACHABLE"},
         Row{K::kTlsVerification, false, C::kInternal, "BACKEND_TLS_ERROR"},
-        Row{K::kTlsHandshake, false, C::kInternal, "BACKEND_TLS_ERROR"},
+        // errors.md: a handshake broken off before any request byte is
+        // the backend being unreachable (issue 10 finding 9).
+        Row{K::kTlsHandshake, false, C::kUnavailable, "BACKEND_UNREACHABLE"},
         Row{K::kConnectionReset, false, C::kUnavailable,
             "BACKEND_CONNECTION_RESET"},
         Row{K::kTimeout, false, C::kUnavailable, "BACKEND_TIMEOUT"},

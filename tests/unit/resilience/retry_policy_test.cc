@@ -2,77 +2,136 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "absl/random/random.h"
 #include "server/common/errors.h"
+#include "server/common/failure.h"
+#include "server/mapping/http_status_mapping.h"
+#include "server/mapping/transport_error_mapping.h"
 
 namespace certbridge {
 namespace {
 
-absl::Status WithReason(absl::StatusCode code, const char* r) {
-  return MakeError(code, "x", r);
+// Statuses as the mapping produces them, so the policy is tested on what
+// it really receives (its decisions read the internal FailureFacts).
+absl::Status Http(int status, BackendKind kind = BackendKind::kLeegality) {
+  HttpErrorInput in;
+  in.kind = kind;
+  in.backend = "b";
+  in.http_status = status;
+  return MapHttpError(in);
 }
 
-TEST(RetryPolicyTest, WhichFailuresRetryForWhichMethods) {
-  struct Row {
-    absl::Status status;
-    bool create;
-    bool idempotent;
-  };
-  const Row rows[] = {
-      // Never left: every method.
-      {WithReason(absl::StatusCode::kUnavailable, reason::kBackendUnreachable),
-       true, true},
-      // Refused with 429: every method.
-      {WithReason(absl::StatusCode::kResourceExhausted,
-                  reason::kBackendRateLimited),
-       true, true},
+absl::Status Transport(TransportErrorKind kind, bool sent) {
+  return MapTransportError(TransportError{kind, sent, "detail"}, "b", false);
+}
+
+absl::Status TokenEndpoint(int http_status) {
+  absl::Status s =
+      MakeError(absl::StatusCode::kInternal, "token endpoint", "X");
+  FailureFacts facts;
+  facts.source = FailureFacts::Source::kTokenEndpoint;
+  facts.http_status = http_status;
+  SetFailureFacts(s, facts);
+  return s;
+}
+
+struct Row {
+  const char* what;
+  absl::Status status;
+  bool create;      // may a Create retry it?
+  bool idempotent;  // may Get/Update/Delete retry it?
+  bool breaker;     // does it count against the breaker?
+  bool unknown;     // may the backend have acted?
+};
+
+std::vector<Row> Rows() {
+  using K = TransportErrorKind;
+  return {
+      // Never left: every method (errors.md transport rows 1 and 3).
+      {"connect refused", Transport(K::kConnectFailed, false), true, true,
+       true, false},
+      {"dns", Transport(K::kDnsFailure, false), true, true, true, false},
+      {"tls handshake reset", Transport(K::kTlsHandshake, false), true, true,
+       true, false},
+      {"reset before any byte", Transport(K::kConnectionReset, false), true,
+       true, true, false},
+      // Refused with 429: every method, not a breaker failure.
+      {"429", Http(429), true, true, false, false},
       // The backend may have acted: idempotent methods only.
-      {WithReason(absl::StatusCode::kInternal, reason::kBackendInternalError),
-       false, true},
-      {WithReason(absl::StatusCode::kUnavailable, reason::kBackendUnavailable),
-       false, true},
-      {WithReason(absl::StatusCode::kUnavailable, reason::kBackendTimeout),
-       false, true},
-      {WithReason(absl::StatusCode::kUnavailable,
-                  reason::kBackendConnectionReset),
-       false, true},
-      // Never retried.
-      {WithReason(absl::StatusCode::kNotFound, reason::kCertificateNotFound),
-       false, false},
-      {WithReason(absl::StatusCode::kInternal, reason::kBackendAuthFailed),
-       false, false},
-      {WithReason(absl::StatusCode::kInternal, reason::kBackendTlsError), false,
+      {"500", Http(500), false, true, true, true},
+      {"502", Http(502), false, true, true, true},
+      {"503", Http(503), false, true, true, true},
+      {"504", Http(504), false, true, true, true},
+      {"timeout after send", Transport(K::kTimeout, true), false, true, true,
+       true},
+      {"reset after send", Transport(K::kConnectionReset, true), false, true,
+       true, true},
+      // Every other 5xx counts for the breaker but is not retried.
+      {"501", Http(501), false, false, true, true},
+      {"505", Http(505), false, false, true, true},
+      {"520", Http(520), false, false, true, true},
+      {"599", Http(599), false, false, true, true},
+      // A certificate the trust store rejects: counted, never retried.
+      {"tls verification", Transport(K::kTlsVerification, false), false,
+       false, true, false},
+      // The token endpoint failing: the API call never left.
+      {"token endpoint 503", TokenEndpoint(503), true, true, true, false},
+      {"token endpoint 501", TokenEndpoint(501), false, false, true, false},
+      {"token endpoint refusal", TokenEndpoint(401), false, false, false,
        false},
-      {WithReason(absl::StatusCode::kInternal,
-                  reason::kBackendMalformedResponse),
+      // Answers about the request: nothing to retry or count.
+      {"400 leegality", Http(400), false, false, false, false},
+      {"400 apinizer", Http(400, BackendKind::kApinizer), false, false, false,
+       false},
+      {"401", Http(401), false, false, false, false},
+      {"404", Http(404), false, false, false, false},
+      {"409", Http(409), false, false, false, false},
+      {"malformed 200", MalformedResponseError("b", 200, "x"), false, false,
        false, false},
-      {WithReason(absl::StatusCode::kUnavailable, reason::kBackendCircuitOpen),
-       false, false},
-      {absl::DeadlineExceededError("late"), false, false},
+      // Raised by certbridge itself.
+      {"circuit open",
+       MakeError(absl::StatusCode::kUnavailable, "open",
+                 reason::kBackendCircuitOpen),
+       false, false, false, false},
+      {"deadline", absl::DeadlineExceededError("late"), false, false, false,
+       false},
   };
-  for (const Row& row : rows) {
-    EXPECT_EQ(IsRetryable(row.status, Operation::kCreate), row.create)
-        << row.status;
+}
+
+TEST(RetryPolicyTest, EveryErrorsMdRowRetriesCountsAndFlagsAsSpecified) {
+  for (const Row& row : Rows()) {
+    SCOPED_TRACE(row.what);
+    EXPECT_EQ(IsRetryable(row.status, Operation::kCreate), row.create);
     for (Operation op :
          {Operation::kGet, Operation::kUpdate, Operation::kDelete}) {
-      EXPECT_EQ(IsRetryable(row.status, op), row.idempotent) << row.status;
+      EXPECT_EQ(IsRetryable(row.status, op), row.idempotent);
     }
+    const FailureTraits t = ClassifyFailure(row.status);
+    EXPECT_EQ(t.breaker_failure, row.breaker);
+    EXPECT_EQ(t.outcome_unknown, row.unknown);
   }
 }
 
-TEST(RetryPolicyTest, BreakerCountsServerSideFailuresOnly) {
-  EXPECT_TRUE(ClassifyFailure(WithReason(absl::StatusCode::kUnavailable,
-                                         reason::kBackendUnreachable))
-                  .breaker_failure);
-  EXPECT_TRUE(ClassifyFailure(WithReason(absl::StatusCode::kInternal,
-                                         reason::kBackendInternalError))
-                  .breaker_failure);
-  EXPECT_FALSE(ClassifyFailure(WithReason(absl::StatusCode::kNotFound,
-                                          reason::kCertificateNotFound))
-                   .breaker_failure);
-  EXPECT_FALSE(ClassifyFailure(WithReason(absl::StatusCode::kResourceExhausted,
-                                          reason::kBackendRateLimited))
-                   .breaker_failure);
+TEST(RetryPolicyTest, OnlyAnswersAboutTheRequestAreDefinitive) {
+  EXPECT_TRUE(IsBackendAnswer(absl::OkStatus()));
+  EXPECT_TRUE(IsBackendAnswer(Http(400)));
+  EXPECT_TRUE(IsBackendAnswer(Http(404)));
+  EXPECT_TRUE(IsBackendAnswer(Http(409)));
+  EXPECT_TRUE(IsBackendAnswer(MalformedResponseError("b", 200, "x")));
+  // Issue 10 finding 7: fail-fast and environmental failures are not.
+  EXPECT_FALSE(IsBackendAnswer(Http(401)));
+  EXPECT_FALSE(IsBackendAnswer(Http(403)));
+  EXPECT_FALSE(IsBackendAnswer(Http(429)));
+  EXPECT_FALSE(IsBackendAnswer(Http(500)));
+  EXPECT_FALSE(IsBackendAnswer(TokenEndpoint(503)));
+  EXPECT_FALSE(IsBackendAnswer(TokenEndpoint(401)));
+  EXPECT_FALSE(IsBackendAnswer(
+      Transport(TransportErrorKind::kTlsVerification, false)));
+  EXPECT_FALSE(IsBackendAnswer(MakeError(absl::StatusCode::kUnavailable,
+                                         "open",
+                                         reason::kBackendCircuitOpen)));
 }
 
 TEST(RetryPolicyTest, FullJitterStaysUnderTheExponentialCeiling) {

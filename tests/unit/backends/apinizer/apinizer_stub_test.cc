@@ -144,14 +144,14 @@ TEST_F(ApinizerStubTest, CreateSendsEveryRequiredFieldThenReadsBack) {
   EXPECT_EQ(post.method, "POST");
   EXPECT_EQ(post.url,
             "http://manager.test/apiops/projects/My%20Project/certificates/");
-  EXPECT_THAT(post.body,
+  EXPECT_THAT(std::string(post.body_view()),
               HasSubstr("name=\"certificateName\"\r\n\r\nbank root\r\n"));
-  EXPECT_THAT(post.body, HasSubstr("name=\"alias\"\r\n\r\nbank\r\n"));
-  EXPECT_THAT(post.body,
+  EXPECT_THAT(std::string(post.body_view()), HasSubstr("name=\"alias\"\r\n\r\nbank\r\n"));
+  EXPECT_THAT(std::string(post.body_view()),
               HasSubstr("name=\"certificateDescription\"\r\n\r\nRoot CA\r\n"));
-  EXPECT_THAT(post.body,
+  EXPECT_THAT(std::string(post.body_view()),
               HasSubstr("name=\"environmentList\"\r\n\r\nprod,uat\r\n"));
-  EXPECT_THAT(post.body, HasSubstr("name=\"pemEncodedFile\"; filename="));
+  EXPECT_THAT(std::string(post.body_view()), HasSubstr("name=\"pemEncodedFile\"; filename="));
   ASSERT_TRUE(transport_.Respond(200, kDeployed));
   ASSERT_EQ(transport_.requests().size(), 2u) << "reads the certificate back";
   EXPECT_EQ(transport_.requests()[1].method, "GET");
@@ -199,12 +199,12 @@ TEST_F(ApinizerStubTest, PartialUpdateKeepsCurrentPemAndFields) {
   EXPECT_EQ(put.url,
             "http://manager.test/apiops/projects/My%20Project/certificates/"
             "bank%20root/?jwkUpdateAction=UPDATE&updateScope=ALL_PROJECTS");
-  EXPECT_THAT(put.body, HasSubstr("new text"));
-  EXPECT_THAT(put.body, Not(HasSubstr("old description")));
-  EXPECT_THAT(put.body, HasSubstr("name=\"alias\"\r\n\r\nbank\r\n"));
-  EXPECT_THAT(put.body, HasSubstr("name=\"environmentList\"\r\n\r\nprod\r\n"));
-  EXPECT_THAT(put.body, HasSubstr("-----BEGIN CERTIFICATE-----\n"));
-  EXPECT_THAT(put.body, HasSubstr(kCurrentPemBody));
+  EXPECT_THAT(std::string(put.body_view()), HasSubstr("new text"));
+  EXPECT_THAT(std::string(put.body_view()), Not(HasSubstr("old description")));
+  EXPECT_THAT(std::string(put.body_view()), HasSubstr("name=\"alias\"\r\n\r\nbank\r\n"));
+  EXPECT_THAT(std::string(put.body_view()), HasSubstr("name=\"environmentList\"\r\n\r\nprod\r\n"));
+  EXPECT_THAT(std::string(put.body_view()), HasSubstr("-----BEGIN CERTIFICATE-----\n"));
+  EXPECT_THAT(std::string(put.body_view()), HasSubstr(kCurrentPemBody));
   ASSERT_TRUE(transport_.Respond(200, kDeployed));
   ASSERT_TRUE(transport_.Respond(200, GetBody("new text")));
   ASSERT_TRUE(out->ok()) << out->status();

@@ -127,13 +127,13 @@ TEST_F(LeegalityStubTest, CreateUploadsMultipartAndParsesDataEnvelope) {
   auto content_type = HeaderOf(sent, "Content-Type");
   ASSERT_TRUE(content_type.has_value());
   EXPECT_THAT(*content_type, HasSubstr("multipart/form-data; boundary="));
-  EXPECT_THAT(sent.body,
+  EXPECT_THAT(std::string(sent.body_view()),
               HasSubstr("name=\"certificateFile\"; filename=\"signer.p12\""));
-  EXPECT_THAT(sent.body, HasSubstr(std::string("\x30\x82\x01\x00binary", 10)));
-  EXPECT_THAT(sent.body, HasSubstr("name=\"passkey\"\r\n\r\npa55\r\n"));
-  EXPECT_THAT(sent.body, HasSubstr("name=\"departmentId\"\r\n\r\n"
+  EXPECT_THAT(std::string(sent.body_view()), HasSubstr(std::string("\x30\x82\x01\x00binary", 10)));
+  EXPECT_THAT(std::string(sent.body_view()), HasSubstr("name=\"passkey\"\r\n\r\npa55\r\n"));
+  EXPECT_THAT(std::string(sent.body_view()), HasSubstr("name=\"departmentId\"\r\n\r\n"
                                    "18b45e41-0d2c-4b0c-9a55-3b7e7c1f0a52\r\n"));
-  EXPECT_THAT(sent.body, HasSubstr("name=\"enabled\"\r\n\r\nfalse\r\n"));
+  EXPECT_THAT(std::string(sent.body_view()), HasSubstr("name=\"enabled\"\r\n\r\nfalse\r\n"));
 
   ASSERT_TRUE(transport_.Respond(201, std::string("{\"data\":") + kVo + "}"));
   ASSERT_TRUE(out.has_value());
@@ -156,9 +156,9 @@ TEST_F(LeegalityStubTest, UpdateSendsOnlyMaskedPartsAndParsesNullCodeEnvelope) {
   const HttpRequest& sent = transport_.requests()[0];
   EXPECT_EQ(sent.method, "PUT");
   EXPECT_THAT(sent.url, HasSubstr(std::string("/api/v1/certificates/") + kId));
-  EXPECT_THAT(sent.body, HasSubstr("departmentId"));
-  EXPECT_THAT(sent.body, Not(HasSubstr("certificateFile")));
-  EXPECT_THAT(sent.body, Not(HasSubstr("enabled")));
+  EXPECT_THAT(std::string(sent.body_view()), HasSubstr("departmentId"));
+  EXPECT_THAT(std::string(sent.body_view()), Not(HasSubstr("certificateFile")));
+  EXPECT_THAT(std::string(sent.body_view()), Not(HasSubstr("enabled")));
 
   ASSERT_TRUE(transport_.Respond(
       200, std::string(R"({"code":null,"message":null,"data":)") + kVo + "}"));
