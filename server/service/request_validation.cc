@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/backends/leegality/leegality_update.h"
 #include "server/backends/update_mask.h"
 #include "server/common/errors.h"
 #include "server/common/quote.h"
@@ -158,13 +159,23 @@ absl::Status ValidateLeegalityUpdate(const v1::UpdateCertificateRequest& r,
   }
   if (auto s = CheckLeegalityFileName(cert.file_name()); !s.ok()) return s;
   const bool file_in_mask = MaskCovers(mask, "leegality.pkcs12_file");
+  for (const char* rider : {"leegality.passkey", "leegality.file_name"}) {
+    // Both only travel with a new file.
+    if (MaskCovers(mask, rider) && !wildcard && !file_in_mask) {
+      return Invalid("update_mask",
+                     absl::StrCat(rider,
+                                  " can only change together with "
+                                  "leegality.pkcs12_file"));
+    }
+  }
+  if (LeegalityUpdateParts(r).empty()) {
+    // SignStation would get an empty PUT and answer OK having changed
+    // nothing; the caller would believe the update happened.
+    return Invalid("update_mask",
+                   "selects nothing to change: set the fields it names");
+  }
   if ((file_in_mask && !wildcard) || !cert.pkcs12_file().empty()) {
     return CheckPkcs12Upload(cert, now);
-  }
-  if (MaskCovers(mask, "leegality.passkey") && !wildcard) {
-    return Invalid("update_mask",
-                   "leegality.passkey can only change together with "
-                   "leegality.pkcs12_file");
   }
   return absl::OkStatus();
 }

@@ -9,6 +9,7 @@
 
 #include <optional>
 
+#include "server/backends/apinizer/apinizer_stub.h"
 #include "server/backends/idempotency_store.h"
 #include "server/backends/leegality/leegality_stub.h"
 #include "server/common/errors.h"
@@ -276,6 +277,162 @@ TEST_F(BackendConnectionTest, CreateWithSameRequestIdIsReplayed) {
   std::optional<absl::StatusOr<v1::Certificate>> mismatch;
   c->CreateCertificate(Context(), testing::KeptParent(different.parent()), different, Capture(mismatch));
   EXPECT_EQ(mismatch->status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+
+// Issue 10 finding 8: every 5xx counts for the breaker, not just the four
+// that are retried.
+TEST_F(BackendConnectionTest, BreakerCountsEveryFiveHundred) {
+  config_.retry.max_attempts = 1;
+  config_.circuit_breaker.consecutive_failures = 3;
+  auto c = Make();
+  auto req = Get();
+  for (int status : {501, 505, 520}) {
+    std::optional<absl::StatusOr<v1::Certificate>> out;
+    c->GetCertificate(Context(), testing::KeptName(req.name()), req,
+                      Capture(out));
+    ASSERT_TRUE(transport_.Respond(status, ""));
+    ASSERT_TRUE(out.has_value());
+  }
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  c->GetCertificate(Context(), testing::KeptName(req.name()), req,
+                    Capture(out));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(Reason(out->status()), reason::kBackendCircuitOpen);
+  EXPECT_EQ(transport_.requests().size(), 3u);
+}
+
+TEST_F(BackendConnectionTest, BreakerCountsTlsVerificationFailures) {
+  config_.retry.max_attempts = 1;
+  config_.circuit_breaker.consecutive_failures = 2;
+  auto c = Make();
+  auto req = Get();
+  for (int i = 0; i < 2; ++i) {
+    std::optional<absl::StatusOr<v1::Certificate>> out;
+    c->GetCertificate(Context(), testing::KeptName(req.name()), req,
+                      Capture(out));
+    ASSERT_TRUE(transport_.Complete(TransportError{
+        TransportErrorKind::kTlsVerification, false, "unknown CA"}));
+  }
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  c->GetCertificate(Context(), testing::KeptName(req.name()), req,
+                    Capture(out));
+  EXPECT_EQ(Reason(out->status()), reason::kBackendCircuitOpen);
+}
+
+// Issue 10 finding 9: a handshake broken off never sent the request, so a
+// Create is retried like a refused connection.
+TEST_F(BackendConnectionTest, CreateIsRetriedAfterABrokenTlsHandshake) {
+  auto c = Make();
+  auto req = Create();
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req,
+                       Capture(out));
+  ASSERT_TRUE(transport_.Complete(TransportError{
+      TransportErrorKind::kTlsHandshake, false, "connection reset"}));
+  ASSERT_TRUE(transport_.FireTimer()) << "retried after a backoff";
+  ASSERT_TRUE(transport_.Respond(201, std::string("{\"data\":") + kVo + "}"));
+  ASSERT_TRUE(out->ok()) << out->status();
+}
+
+// Issue 10 finding 7: an open circuit is not the backend's answer, so it is
+// not replayed for the request_id: once the circuit closes, the repeat goes
+// to the backend.
+TEST_F(BackendConnectionTest, FailFastAnswersAreNotReplayedForARequestId) {
+  config_.retry.max_attempts = 1;
+  config_.circuit_breaker.consecutive_failures = 1;
+  config_.circuit_breaker.open_duration = absl::Seconds(30);
+  auto c = Make();
+  auto get = Get();
+  std::optional<absl::StatusOr<v1::Certificate>> failed;
+  c->GetCertificate(Context(), testing::KeptName(get.name()), get,
+                    Capture(failed));
+  ASSERT_TRUE(transport_.Respond(503, ""));  // opens the circuit
+  auto req = Create("8f1f6c2e-1d1e-4e43-9a55-0d2c1e9b8f10");
+  std::optional<absl::StatusOr<v1::Certificate>> open;
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req,
+                       Capture(open));
+  ASSERT_TRUE(open.has_value());
+  EXPECT_EQ(Reason(open->status()), reason::kBackendCircuitOpen);
+  EXPECT_EQ(transport_.requests().size(), 1u);
+  clock_.Advance(absl::Seconds(31));
+  std::optional<absl::StatusOr<v1::Certificate>> repeat;
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req,
+                       Capture(repeat));
+  ASSERT_EQ(transport_.requests().size(), 2u) << "the repeat was sent";
+  ASSERT_TRUE(transport_.Respond(201, std::string("{\"data\":") + kVo + "}"));
+  ASSERT_TRUE(repeat.has_value());
+  EXPECT_TRUE(repeat->ok()) << repeat->status();
+}
+
+// Issue 10 finding 7: an overload rejection between two attempts keeps the
+// first attempt's "outcome unknown", so the third still recovers: for
+// Apinizer that is a read-back after "already exists".
+TEST_F(BackendConnectionTest, OverloadBetweenRepeatsKeepsTheUnknownOutcome) {
+  BackendConfig api = config_;
+  api.name = "api";
+  api.kind = BackendKind::kApinizer;
+  api.base_url = "http://api.test/apiops";
+  api.max_concurrent_calls = 1;
+  auto stub = std::make_unique<ApinizerStub>(api, transport_,
+                                             MakeStaticTokenSource("t"));
+  auto c = std::make_unique<BackendConnection>(api, std::move(stub),
+                                               transport_, &store_, nullptr,
+                                               clock_);
+  v1::CreateCertificateRequest req;
+  req.set_parent("backends/api/projects/p");
+  req.set_certificate_id("root");
+  req.set_request_id("8f1f6c2e-1d1e-4e43-9a55-0d2c1e9b8f10");
+  auto* a = req.mutable_certificate()->mutable_apinizer();
+  a->set_alias("root");
+  a->add_environments("prod");
+  a->set_pem_certificate("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+  const ParentName& parent = testing::KeptParent(req.parent());
+  std::optional<absl::StatusOr<v1::Certificate>> first;
+  c->CreateCertificate(Context(), parent, req, Capture(first));
+  ASSERT_TRUE(transport_.Complete(
+      TransportError{TransportErrorKind::kConnectionReset, true, "reset"}));
+  ASSERT_EQ(Reason(first->status()), reason::kBackendConnectionReset);
+  // Another call holds the only slot, so the repeat is refused locally.
+  v1::GetCertificateRequest get;
+  get.set_name("backends/api/projects/p/certificates/other");
+  std::optional<absl::StatusOr<v1::Certificate>> holder;
+  c->GetCertificate(Context(), testing::KeptName(get.name()), get,
+                    Capture(holder));
+  std::optional<absl::StatusOr<v1::Certificate>> refused;
+  c->CreateCertificate(Context(), parent, req, Capture(refused));
+  ASSERT_EQ(Reason(refused->status()), reason::kBackendOverloaded);
+  ASSERT_TRUE(transport_.Respond(400, R"({"status":"FAILURE"})"));  // Get
+  std::optional<absl::StatusOr<v1::Certificate>> third;
+  c->CreateCertificate(Context(), parent, req, Capture(third));
+  ASSERT_EQ(transport_.requests().size(), 3u);
+  ASSERT_TRUE(transport_.Respond(
+      400,
+      R"({"status":"FAILURE","resultMessage":"Certificate (name: root) is already exist!"})"));
+  // The third call knows an earlier one may have created it: it reads the
+  // certificate back instead of reporting the conflict.
+  ASSERT_EQ(transport_.requests().size(), 4u);
+  EXPECT_EQ(transport_.requests()[3].method, "GET");
+}
+
+// Issue 10 finding 13: a repeat joined to a running first call stops
+// waiting when its own call is cancelled.
+TEST_F(BackendConnectionTest, CancelledJoinedRepeatReturnsAtOnce) {
+  auto c = Make();
+  auto req = Create("8f1f6c2e-1d1e-4e43-9a55-0d2c1e9b8f10");
+  std::optional<absl::StatusOr<v1::Certificate>> first, joined;
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req,
+                       Capture(first));
+  auto joined_ctx = Context();
+  c->CreateCertificate(joined_ctx, testing::KeptParent(req.parent()), req,
+                       Capture(joined));
+  EXPECT_FALSE(joined.has_value());
+  joined_ctx->Cancel();
+  ASSERT_TRUE(joined.has_value());
+  EXPECT_EQ(joined->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_FALSE(first.has_value()) << "the first call goes on";
+  ASSERT_TRUE(transport_.Respond(201, std::string("{\"data\":") + kVo + "}"));
+  EXPECT_TRUE(first->ok());
 }
 
 }  // namespace

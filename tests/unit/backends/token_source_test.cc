@@ -13,6 +13,7 @@
 
 #include "absl/strings/escaping.h"
 #include "server/backends/call_context.h"
+#include "server/common/failure.h"
 #include "server/backends/client_credentials_token_source.h"
 #include "server/backends/leegality/leegality_stub.h"
 #include "server/common/errors.h"
@@ -76,6 +77,18 @@ TEST_F(FileTokenSourceTest, ChecksAreRateLimitedButA401ForcesOne) {
   EXPECT_EQ(Token(*source), "first-token") << "not checked yet";
   source->Invalidate("first-token");
   EXPECT_EQ(Token(*source), "second-token");
+}
+
+// A token goes into a header: a rotated file with a CR/LF in it must not
+// become a header injection; the last good token stays.
+TEST_F(FileTokenSourceTest, TokensThatAHeaderCannotCarryAreRefused) {
+  WriteAtomically(path_, "bad\r\nX-Injected: yes");
+  EXPECT_EQ(MakeFileTokenSource("lee", path_, absl::ZeroDuration()), nullptr);
+  WriteAtomically(path_, "good-token");
+  auto source = MakeFileTokenSource("lee", path_, absl::ZeroDuration());
+  ASSERT_NE(source, nullptr);
+  WriteAtomically(path_, "evil\r\nX-Injected: yes");
+  EXPECT_EQ(Token(*source), "good-token");
 }
 
 TEST_F(FileTokenSourceTest, EmptyFileMidRotationKeepsTheLastToken) {
@@ -190,6 +203,83 @@ TEST_F(ClientCredentialsTest, ApinizerFormEncodedClientCredentials) {
       200,
       R"({"access_token":"tok-a","token_type":"Bearer","expires_in":3600})"));
   EXPECT_EQ(got, "tok-a");
+}
+
+// Issue 10 finding 14: exp from the payload is untrusted; a huge or
+// fractional value must not reach an undefined conversion.
+TEST(JwtTest, OutlandishExpIsIgnored) {
+  auto b64 = [](const std::string& s) { return absl::WebSafeBase64Escape(s); };
+  for (const char* exp : {"1e300", "-5", "1.5e10", "18446744073709551615"}) {
+    const std::string token = b64(R"({"alg":"HS256"})") + "." +
+                              b64(std::string(R"({"exp":)") + exp + "}") +
+                              ".sig";
+    const auto parsed = JwtExpiry(token);
+    if (parsed) {
+      EXPECT_LT(*parsed, absl::FromUnixSeconds(100'000'000'000));
+    }
+  }
+}
+
+TEST(TokenResponseTest, TokensWithHeaderBreakingCharactersAreRefused) {
+  auto r = ParseTokenResponse(BackendKind::kApinizer,
+                              R"({"access_token":"a\r\nX-Evil: 1"})",
+                              absl::Now());
+  EXPECT_FALSE(r.ok());
+}
+
+// Issue 10 finding 13: a call waiting for a token stops waiting when it is
+// cancelled; the fetch goes on for the others.
+TEST_F(ClientCredentialsTest, CancelledCallStopsWaitingForTheToken) {
+  auto source = Make();
+  CallContext cancelled(absl::Now() + absl::Minutes(1), "a");
+  std::optional<absl::StatusOr<std::string>> a, b;
+  source->GetToken(cancelled, [&](absl::StatusOr<std::string> t) { a = t; });
+  source->GetToken(AnyCall(), [&](absl::StatusOr<std::string> t) { b = t; });
+  ASSERT_EQ(transport_.pending_transfers(), 1u);
+  cancelled.Cancel();
+  ASSERT_TRUE(a.has_value()) << "no waiting for the fetch";
+  EXPECT_EQ(a->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_FALSE(b.has_value());
+  ASSERT_TRUE(transport_.Respond(200, R"({"token":"tok"})"));
+  ASSERT_TRUE(b.has_value());
+  ASSERT_TRUE(b->ok());
+  EXPECT_EQ(**b, "tok");
+}
+
+// Issue 10 finding 8: the token endpoint failing is a backend failure the
+// breaker counts, and since the API call never left, any method may retry.
+TEST_F(ClientCredentialsTest, TokenEndpointFailuresCarryTheirFacts) {
+  auto source = Make();
+  std::optional<absl::Status> error;
+  source->GetToken(AnyCall(),
+                   [&](absl::StatusOr<std::string> t) { error = t.status(); });
+  ASSERT_TRUE(transport_.Respond(503, "down"));
+  ASSERT_TRUE(error.has_value());
+  auto facts = GetFailureFacts(*error);
+  ASSERT_TRUE(facts.has_value());
+  EXPECT_EQ(facts->source, FailureFacts::Source::kTokenEndpoint);
+  EXPECT_EQ(facts->http_status, 503);
+}
+
+TEST(MakeTokenSourceTest, ClientSecretMustBeText) {
+  char dir[] = "/tmp/certbridge-secret.XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/secret";
+  std::ofstream(path, std::ios::binary) << std::string("s3c\xff\xfe\x01r", 7);
+  BackendConfig config;
+  config.name = "lee";
+  config.kind = BackendKind::kLeegality;
+  config.base_url = "http://lee.test/api";
+  config.credentials.source = CredentialsConfig::Source::kClientCredentials;
+  config.credentials.client_id = "id";
+  config.credentials.client_secret_file = path;
+  testing::FakeTransport transport;
+  auto source = MakeTokenSource(config, transport, nullptr);
+  ASSERT_FALSE(source.ok());
+  EXPECT_THAT(std::string(source.status().message()),
+              HasSubstr("client secret must be UTF-8"));
+  EXPECT_THAT(std::string(source.status().message()), Not(HasSubstr("s3c")));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(ClientCredentialsTest, RefusedCredentialsFailWithoutTheSecret) {

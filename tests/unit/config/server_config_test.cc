@@ -106,6 +106,67 @@ INSTANTIATE_TEST_SUITE_P(
                 "duplicate backend name"},
         BadCase{R"({"log_level":"loud","backends":[]})", "log_level"}));
 
+// Issue 10 findings 17 and 20: URLs are parsed as libcurl will use them.
+TEST(ServerConfigTest, BackendAndTokenUrlsMustNotLeakCredentials) {
+  auto with = [](const std::string& base_url, const std::string& token_url,
+                 bool insecure = false) {
+    std::string doc = R"({"backends":[{"name":"l","kind":"leegality",
+        "base_url":")" + base_url + R"(","auth":{"client_credentials":{
+        "client_id":"id","client_secret_env":"S")";
+    if (!token_url.empty()) doc += R"(,"token_url":")" + token_url + "\"";
+    doc += "}}";
+    if (insecure) doc += R"(,"tls":{"allow_insecure_http":true})";
+    doc += "}]}";
+    return ParseServerConfig(doc);
+  };
+  // The client secret would cross the network in clear.
+  auto c = with("https://lee.example/api", "http://idp.example/token");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("backends[0].auth.client_credentials.token_url"));
+  // "Starts with 127." is not loopback.
+  c = with("http://127.attacker.example/api", "");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("in clear"));
+  c = with("https://lee.example/api", "http://127.0.0.1.nip.io/token");
+  EXPECT_FALSE(c.ok());
+  // Real loopback literals and names are fine.
+  for (const char* ok :
+       {"http://127.0.0.1:8089/api", "http://127.5.6.7/api",
+        "http://localhost/api", "http://LOCALHOST./api", "http://[::1]:80/api"}) {
+    EXPECT_TRUE(with(ok, "").ok()) << ok;
+  }
+  EXPECT_TRUE(with("https://lee.example/api", "http://localhost:9/t").ok());
+  // Insecure only when asked for.
+  EXPECT_TRUE(with("http://lee.example/api", "http://idp.example/t", true).ok());
+  // Credentials in the URL are refused, and the message does not repeat
+  // the URL (it would log the password).
+  c = with("https://user:hunter2@lee.example/api", "");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("must not contain credentials"));
+  EXPECT_THAT(std::string(c.status().message()),
+              ::testing::Not(HasSubstr("hunter2")));
+  c = with("https://lee.example/api", "https://u:hunter2@idp.example/t");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              ::testing::Not(HasSubstr("hunter2")));
+  EXPECT_FALSE(with("https://lee.example/api?token=x", "").ok());
+}
+
+// Issue 10 finding 15: "0" disables max_connection_age, as documented.
+TEST(ServerConfigTest, MaxConnectionAgeZeroDisables) {
+  auto c = ParseServerConfig(R"({"max_connection_age":"0s","backends":[
+      {"name":"l","kind":"leegality","base_url":"http://localhost/api",
+       "auth":{"token_env":"T"}}]})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_connection_age, absl::ZeroDuration());
+  c = ParseServerConfig(R"({"max_connection_age":"-1s","backends":[
+      {"name":"l","kind":"leegality","base_url":"http://localhost/api",
+       "auth":{"token_env":"T"}}]})");
+  EXPECT_FALSE(c.ok());
+}
+
 TEST(ServerConfigTest, LoadNamesMissingFile) {
   auto c = LoadServerConfig("/nonexistent/certbridge.json");
   ASSERT_FALSE(c.ok());

@@ -214,5 +214,52 @@ TEST_F(RequestValidationTest, ApinizerOnlyFieldsAreRefusedOnLeegality) {
   EXPECT_TRUE(ValidateDelete(BackendKind::kApinizer, d).ok());
 }
 
+// Issue 10 finding 11: an Update that would send SignStation an empty PUT
+// (answered OK, nothing changed) is refused.
+TEST_F(RequestValidationTest, LeegalityUpdateThatChangesNothingIsRefused) {
+  v1::UpdateCertificateRequest r;
+  r.mutable_certificate()->set_name(std::string("backends/lee/certificates/") +
+                                    kUuid);
+  r.mutable_certificate()->mutable_leegality();
+  r.mutable_update_mask()->add_paths("*");
+  auto s = ValidateUpdate(BackendKind::kLeegality, r, now_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Field(s), "update_mask");
+
+  r.mutable_update_mask()->Clear();
+  r.mutable_update_mask()->add_paths("leegality.file_name");
+  r.mutable_certificate()->mutable_leegality()->set_file_name("new.p12");
+  s = ValidateUpdate(BackendKind::kLeegality, r, now_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("together with leegality.pkcs12_file"),
+            absl::string_view::npos)
+      << s;
+
+  // "*" with something set is fine: it changes what it carries.
+  r.mutable_update_mask()->Clear();
+  r.mutable_update_mask()->add_paths("*");
+  r.mutable_certificate()->mutable_leegality()->set_enabled(false);
+  EXPECT_TRUE(ValidateUpdate(BackendKind::kLeegality, r, now_).ok());
+}
+
+// Issue 10 finding 2: Create's certificate_id obeys the same segment rules
+// as every name, so what Create refuses Get/Update/Delete refuse too.
+TEST_F(RequestValidationTest, CertificateIdFollowsTheNameRules) {
+  for (const std::string& bad :
+       {std::string(".."), std::string("."), std::string("a/b"),
+        std::string("a\0b", 3), std::string("a\nb"), std::string(256, 'x'),
+        std::string("\xff")}) {
+    auto r = ApinizerCreate();
+    r.set_certificate_id(bad);
+    auto s = ValidateCreate(BackendKind::kApinizer, r, now_);
+    EXPECT_EQ(Reason(s), "INVALID_NAME") << bad;
+    const std::string name =
+        "backends/api/projects/p/certificates/" + EscapeSegment(bad);
+    EXPECT_EQ(Reason(RouteCertificateName(registry_, name, "name").status()),
+              "INVALID_NAME")
+        << name;
+  }
+}
+
 }  // namespace
 }  // namespace certbridge

@@ -271,5 +271,22 @@ TEST_F(ApinizerStubTest, DeleteWithoutJwkActionSendsNoQuery) {
   EXPECT_THAT(transport_.requests()[0].url, Not(HasSubstr("?")));
 }
 
+// Issue 10 finding 12: a Get answered with another certificate is not the
+// answer to this call.
+TEST_F(ApinizerStubTest, GetAnsweredWithAnotherCertificateIsMalformed) {
+  auto stub = MakeStub();
+  v1::GetCertificateRequest req;
+  req.set_name("backends/api/projects/p/certificates/wanted");
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req,
+                      Capture(out));
+  ASSERT_TRUE(transport_.Respond(
+      200, R"({"success":true,"resultList":[{"name":"other"}]})"));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(GetErrorInfo(out->status())->reason,
+            reason::kBackendMalformedResponse);
+}
+
 }  // namespace
 }  // namespace certbridge

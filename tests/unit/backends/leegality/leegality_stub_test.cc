@@ -258,5 +258,50 @@ TEST_F(LeegalityStubTest, CancellingTheCallAbortsTheTransfer) {
   EXPECT_EQ(out->status().code(), absl::StatusCode::kCancelled);
 }
 
+// Issue 10 finding 12: the body is not trusted over the request.
+TEST_F(LeegalityStubTest, GetAnsweredWithAnotherCertificateIsMalformed) {
+  auto stub = MakeStub();
+  v1::GetCertificateRequest req;
+  req.set_name(Name());
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req,
+                      Capture(out));
+  ASSERT_TRUE(transport_.Respond(
+      200, R"({"id":"0b6f9d1e-5c2a-4f7e-8d3b-2a9e6c4f1b7d","name":"other"})"));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(GetErrorInfo(out->status())->reason,
+            reason::kBackendMalformedResponse);
+}
+
+TEST_F(LeegalityStubTest, CaseOfTheSameUuidDoesNotMatter) {
+  auto stub = MakeStub();
+  v1::GetCertificateRequest req;
+  req.set_name(Name());
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req,
+                      Capture(out));
+  ASSERT_TRUE(transport_.Respond(
+      200, R"({"id":"46D4E120-ED03-47CC-98C6-529BFF3BBABC","name":"n"})"));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_TRUE(out->ok()) << out->status();
+}
+
+TEST_F(LeegalityStubTest, CreatedIdThatIsNotAUuidIsMalformed) {
+  auto stub = MakeStub();
+  v1::CreateCertificateRequest req;
+  req.set_parent("backends/lee");
+  req.mutable_certificate()->mutable_leegality()->set_pkcs12_file("p12");
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  stub.CreateCertificate(Context(), testing::KeptParent(req.parent()), req,
+                         Capture(out));
+  ASSERT_TRUE(transport_.Respond(201, R"({"data":{"id":"../../admin"}})"));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(GetErrorInfo(out->status())->reason,
+            reason::kBackendMalformedResponse);
+  EXPECT_EQ(std::string(out->status().message()).find("\n"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace certbridge
