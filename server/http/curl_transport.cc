@@ -398,13 +398,14 @@ class CurlTransport::Impl {
                      ToMillis(std::min(r.connect_timeout, r.timeout)));
     curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    if (!options_.system_ca_path.empty()) {
+      curl_easy_setopt(e, CURLOPT_CAPATH, options_.system_ca_path.c_str());
+    }
     if (!r.ca_file.empty()) {
       // The configured bundle replaces the system store: Debian's libcurl
-      // also consults /etc/ssl/certs (CAPATH) unless told not to.
+      // also consults /etc/ssl/certs (its default CAPATH) unless told not to.
       curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
       curl_easy_setopt(e, CURLOPT_CAPATH, nullptr);
-    } else if (!options_.system_ca_path.empty()) {
-      curl_easy_setopt(e, CURLOPT_CAPATH, options_.system_ca_path.c_str());
     }
     for (const auto& [name, value] : r.headers) {
       t.headers =

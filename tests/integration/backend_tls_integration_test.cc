@@ -3,9 +3,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <filesystem>
 #include <fstream>
+#include <future>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "server/http/curl_transport.h"
 #include "tests/emulator/test_pki.h"
 #include "tests/integration/certbridge_harness.h"
 
@@ -94,6 +101,54 @@ TEST_F(BackendTlsTest, UntrustedBackendCertificateIsATlsError) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   EXPECT_GE(https_->handshake_failures(), 2);
+}
+
+// A private store laid out as OpenSSL's CApath expects (<hash>.0 files).
+std::string MakeHashedStore(const std::string& dir, const std::string& ca_pem) {
+  const std::string store = dir + "/store";
+  std::filesystem::create_directories(store);
+  BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
+  X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  const std::string name =
+      absl::StrFormat("%08lx.0", X509_subject_name_hash(ca));
+  X509_free(ca);
+  std::ofstream(store + "/" + name) << ca_pem;
+  return store;
+}
+
+HttpResult Exchange(HttpTransport& transport, HttpRequest request) {
+  std::promise<HttpResult> done;
+  auto result = done.get_future();
+  transport.Send(std::move(request),
+                 [&done](HttpResult r) { done.set_value(std::move(r)); });
+  return result.get();
+}
+
+// Issue 10 finding 20: a configured tls.ca_file replaces the system trust
+// store; Debian's libcurl would otherwise also consult /etc/ssl/certs.
+TEST_F(BackendTlsTest, ConfiguredCaReplacesTheSystemStore) {
+  // A stand-in for the system store that trusts the emulator's CA.
+  CurlTransportOptions options;
+  options.system_ca_path = MakeHashedStore(dir_, pki_.ca_pem);
+  auto transport = CurlTransport::Create(options);
+  ASSERT_TRUE(transport.ok());
+  HttpRequest request;
+  request.method = "GET";
+  request.url = https_->base_url() + "/__emulator/requests";
+  // Control: with no ca_file, the "system store" is what verifies it.
+  HttpResult trusted = Exchange(**transport, request);
+  ASSERT_TRUE(std::holds_alternative<HttpResponse>(trusted))
+      << std::get<TransportError>(trusted).message;
+  // With a ca_file of another CA, the system store no longer counts.
+  const emulator::TestPki other = emulator::MakeTestPki();
+  const std::string other_ca = dir_ + "/other-ca.pem";
+  std::ofstream(other_ca) << other.ca_pem;
+  request.ca_file = other_ca;
+  HttpResult refused = Exchange(**transport, request);
+  ASSERT_TRUE(std::holds_alternative<TransportError>(refused));
+  EXPECT_EQ(std::get<TransportError>(refused).kind,
+            TransportErrorKind::kTlsVerification);
 }
 
 }  // namespace
