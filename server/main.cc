@@ -2,6 +2,7 @@
 // starts a CertbridgeServer, serves gRPC until
 // SIGINT/SIGTERM.
 #include <curl/curl.h>
+#include <malloc.h>
 #include <signal.h>
 
 #include <atomic>
@@ -133,7 +134,20 @@ int Run() {
 }  // namespace
 }  // namespace certbridge
 
+// glibc raises its mmap threshold each time a large block is freed, after
+// which 5 MiB uploads come from the heap and their memory is kept after the
+// calls end (measured: 597 MB resident after a burst that peaked at 888).
+// A fixed threshold keeps large buffers mmapped, returned to the kernel
+// the moment they are freed; fewer arenas bound fragmentation across the
+// gRPC, HTTP and check threads.
+void ConfigureAllocator() {
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+  mallopt(M_ARENA_MAX, 4);
+}
+
 int main(int argc, char** argv) {
+  ConfigureAllocator();
   absl::SetProgramUsageMessage(
       "certbridge-server --config=FILE [--listen_address=HOST:PORT]");
   absl::ParseCommandLine(argc, argv);

@@ -92,11 +92,19 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
              {"kind", std::string(BackendKindName(backend.kind))},
              {"base_url", backend.base_url}});
   }
+  const LimitsConfig& limits = config.limits;
+  self->bytes_ =
+      std::make_unique<ByteBudget>(limits.max_request_bytes_in_flight);
+  self->checks_ = std::make_unique<CheckPool>(
+      limits.certificate_check_threads, limits.certificate_check_queue);
+  ServiceOptions service_options;
+  service_options.default_deadline = config.default_deadline;
+  service_options.callers = CallerPolicy(config.tls.allowed_callers);
+  service_options.checks = self->checks_.get();
+  service_options.bytes = self->bytes_.get();
+  service_options.pkcs12.max_iterations = limits.pkcs12_max_iterations;
   self->service_ = std::make_unique<CertificateServiceImpl>(
-      self->registry_,
-      ServiceOptions{config.default_deadline,
-                     CallerPolicy(config.tls.allowed_callers)},
-      self->metrics_.get());
+      self->registry_, std::move(service_options), self->metrics_.get());
 
   // Process-wide registrations that must exist before the builder runs.
   grpc::EnableDefaultHealthCheckService(true);
@@ -123,6 +131,20 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   }
   // Fail loudly on a taken port instead of silently sharing it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Limits a well-behaved client sees in SETTINGS; with the byte budget
+  // they bound what one connection can make the process hold. (gRPC 1.51
+  // has no defence against streams reset as soon as they open -- HTTP/2
+  // "rapid reset" -- nor a connection cap: README "Security".)
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             limits.max_concurrent_streams);
+  if (limits.max_connection_idle > absl::ZeroDuration()) {
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(limits.max_connection_idle)));
+  }
+  // A connection that never finishes its handshake holds a slot for 120 s
+  // by default.
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 10000);
   builder.RegisterService(self->service_.get());
   self->server_ = builder.BuildAndStart();
   if (!self->server_ || self->port_ == 0) {

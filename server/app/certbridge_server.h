@@ -58,6 +58,10 @@ class CertbridgeServer {
   std::unique_ptr<CurlTransport> transport_;
   std::unique_ptr<IdempotencyStore> idempotency_;
   BackendRegistry registry_;
+  // Outlive the gRPC server: a call still queued for a check when shutdown
+  // cancels it is finished from a pool thread.
+  std::unique_ptr<ByteBudget> bytes_;
+  std::unique_ptr<CheckPool> checks_;
   std::unique_ptr<CertificateServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

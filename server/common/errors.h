@@ -47,6 +47,9 @@ inline constexpr char kBackendTlsError[] = "BACKEND_TLS_ERROR";
 inline constexpr char kBackendConnectionReset[] = "BACKEND_CONNECTION_RESET";
 inline constexpr char kBackendCircuitOpen[] = "BACKEND_CIRCUIT_OPEN";
 inline constexpr char kBackendOverloaded[] = "BACKEND_OVERLOADED";
+// This process is at a limit of its own (bytes held by calls in flight,
+// queued certificate checks); nothing was sent to a backend.
+inline constexpr char kServerOverloaded[] = "SERVER_OVERLOADED";
 inline constexpr char kDeadlineExceeded[] = "DEADLINE_EXCEEDED";
 inline constexpr char kCancelled[] = "CANCELLED";
 inline constexpr char kInternal[] = "INTERNAL";

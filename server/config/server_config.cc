@@ -16,6 +16,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
@@ -465,6 +466,68 @@ absl::Status ParseBackend(const json& obj, const std::string& path,
                 &out->max_concurrent_calls);
 }
 
+// A byte count: an integer, or a string with a unit ("64MiB", "1GiB").
+absl::Status GetBytes(const json& obj, const std::string& key,
+                      absl::string_view path, std::int64_t min,
+                      std::int64_t* out) {
+  if (!obj.contains(key)) return absl::OkStatus();
+  const json& v = obj.at(key);
+  std::int64_t bytes = -1;
+  if (v.is_number_integer()) {
+    bytes = v.get<std::int64_t>();
+  } else if (v.is_string()) {
+    std::string text = v.get<std::string>();
+    std::int64_t unit = 1;
+    if (absl::EndsWith(text, "KiB")) {
+      unit = std::int64_t{1} << 10;
+    } else if (absl::EndsWith(text, "MiB")) {
+      unit = std::int64_t{1} << 20;
+    } else if (absl::EndsWith(text, "GiB")) {
+      unit = std::int64_t{1} << 30;
+    }
+    if (unit != 1) text.resize(text.size() - 3);
+    std::int64_t n = 0;
+    if (absl::SimpleAtoi(text, &n) && n >= 0 && n <= (std::int64_t{1} << 40)) {
+      bytes = n * unit;
+    }
+  }
+  if (bytes < min) {
+    return FieldError(absl::StrCat(path, key),
+                      absl::StrCat("must be a byte count of at least ", min,
+                                   " (an integer, or e.g. \"128MiB\")"));
+  }
+  *out = bytes;
+  return absl::OkStatus();
+}
+
+absl::Status ParseLimits(const json& t, LimitsConfig* out) {
+  if (auto s = CheckKeys(t, "limits",
+                         {"max_request_bytes_in_flight",
+                          "pkcs12_max_iterations", "certificate_check_threads",
+                          "certificate_check_queue", "max_concurrent_streams",
+                          "max_connection_idle"});
+      !s.ok()) {
+    return s;
+  }
+  const std::string p = "limits.";
+  for (absl::Status s :
+       {GetBytes(t, "max_request_bytes_in_flight", p, std::int64_t{16} << 20,
+                 &out->max_request_bytes_in_flight),
+        GetInt(t, "pkcs12_max_iterations", p, 1000, 10000000,
+               &out->pkcs12_max_iterations),
+        GetInt(t, "certificate_check_threads", p, 1, 64,
+               &out->certificate_check_threads),
+        GetInt(t, "certificate_check_queue", p, 1, 100000,
+               &out->certificate_check_queue),
+        GetInt(t, "max_concurrent_streams", p, 1, 100000,
+               &out->max_concurrent_streams),
+        GetDuration(t, "max_connection_idle", p, &out->max_connection_idle,
+                    /*zero_allowed=*/true)}) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
@@ -477,7 +540,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
           doc, "",
           {"listen_address", "metrics_address", "reflection",
            "max_connection_age", "tls", "shutdown_grace_period",
-           "default_deadline", "log_level", "idempotency", "backends"});
+           "default_deadline", "log_level", "idempotency", "limits",
+           "backends"});
       !s.ok()) {
     return s;
   }
@@ -530,6 +594,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
     if (auto s = GetInt(t, "max_entries", "idempotency.", 1, 10000000,
                         &config.idempotency.max_entries);
         !s.ok()) {
+      return s;
+    }
+  }
+  if (doc.contains("limits")) {
+    if (auto s = ParseLimits(doc.at("limits"), &config.limits); !s.ok()) {
       return s;
     }
   }

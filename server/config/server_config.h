@@ -4,6 +4,7 @@
 #ifndef CERTBRIDGE_SERVER_CONFIG_SERVER_CONFIG_H_
 #define CERTBRIDGE_SERVER_CONFIG_SERVER_CONFIG_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,24 @@ struct IdempotencyConfig {
   int max_entries = 10000;
 };
 
+/// What one process may hold and do at once; the figures a pod is sized by
+/// (README "Sizing").
+struct LimitsConfig {
+  /// Bytes held by requests in flight. A call reserves about twice its
+  /// request's size (the request and the upload body built from it) until
+  /// it finishes; past the budget it fails at once with RESOURCE_EXHAUSTED.
+  std::int64_t max_request_bytes_in_flight = std::int64_t{128} << 20;
+  /// Per key derivation of an uploaded PKCS#12 (see Pkcs12Limits).
+  int pkcs12_max_iterations = 100000;
+  /// Threads and queue for opening uploaded files off the gRPC threads.
+  int certificate_check_threads = 2;
+  int certificate_check_queue = 64;
+  /// HTTP/2 streams per client connection (advertised in SETTINGS).
+  int max_concurrent_streams = 100;
+  /// Connections idle this long are closed (zero: never).
+  absl::Duration max_connection_idle = absl::Minutes(10);
+};
+
 struct ServerConfig {
   std::string listen_address = "127.0.0.1:50051";
   /// Prometheus /metrics; empty disables the endpoint.
@@ -132,6 +151,7 @@ struct ServerConfig {
   absl::Duration default_deadline = absl::Seconds(60);
   std::string log_level = "info";
   IdempotencyConfig idempotency;
+  LimitsConfig limits;
   std::vector<BackendConfig> backends;
 };
 

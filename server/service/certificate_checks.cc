@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -87,56 +88,258 @@ void LoadLegacyPkcs12Support() {
   ERR_clear_error();
 }
 
-absl::StatusOr<CertificateFacts> CheckPkcs12(absl::string_view der,
-                                             absl::string_view passkey,
-                                             absl::Time now,
-                                             absl::string_view field) {
-  auto bio = MemBio(der);
-  std::unique_ptr<PKCS12, Pkcs12Free> p12(d2i_PKCS12_bio(bio.get(), nullptr));
-  ERR_clear_error();
-  if (!p12) {
-    return MakeValidationError(reason::kInvalidPkcs12, field,
-                               "is not a PKCS#12 (.p12/.pfx) file");
+namespace {
+
+struct Pkcs7StackFree {
+  void operator()(STACK_OF(PKCS7) * s) const { sk_PKCS7_pop_free(s, PKCS7_free); }
+};
+struct BagStackFree {
+  void operator()(STACK_OF(PKCS12_SAFEBAG) * s) const {
+    sk_PKCS12_SAFEBAG_pop_free(s, PKCS12_SAFEBAG_free);
   }
-  const std::string pass(passkey);
-  if (PKCS12_verify_mac(p12.get(), pass.c_str(),
-                        static_cast<int>(pass.size())) != 1) {
-    ERR_clear_error();
-    return MakeValidationError(reason::kInvalidPkcs12, field,
-                               "the passkey does not open this PKCS#12 file");
+};
+struct P8Free {
+  void operator()(PKCS8_PRIV_KEY_INFO* p) const {
+    PKCS8_PRIV_KEY_INFO_free(p);
   }
-  EVP_PKEY* raw_key = nullptr;
-  X509* raw_cert = nullptr;
-  STACK_OF(X509)* raw_ca = nullptr;
-  const int ok =
-      PKCS12_parse(p12.get(), pass.c_str(), &raw_key, &raw_cert, &raw_ca);
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(raw_key);
-  std::unique_ptr<X509, X509Free> cert(raw_cert);
-  std::unique_ptr<STACK_OF(X509), X509StackFree> ca(raw_ca);
-  ERR_clear_error();
-  if (ok != 1) {
-    return MakeValidationError(
-        reason::kInvalidPkcs12, field,
+};
+struct Pbe2Free {
+  void operator()(PBE2PARAM* p) const { PBE2PARAM_free(p); }
+};
+struct Pbkdf2Free {
+  void operator()(PBKDF2PARAM* p) const { PBKDF2PARAM_free(p); }
+};
+struct PbeFree {
+  void operator()(PBEPARAM* p) const { PBEPARAM_free(p); }
+};
+
+// The iteration count of a password-based encryption algorithm (PKCS#12
+// PBE or PBES1: PBEParameter; PBES2: PBKDF2-params), read without deriving
+// anything. -1 when it cannot be read or uses another KDF (e.g. scrypt,
+// whose cost is not an iteration count).
+long PbeIterations(const X509_ALGOR* alg) {
+  if (alg == nullptr || alg->parameter == nullptr ||
+      alg->parameter->type != V_ASN1_SEQUENCE) {
+    return -1;
+  }
+  const ASN1_OBJECT* oid = alg->algorithm;
+  const ASN1_TYPE* wrapped_param = alg->parameter;
+  if (OBJ_obj2nid(oid) == NID_pbes2) {
+    std::unique_ptr<PBE2PARAM, Pbe2Free> pbe2(
+        static_cast<PBE2PARAM*>(ASN1_TYPE_unpack_sequence(
+            ASN1_ITEM_rptr(PBE2PARAM), wrapped_param)));
+    if (!pbe2 || pbe2->keyfunc == nullptr ||
+        OBJ_obj2nid(pbe2->keyfunc->algorithm) != NID_id_pbkdf2 ||
+        pbe2->keyfunc->parameter == nullptr ||
+        pbe2->keyfunc->parameter->type != V_ASN1_SEQUENCE) {
+      return -1;
+    }
+    std::unique_ptr<PBKDF2PARAM, Pbkdf2Free> kdf(
+        static_cast<PBKDF2PARAM*>(ASN1_TYPE_unpack_sequence(
+            ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter)));
+    return kdf && kdf->iter != nullptr ? ASN1_INTEGER_get(kdf->iter) : -1;
+  }
+  std::unique_ptr<PBEPARAM, PbeFree> pbe(static_cast<PBEPARAM*>(
+      ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), wrapped_param)));
+  return pbe && pbe->iter != nullptr ? ASN1_INTEGER_get(pbe->iter) : -1;
+}
+
+// Opens a PKCS#12 one piece at a time so that each key derivation is
+// priced before it runs, and the MAC is verified exactly once.
+class Pkcs12Reader {
+ public:
+  Pkcs12Reader(std::string pass, const Pkcs12Limits& limits,
+               absl::string_view field)
+      : pass_(std::move(pass)), limits_(limits), field_(field) {}
+
+  absl::Status Read(PKCS12* p12) {
+    if (PKCS12_mac_present(p12)) {
+      const ASN1_INTEGER* iter = nullptr;
+      PKCS12_get0_mac(nullptr, nullptr, nullptr, &iter, p12);
+      // An absent count means 1 (RFC 7292).
+      if (auto s = Charge(iter == nullptr ? 1 : ASN1_INTEGER_get(iter));
+          !s.ok()) {
+        return s;
+      }
+      if (!VerifyMac(p12)) {
+        return Invalid("the passkey does not open this PKCS#12 file");
+      }
+    }
+    std::unique_ptr<STACK_OF(PKCS7), Pkcs7StackFree> safes(
+        PKCS12_unpack_authsafes(p12));
+    if (!safes) return Invalid("is not a readable PKCS#12 (.p12/.pfx) file");
+    for (int i = 0; i < sk_PKCS7_num(safes.get()); ++i) {
+      PKCS7* p7 = sk_PKCS7_value(safes.get(), i);
+      std::unique_ptr<STACK_OF(PKCS12_SAFEBAG), BagStackFree> bags;
+      switch (OBJ_obj2nid(p7->type)) {
+        case NID_pkcs7_data:
+          bags.reset(PKCS12_unpack_p7data(p7));
+          break;
+        case NID_pkcs7_encrypted: {
+          if (p7->d.encrypted == nullptr ||
+              p7->d.encrypted->enc_data == nullptr) {
+            return Invalid("is not a readable PKCS#12 (.p12/.pfx) file");
+          }
+          if (auto s = Charge(
+                  PbeIterations(p7->d.encrypted->enc_data->algorithm));
+              !s.ok()) {
+            return s;
+          }
+          bags.reset(PKCS12_unpack_p7encdata(p7, pass_.c_str(),
+                                             static_cast<int>(pass_.size())));
+          break;
+        }
+        default:
+          return Invalid("holds content this check does not understand");
+      }
+      if (!bags) return Undecryptable();
+      if (auto s = ReadBags(bags.get(), 0); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  std::vector<std::unique_ptr<EVP_PKEY, PkeyFree>>& keys() { return keys_; }
+  std::vector<std::unique_ptr<X509, X509Free>>& certs() { return certs_; }
+
+ private:
+  absl::Status Invalid(absl::string_view why) const {
+    return MakeValidationError(reason::kInvalidPkcs12, field_, why);
+  }
+  absl::Status Undecryptable() const {
+    return Invalid(
         "the PKCS#12 file could not be decrypted with the passkey (or uses an "
         "unsupported algorithm)");
   }
-  if (!cert) {
+
+  // Accounts for one key derivation before it runs.
+  absl::Status Charge(long iterations) {
+    if (++derivations_ > limits_.max_derivations) {
+      return Invalid(absl::StrCat("needs more than ", limits_.max_derivations,
+                                  " key derivations to open"));
+    }
+    if (iterations < 1) {
+      return Invalid("uses a key derivation this check does not support");
+    }
+    if (iterations > limits_.max_iterations) {
+      return Invalid(absl::StrCat(
+          "uses ", iterations, " key-derivation iterations; the limit is ",
+          limits_.max_iterations, " (pkcs12_max_iterations)"));
+    }
+    return absl::OkStatus();
+  }
+
+  // PKCS12_parse tries an empty passkey both as "" and as no password.
+  bool VerifyMac(PKCS12* p12) {
+    if (PKCS12_verify_mac(p12, pass_.c_str(), static_cast<int>(pass_.size())) ==
+        1) {
+      return true;
+    }
+    return pass_.empty() && PKCS12_verify_mac(p12, nullptr, 0) == 1;
+  }
+
+  absl::Status ReadBags(const STACK_OF(PKCS12_SAFEBAG) * bags, int depth) {
+    if (depth > 2) return Invalid("nests its contents too deeply");
+    for (int i = 0; i < sk_PKCS12_SAFEBAG_num(bags); ++i) {
+      if (++bag_count_ > 64) return Invalid("holds too many items");
+      const PKCS12_SAFEBAG* bag = sk_PKCS12_SAFEBAG_value(bags, i);
+      switch (PKCS12_SAFEBAG_get_nid(bag)) {
+        case NID_keyBag:
+          if (auto s = AddKey(PKCS12_SAFEBAG_get0_p8inf(bag)); !s.ok()) {
+            return s;
+          }
+          break;
+        case NID_pkcs8ShroudedKeyBag: {
+          const X509_ALGOR* alg = nullptr;
+          X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, nullptr);
+          if (alg == nullptr) return Undecryptable();
+          if (auto s = Charge(PbeIterations(alg)); !s.ok()) return s;
+          std::unique_ptr<PKCS8_PRIV_KEY_INFO, P8Free> p8(PKCS12_decrypt_skey(
+              bag, pass_.c_str(), static_cast<int>(pass_.size())));
+          if (!p8) return Undecryptable();
+          if (auto s = AddKey(p8.get()); !s.ok()) return s;
+          break;
+        }
+        case NID_certBag:
+          if (PKCS12_SAFEBAG_get_bag_nid(bag) == NID_x509Certificate) {
+            std::unique_ptr<X509, X509Free> cert(PKCS12_SAFEBAG_get1_cert(bag));
+            if (!cert) return Invalid("holds a certificate that cannot be read");
+            certs_.push_back(std::move(cert));
+          }
+          break;
+        case NID_safeContentsBag:
+          if (auto s = ReadBags(PKCS12_SAFEBAG_get0_safes(bag), depth + 1);
+              !s.ok()) {
+            return s;
+          }
+          break;
+        default:
+          break;  // CRLs, secrets: nothing to check
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status AddKey(const PKCS8_PRIV_KEY_INFO* p8) {
+    if (p8 == nullptr) return Undecryptable();
+    std::unique_ptr<EVP_PKEY, PkeyFree> key(EVP_PKCS82PKEY(p8));
+    if (!key) return Invalid("holds a private key that cannot be read");
+    keys_.push_back(std::move(key));
+    return absl::OkStatus();
+  }
+
+  const std::string pass_;
+  const Pkcs12Limits limits_;
+  const absl::string_view field_;
+  int derivations_ = 0;
+  int bag_count_ = 0;
+  std::vector<std::unique_ptr<EVP_PKEY, PkeyFree>> keys_;
+  std::vector<std::unique_ptr<X509, X509Free>> certs_;
+};
+
+}  // namespace
+
+absl::StatusOr<CertificateFacts> CheckPkcs12(absl::string_view der,
+                                             absl::string_view passkey,
+                                             absl::Time now,
+                                             absl::string_view field,
+                                             const Pkcs12Limits& limits) {
+  auto bio = MemBio(der);
+  std::unique_ptr<PKCS12, Pkcs12Free> p12(d2i_PKCS12_bio(bio.get(), nullptr));
+  if (!p12) {
+    ERR_clear_error();
+    return MakeValidationError(reason::kInvalidPkcs12, field,
+                               "is not a PKCS#12 (.p12/.pfx) file");
+  }
+  Pkcs12Reader reader{std::string(passkey), limits, field};
+  absl::Status read = reader.Read(p12.get());
+  ERR_clear_error();
+  if (!read.ok()) return read;
+  if (reader.certs().empty()) {
     return MakeValidationError(reason::kInvalidPkcs12, field,
                                "the PKCS#12 file holds no certificate");
   }
-  if (!key) {
+  if (reader.keys().empty()) {
     return MakeValidationError(
         reason::kInvalidPkcs12, field,
         "the PKCS#12 file holds no private key (a signing certificate needs "
         "one)");
   }
-  if (X509_check_private_key(cert.get(), key.get()) != 1) {
-    ERR_clear_error();
+  // The signing certificate is the one whose public key is the file's key
+  // (the others are its chain).
+  X509* cert = nullptr;
+  for (const auto& candidate : reader.certs()) {
+    if (X509_check_private_key(candidate.get(), reader.keys()[0].get()) == 1) {
+      cert = candidate.get();
+      break;
+    }
+  }
+  ERR_clear_error();
+  if (cert == nullptr) {
     return MakeValidationError(
         reason::kInvalidPkcs12, field,
         "the private key does not match the certificate");
   }
-  CertificateFacts facts = FactsOf(cert.get());
+  CertificateFacts facts = FactsOf(cert);
   if (auto s = CheckFacts(facts, now, reason::kInvalidPkcs12, field); !s.ok()) {
     return s;
   }

@@ -19,14 +19,28 @@ struct CertificateFacts {
   absl::Time not_after;
 };
 
+/// What a PKCS#12 may cost to open. The iteration counts of its key
+/// derivations come from the file itself, so an attacker picks them:
+/// every count (the MAC's and each encrypted part's) is checked against the
+/// cap before any derivation runs.
+struct Pkcs12Limits {
+  /// Per key derivation. OpenSSL writes 2048, Java keytool 10000, Windows
+  /// 2000; 100000 leaves room for hardened exports and costs ~10-50 ms.
+  int max_iterations = 100000;
+  /// Key derivations in one file (the MAC plus encrypted parts and keys).
+  int max_derivations = 8;
+};
+
 /// INVALID_ARGUMENT / INVALID_PKCS12 (naming `field`) when `der` is not a
-/// PKCS#12, `passkey` does not open it, it lacks a certificate or private
-/// key, or the certificate expired before `now`. The passkey never appears in
-/// the message.
+/// PKCS#12, costs more than `limits` allow, `passkey` does not open it, it
+/// lacks a certificate or private key, or the certificate expired before
+/// `now`. The MAC is verified once. The passkey never appears in the
+/// message. CPU-bound: callers run it off the gRPC and HTTP threads.
 absl::StatusOr<CertificateFacts> CheckPkcs12(absl::string_view der,
                                              absl::string_view passkey,
                                              absl::Time now,
-                                             absl::string_view field);
+                                             absl::string_view field,
+                                             const Pkcs12Limits& limits = {});
 
 /// INVALID_ARGUMENT / INVALID_PEM when `pem` is not a PEM X.509 certificate
 /// or has expired before `now`.

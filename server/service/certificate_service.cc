@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "server/backends/call_context.h"
@@ -82,6 +83,11 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 
   std::shared_ptr<CallContext> call() const { return call_; }
   const Name& name() const { return *name_; }
+  /// Held until the RPC is done (the response sent).
+  void Hold(ByteBudget* budget, std::int64_t bytes) {
+    budget_ = budget;
+    held_ = bytes;
+  }
   void set_target(BackendConnection* backend, Name name) {
     backend_ = backend->name();
     name_ = std::move(name);
@@ -108,7 +114,10 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   }
 
   void OnCancel() override { call_->Cancel(); }
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (budget_ != nullptr) budget_->Release(held_);
+    delete this;
+  }
 
  private:
   // Logs what the caller receives: the status after ToGrpcStatus bounded it.
@@ -140,7 +149,26 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   std::string backend_;
   std::optional<Name> name_;
   std::shared_ptr<CallContext> call_;
+  ByteBudget* budget_ = nullptr;
+  std::int64_t held_ = 0;
 };
+
+// What a call keeps in memory until it finishes: its request, and for an
+// upload the body built from it once (retries share it).
+template <typename Request>
+std::int64_t HeldBytes(const Request& request) {
+  constexpr std::int64_t kPerCall = 16 * 1024;
+  return kPerCall + 2 * static_cast<std::int64_t>(request.ByteSizeLong());
+}
+
+absl::Status Overloaded(absl::string_view what) {
+  absl::Status s = MakeError(absl::StatusCode::kResourceExhausted,
+                             absl::StrCat("certbridge is overloaded: ", what,
+                                          "; try again shortly"),
+                             reason::kServerOverloaded);
+  SetRetryDelay(s, absl::Seconds(1));
+  return s;
+}
 
 template <typename Name, typename Response>
 Done<Response> Finisher(UnaryCall<Name>* reactor, Response* response) {
@@ -189,12 +217,46 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::Handle(
   }
   BackendConnection* backend = routed->backend;
   reactor->set_target(backend, std::move(routed->name));
-  if (absl::Status s = validate(backend->kind(), request); !s.ok()) {
+  FileCheck file_check;
+  const FileChecks checks{options_.checks != nullptr ? &file_check : nullptr,
+                          options_.pkcs12};
+  if (absl::Status s = validate(backend->kind(), request, checks); !s.ok()) {
     reactor->Complete(std::move(s));
     return reactor;
   }
-  call(*backend, reactor->call(), reactor->name(),
-       Finisher(reactor, response));
+  if (options_.bytes != nullptr) {
+    const std::int64_t held = HeldBytes(request);
+    if (!options_.bytes->TryAcquire(held)) {
+      reactor->Complete(Overloaded("too many bytes held by calls in flight"));
+      return reactor;
+    }
+    reactor->Hold(options_.bytes, held);
+  }
+  auto start = [reactor, backend, response, call]() mutable {
+    call(*backend, reactor->call(), reactor->name(),
+         Finisher(reactor, response));
+  };
+  if (!file_check) {
+    start();
+    return reactor;
+  }
+  // Opening an upload costs milliseconds of CPU: never on a gRPC thread.
+  const bool queued = options_.checks->TrySubmit(
+      [reactor, file_check = std::move(file_check),
+       start = std::move(start)]() mutable {
+        if (reactor->call()->cancelled()) {
+          reactor->Complete(absl::CancelledError("the call was cancelled"));
+          return;
+        }
+        if (absl::Status s = std::move(file_check)(); !s.ok()) {
+          reactor->Complete(std::move(s));
+          return;
+        }
+        start();
+      });
+  if (!queued) {
+    reactor->Complete(Overloaded("too many certificate checks queued"));
+  }
   return reactor;
 }
 
@@ -204,8 +266,9 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::CreateCertificate(
   return Handle<ParentName>(
       context, "CreateCertificate", request->parent(), *request, response,
       [&] { return RouteParent(registry_, request->parent(), "parent"); },
-      [](BackendKind kind, const v1::CreateCertificateRequest& r) {
-        return ValidateCreate(kind, r, absl::Now());
+      [](BackendKind kind, const v1::CreateCertificateRequest& r,
+         const FileChecks& checks) {
+        return ValidateCreate(kind, r, absl::Now(), checks);
       },
       [request](BackendConnection& backend, std::shared_ptr<CallContext> ctx,
                 const ParentName& parent, Done<v1::Certificate> done) {
@@ -220,7 +283,7 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::GetCertificate(
   return Handle<CertificateName>(
       context, "GetCertificate", request->name(), *request, response,
       [&] { return RouteCertificateName(registry_, request->name(), "name"); },
-      [](BackendKind, const v1::GetCertificateRequest&) {
+      [](BackendKind, const v1::GetCertificateRequest&, const FileChecks&) {
         return absl::OkStatus();
       },
       [request](BackendConnection& backend, std::shared_ptr<CallContext> ctx,
@@ -240,8 +303,9 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::UpdateCertificate(
         return RouteCertificateName(registry_, request->certificate().name(),
                                     "certificate.name");
       },
-      [](BackendKind kind, const v1::UpdateCertificateRequest& r) {
-        return ValidateUpdate(kind, r, absl::Now());
+      [](BackendKind kind, const v1::UpdateCertificateRequest& r,
+         const FileChecks& checks) {
+        return ValidateUpdate(kind, r, absl::Now(), checks);
       },
       [request](BackendConnection& backend, std::shared_ptr<CallContext> ctx,
                 const CertificateName& name, Done<v1::Certificate> done) {
@@ -257,9 +321,8 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::DeleteCertificate(
   return Handle<CertificateName>(
       context, "DeleteCertificate", request->name(), *request, response,
       [&] { return RouteCertificateName(registry_, request->name(), "name"); },
-      [](BackendKind kind, const v1::DeleteCertificateRequest& r) {
-        return ValidateDelete(kind, r);
-      },
+      [](BackendKind kind, const v1::DeleteCertificateRequest& r,
+         const FileChecks&) { return ValidateDelete(kind, r); },
       [request](BackendConnection& backend, std::shared_ptr<CallContext> ctx,
                 const CertificateName& name,
                 Done<v1::DeleteCertificateResponse> done) {

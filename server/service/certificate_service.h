@@ -8,6 +8,9 @@
 #include "absl/time/time.h"
 #include "certbridge/v1/certificate_service.grpc.pb.h"
 #include "server/backends/backend_registry.h"
+#include "server/resilience/byte_budget.h"
+#include "server/service/certificate_checks.h"
+#include "server/service/check_pool.h"
 #include "server/service/caller_policy.h"
 #include "server/service/rpc_observer.h"
 
@@ -18,6 +21,11 @@ struct ServiceOptions {
   absl::Duration default_deadline = absl::Seconds(60);
   /// Which authenticated callers may call (mTLS).
   CallerPolicy callers;
+  /// Where uploaded files are opened; null: on the calling thread (tests).
+  CheckPool* checks = nullptr;
+  /// Bytes held by calls in flight; null: unbounded (tests).
+  ByteBudget* bytes = nullptr;
+  Pkcs12Limits pkcs12;
 };
 
 class CertificateServiceImpl final

@@ -91,13 +91,25 @@ absl::Status CheckLeegalityFileName(const std::string& name) {
   return absl::OkStatus();
 }
 
+// Runs a check that opens an uploaded file now, or hands it back to be run
+// on the check pool.
+absl::Status RunOrDefer(const FileChecks& checks, FileCheck check) {
+  if (checks.deferred == nullptr) return std::move(check)();
+  *checks.deferred = std::move(check);
+  return absl::OkStatus();
+}
+
 absl::Status CheckPkcs12Upload(const v1::LeegalityCertificate& cert,
-                               absl::Time now) {
+                               absl::Time now, const FileChecks& checks) {
   constexpr absl::string_view kField = "certificate.leegality.pkcs12_file";
   if (cert.pkcs12_file().empty()) return Invalid(kField, "is required");
   if (auto s = CheckFileSize(cert.pkcs12_file(), kField); !s.ok()) return s;
-  auto facts = CheckPkcs12(cert.pkcs12_file(), cert.passkey(), now, kField);
-  return facts.status();
+  const Pkcs12Limits limits = checks.pkcs12;
+  return RunOrDefer(checks, [&cert, now, limits] {
+    return CheckPkcs12(cert.pkcs12_file(), cert.passkey(), now,
+                       "certificate.leegality.pkcs12_file", limits)
+        .status();
+  });
 }
 
 absl::Status CheckDepartment(const std::string& id) {
@@ -108,7 +120,7 @@ absl::Status CheckDepartment(const std::string& id) {
 }
 
 absl::Status ValidateLeegalityCreate(const v1::CreateCertificateRequest& r,
-                                     absl::Time now) {
+                                     absl::Time now, const FileChecks& checks) {
   if (!r.certificate_id().empty()) {
     return Invalid("certificate_id",
                    "must be empty for Leegality backends (SignStation assigns "
@@ -125,11 +137,11 @@ absl::Status ValidateLeegalityCreate(const v1::CreateCertificateRequest& r,
   const v1::LeegalityCertificate& cert = r.certificate().leegality();
   if (auto s = CheckLeegalityFileName(cert.file_name()); !s.ok()) return s;
   if (auto s = CheckDepartment(cert.department_id()); !s.ok()) return s;
-  return CheckPkcs12Upload(cert, now);
+  return CheckPkcs12Upload(cert, now, checks);
 }
 
 absl::Status ValidateLeegalityUpdate(const v1::UpdateCertificateRequest& r,
-                                     absl::Time now) {
+                                     absl::Time now, const FileChecks& checks) {
   static const std::set<std::string> kPaths = {"*",
                                                "leegality.enabled",
                                                "leegality.department_id",
@@ -175,7 +187,7 @@ absl::Status ValidateLeegalityUpdate(const v1::UpdateCertificateRequest& r,
                    "selects nothing to change: set the fields it names");
   }
   if ((file_in_mask && !wildcard) || !cert.pkcs12_file().empty()) {
-    return CheckPkcs12Upload(cert, now);
+    return CheckPkcs12Upload(cert, now, checks);
   }
   return absl::OkStatus();
 }
@@ -203,13 +215,17 @@ absl::Status CheckEnvironments(const v1::ApinizerCertificate& cert) {
 }
 
 absl::Status CheckPemUpload(const v1::ApinizerCertificate& cert,
-                            absl::Time now) {
+                            absl::Time now, const FileChecks& checks) {
   constexpr absl::string_view kField = "certificate.apinizer.pem_certificate";
   if (cert.pem_certificate().empty()) return Invalid(kField, "is required");
   if (auto s = CheckFileSize(cert.pem_certificate(), kField); !s.ok()) {
     return s;
   }
-  return CheckPemCertificate(cert.pem_certificate(), now, kField).status();
+  return RunOrDefer(checks, [&cert, now] {
+    return CheckPemCertificate(cert.pem_certificate(), now,
+                               "certificate.apinizer.pem_certificate")
+        .status();
+  });
 }
 
 absl::Status CheckApinizerName(const std::string& name,
@@ -235,7 +251,7 @@ absl::Status RejectLeegalityOnly(const v1::Certificate& cert) {
 }
 
 absl::Status ValidateApinizerCreate(const v1::CreateCertificateRequest& r,
-                                    absl::Time now) {
+                                    absl::Time now, const FileChecks& checks) {
   if (r.certificate_id().empty()) return Invalid("certificate_id", "is required");
   // It becomes the last segment of the name and of the vendor URL, so it
   // obeys the same rules as every name segment.
@@ -254,11 +270,11 @@ absl::Status ValidateApinizerCreate(const v1::CreateCertificateRequest& r,
     return s;
   }
   if (auto s = CheckEnvironments(cert); !s.ok()) return s;
-  return CheckPemUpload(cert, now);
+  return CheckPemUpload(cert, now, checks);
 }
 
 absl::Status ValidateApinizerUpdate(const v1::UpdateCertificateRequest& r,
-                                    absl::Time now) {
+                                    absl::Time now, const FileChecks& checks) {
   static const std::set<std::string> kPaths = {
       "*", "apinizer.description", "apinizer.alias", "apinizer.environments",
       "apinizer.pem_certificate"};
@@ -281,7 +297,7 @@ absl::Status ValidateApinizerUpdate(const v1::UpdateCertificateRequest& r,
   }
   if (MaskCovers(mask, "apinizer.pem_certificate") &&
       (!wildcard || !cert.pem_certificate().empty())) {
-    if (auto s = CheckPemUpload(cert, now); !s.ok()) return s;
+    if (auto s = CheckPemUpload(cert, now, checks); !s.ok()) return s;
   }
   if (!v1::JwkUpdateAction_IsValid(r.jwk_update_action())) {
     return Invalid("jwk_update_action", "unknown value");
@@ -348,27 +364,27 @@ absl::StatusOr<Routed<ParentName>> RouteParent(const BackendRegistry& registry,
 
 absl::Status ValidateCreate(BackendKind kind,
                             const v1::CreateCertificateRequest& request,
-                            absl::Time now) {
+                            absl::Time now, const FileChecks& checks) {
   if (auto s = CheckRequestId(request.request_id()); !s.ok()) return s;
   if (!request.has_certificate()) return Invalid("certificate", "is required");
   switch (kind) {
     case BackendKind::kLeegality:
-      return ValidateLeegalityCreate(request, now);
+      return ValidateLeegalityCreate(request, now, checks);
     case BackendKind::kApinizer:
-      return ValidateApinizerCreate(request, now);
+      return ValidateApinizerCreate(request, now, checks);
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidateUpdate(BackendKind kind,
                             const v1::UpdateCertificateRequest& request,
-                            absl::Time now) {
+                            absl::Time now, const FileChecks& checks) {
   switch (kind) {
     case BackendKind::kLeegality:
       if (auto s = RejectApinizerOnly(request); !s.ok()) return s;
-      return ValidateLeegalityUpdate(request, now);
+      return ValidateLeegalityUpdate(request, now, checks);
     case BackendKind::kApinizer:
-      return ValidateApinizerUpdate(request, now);
+      return ValidateApinizerUpdate(request, now, checks);
   }
   return absl::OkStatus();
 }

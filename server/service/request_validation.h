@@ -6,11 +6,13 @@
 
 #include <cstddef>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "certbridge/v1/certificate_service.pb.h"
 #include "server/backends/backend_registry.h"
 #include "server/common/resource_name.h"
+#include "server/service/certificate_checks.h"
 
 namespace certbridge {
 
@@ -40,13 +42,25 @@ absl::StatusOr<Routed<ParentName>> RouteParent(const BackendRegistry& registry,
                                                absl::string_view parent,
                                                absl::string_view field);
 
+/// A check that opens an uploaded file (PKCS#12 or PEM with OpenSSL):
+/// CPU-bound, so the service runs it on the check pool.
+using FileCheck = absl::AnyInvocable<absl::Status() &&>;
+
+/// How validation treats the file checks it finds.
+struct FileChecks {
+  /// Null: run them at once. Else the one a request needs (if any) is
+  /// stored here, referring to the request, which must outlive it.
+  FileCheck* deferred = nullptr;
+  Pkcs12Limits pkcs12;
+};
+
 /// Kind-specific checks of each request, after routing.
 absl::Status ValidateCreate(BackendKind kind,
                             const v1::CreateCertificateRequest& request,
-                            absl::Time now);
+                            absl::Time now, const FileChecks& checks = {});
 absl::Status ValidateUpdate(BackendKind kind,
                             const v1::UpdateCertificateRequest& request,
-                            absl::Time now);
+                            absl::Time now, const FileChecks& checks = {});
 absl::Status ValidateDelete(BackendKind kind,
                             const v1::DeleteCertificateRequest& request);
 

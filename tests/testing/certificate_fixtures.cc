@@ -85,17 +85,26 @@ std::string ToDer(PKCS12* p12) {
   return der;
 }
 
-std::string BuildPkcs12(X509* cert, const std::string& passkey,
+std::string BuildPkcs12(X509* cert, const Pkcs12Options& options,
                         const std::string& friendly_name, int salt_len) {
   // No MAC from PKCS12_create (-1) so the salt length can be chosen below;
-  // the certificate bag stays unencrypted (-1) so padding grows linearly.
+  // the certificate bag stays unencrypted (-1) unless asked, so padding
+  // grows linearly.
+  const std::string& passkey = options.passkey;
   P12Ptr p12(PKCS12_create(
       passkey.c_str(), friendly_name.empty() ? nullptr : friendly_name.c_str(),
-      SharedKey(), cert, nullptr, 0, -1, 0, -1, 0));
+      SharedKey(), cert, nullptr, 0, options.encrypt_certificate ? 0 : -1,
+      options.key_iterations, -1, 0));
   if (!p12) Die("PKCS12_create");
-  if (PKCS12_set_mac(p12.get(), passkey.c_str(), -1, nullptr, salt_len, 2048,
-                     EVP_sha256()) != 1) {
+  if (PKCS12_set_mac(p12.get(), passkey.c_str(), -1, nullptr, salt_len,
+                     options.mac_iterations, EVP_sha256()) != 1) {
     Die("PKCS12_set_mac");
+  }
+  if (options.forged_mac_iterations != 0) {
+    const ASN1_INTEGER* iter = nullptr;
+    PKCS12_get0_mac(nullptr, nullptr, nullptr, &iter, p12.get());
+    ASN1_INTEGER_set(const_cast<ASN1_INTEGER*>(iter),
+                     options.forged_mac_iterations);
   }
   return ToDer(p12.get());
 }
@@ -104,7 +113,7 @@ std::string BuildPkcs12(X509* cert, const std::string& passkey,
 
 std::string MakePkcs12(const Pkcs12Options& options) {
   CertPtr cert = MakeCertificate(options.certificate());
-  std::string der = BuildPkcs12(cert.get(), options.passkey, "", 8);
+  std::string der = BuildPkcs12(cert.get(), options, "", 8);
   if (options.exact_size == 0) return der;
   if (options.exact_size < der.size() + 64) Die("exact_size too small");
   // The friendlyName is a BMPString in both bags (4 bytes per character);
@@ -113,8 +122,7 @@ std::string MakePkcs12(const Pkcs12Options& options) {
   std::size_t chars = (options.exact_size - der.size()) / 4;
   for (int round = 0; round < 16; ++round) {
     for (int salt : {8, 9, 10, 11}) {
-      der = BuildPkcs12(cert.get(), options.passkey, std::string(chars, 'p'),
-                        salt);
+      der = BuildPkcs12(cert.get(), options, std::string(chars, 'p'), salt);
       if (der.size() == options.exact_size) return der;
     }
     const long diff =

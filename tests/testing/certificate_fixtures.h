@@ -29,6 +29,14 @@ struct Pkcs12Options {
   /// When non-zero, the PKCS#12 is padded to exactly this many DER bytes
   /// (with a long friendlyName and the MAC salt length), still valid.
   std::size_t exact_size = 0;
+  /// Key-derivation iterations of the MAC and of the encrypted key (and of
+  /// the certificate bag when `encrypt_certificate`).
+  int mac_iterations = 2048;
+  int key_iterations = 2048;
+  bool encrypt_certificate = false;
+  /// Writes this MAC iteration count into the finished file without
+  /// deriving anything (the MAC no longer verifies): an attacker's file.
+  long forged_mac_iterations = 0;
 
   CertificateOptions certificate() const {
     CertificateOptions c;

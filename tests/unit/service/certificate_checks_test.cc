@@ -57,6 +57,54 @@ TEST(CheckPkcs12Test, RefusesWhatCannotSign) {
       CheckPkcs12(testing::MakePemCertificate(), "x", absl::Now(), "f").ok());
 }
 
+// Issue 10 finding 6: the iteration counts come from the file; they are
+// checked before any key derivation runs.
+TEST(CheckPkcs12Test, IterationCountsAreCappedBeforeDeriving) {
+  Pkcs12Limits limits;
+  limits.max_iterations = 5000;
+  testing::Pkcs12Options o;
+  // What OpenSSL, Windows and Java keytool write passes the default cap.
+  for (int iterations : {2000, 2048, 10000}) {
+    o.mac_iterations = iterations;
+    o.key_iterations = iterations;
+    o.encrypt_certificate = true;
+    EXPECT_TRUE(
+        CheckPkcs12(testing::MakePkcs12(o), o.passkey, absl::Now(), "f").ok())
+        << iterations;
+  }
+  // Over the configured cap: refused, for the MAC and for the key.
+  o.mac_iterations = 6000;
+  o.key_iterations = 2048;
+  auto mac = CheckPkcs12(testing::MakePkcs12(o), o.passkey, absl::Now(), "f",
+                         limits);
+  ASSERT_FALSE(mac.ok());
+  EXPECT_EQ(Reason(mac.status()), reason::kInvalidPkcs12);
+  EXPECT_NE(mac.status().message().find("6000 key-derivation iterations"),
+            absl::string_view::npos)
+      << mac.status();
+  o.mac_iterations = 2048;
+  o.key_iterations = 6000;
+  EXPECT_FALSE(CheckPkcs12(testing::MakePkcs12(o), o.passkey, absl::Now(),
+                           "f", limits)
+                   .ok());
+  // An attacker's count (2^31 - 1 would take minutes to derive) is refused
+  // from the header alone.
+  testing::Pkcs12Options forged;
+  forged.forged_mac_iterations = 2147483647;
+  auto huge = CheckPkcs12(testing::MakePkcs12(forged), forged.passkey,
+                          absl::Now(), "f");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("2147483647"),
+            absl::string_view::npos);
+}
+
+TEST(CheckPkcs12Test, EncryptedCertificateBagAndEmptyPasskeyOpen) {
+  testing::Pkcs12Options o;
+  o.encrypt_certificate = true;
+  o.passkey = "";
+  EXPECT_TRUE(CheckPkcs12(testing::MakePkcs12(o), "", absl::Now(), "f").ok());
+}
+
 TEST(CheckPemCertificateTest, AcceptsCertificatesOnly) {
   EXPECT_TRUE(
       CheckPemCertificate(testing::MakePemCertificate(), absl::Now(), "f")
