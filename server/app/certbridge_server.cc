@@ -95,6 +95,8 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   const LimitsConfig& limits = config.limits;
   self->bytes_ =
       std::make_unique<ByteBudget>(limits.max_request_bytes_in_flight);
+  self->trimmer_ =
+      std::make_unique<MemoryTrimmer>(*self->bytes_, absl::Seconds(2));
   self->checks_ = std::make_unique<CheckPool>(
       limits.certificate_check_threads, limits.certificate_check_queue);
   ServiceOptions service_options;

@@ -20,7 +20,13 @@ class ByteBudget {
   bool TryAcquire(std::int64_t bytes) {
     std::int64_t used = used_.load();
     while (used + bytes <= limit_) {
-      if (used_.compare_exchange_weak(used, used + bytes)) return true;
+      if (used_.compare_exchange_weak(used, used + bytes)) {
+        std::int64_t peak = peak_.load();
+        while (used + bytes > peak &&
+               !peak_.compare_exchange_weak(peak, used + bytes)) {
+        }
+        return true;
+      }
     }
     return false;
   }
@@ -28,10 +34,13 @@ class ByteBudget {
 
   std::int64_t used() const { return used_.load(); }
   std::int64_t limit() const { return limit_; }
+  /// The most held since the last call (starts over from what is held now).
+  std::int64_t TakePeak() { return peak_.exchange(used_.load()); }
 
  private:
   const std::int64_t limit_;
   std::atomic<std::int64_t> used_{0};
+  std::atomic<std::int64_t> peak_{0};
 };
 
 }  // namespace certbridge

@@ -167,6 +167,27 @@ TEST(ServerConfigTest, MaxConnectionAgeZeroDisables) {
   EXPECT_FALSE(c.ok());
 }
 
+TEST(ServerConfigTest, LimitsParseWithUnitsAndAreBounded) {
+  auto c = ParseServerConfig(R"({"limits":{"max_request_bytes_in_flight":"256MiB",
+      "pkcs12_max_iterations":20000,"certificate_check_threads":3,
+      "certificate_check_queue":10,"max_concurrent_streams":50,
+      "max_connection_idle":"0"},"backends":[
+      {"name":"l","kind":"leegality","base_url":"http://localhost/api",
+       "auth":{"token_env":"T"}}]})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->limits.max_request_bytes_in_flight, std::int64_t{256} << 20);
+  EXPECT_EQ(c->limits.pkcs12_max_iterations, 20000);
+  EXPECT_EQ(c->limits.certificate_check_threads, 3);
+  EXPECT_EQ(c->limits.max_concurrent_streams, 50);
+  EXPECT_EQ(c->limits.max_connection_idle, absl::ZeroDuration());
+  c = ParseServerConfig(R"({"limits":{"max_request_bytes_in_flight":"1MiB"},
+      "backends":[{"name":"l","kind":"leegality","base_url":"http://localhost",
+       "auth":{"token_env":"T"}}]})");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("limits.max_request_bytes_in_flight"));
+}
+
 TEST(ServerConfigTest, LoadNamesMissingFile) {
   auto c = LoadServerConfig("/nonexistent/certbridge.json");
   ASSERT_FALSE(c.ok());
