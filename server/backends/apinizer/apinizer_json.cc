@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "server/backends/etag.h"
 #include "server/common/resource_name.h"
 #include "server/common/time_format.h"
 
@@ -122,6 +123,9 @@ absl::StatusOr<v1::Certificate> ParseApinizerCertificate(
   cert.set_display_name(name);
   v1::ApinizerCertificate* a = cert.mutable_apinizer();
   a->set_description(description);
+  // Content is not part of the resource, but a new upload must change the
+  // etag even where the vendor reports no thumbprint.
+  std::string all_content;
   auto envs = item.find("certificateEnvironmentList");
   if (envs != item.end() && !envs->is_null()) {
     if (!envs->is_array()) {
@@ -137,14 +141,18 @@ absl::StatusOr<v1::Certificate> ParseApinizerCertificate(
         a->add_environments(d->environment());
       }
       if (a->alias().empty()) a->set_alias(d->alias());
-      if (base64_content != nullptr && base64_content->empty()) {
-        if (auto s = StringField(entry, "base64EncodedContent", base64_content);
-            !s.ok()) {
-          return s;
-        }
+      std::string content;
+      if (auto s = StringField(entry, "base64EncodedContent", &content);
+          !s.ok()) {
+        return s;
       }
+      if (base64_content != nullptr && base64_content->empty()) {
+        *base64_content = content;
+      }
+      absl::StrAppend(&all_content, content.size(), ":", content);
     }
   }
+  SetEtag(cert, all_content);
   return cert;
 }
 

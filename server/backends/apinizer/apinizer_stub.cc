@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "server/backends/apinizer/apinizer_json.h"
+#include "server/backends/etag.h"
 #include "server/backends/update_mask.h"
 #include "server/common/errors.h"
 #include "server/common/quote.h"
@@ -326,18 +327,23 @@ void ApinizerStub::UpdateCertificate(
     WriteAndReadBack(ctx, Operation::kUpdate, target, std::move(http),
                      std::move(fallback), std::move(finish));
   };
-  if (take_description && take_alias && take_envs && take_pem) {
+  const std::string& etag = request.certificate().etag();
+  if (take_description && take_alias && take_envs && take_pem &&
+      etag.empty()) {
     write(std::move(f), std::move(done));
     return;
   }
   // Read first. The read is part of the Update: a missing certificate is
-  // NOT_FOUND for the Update.
+  // NOT_FOUND for the Update. The PUT replaces the whole certificate, so
+  // what the mask leaves alone is sent back as read; a change landing
+  // between this read and the PUT would be undone, which is why a caller
+  // can pin the state it saw with an etag.
   HttpRequest http;
   http.method = "GET";
   http.url = CertificateUrl(target);
   Send(ctx, Operation::kUpdate, std::move(http),
        [this, f = std::move(f), take_description, take_alias, take_envs,
-        take_pem, write = std::move(write), target,
+        take_pem, write = std::move(write), target, etag,
         done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
          if (!r.ok()) {
            done(r.status());
@@ -347,6 +353,10 @@ void ApinizerStub::UpdateCertificate(
          auto current = ParseCurrent(*r, target, &content);
          if (!current.ok()) {
            done(current.status());
+           return;
+         }
+         if (auto s = CheckEtag(etag, *current, config_.name); !s.ok()) {
+           done(std::move(s));
            return;
          }
          const v1::ApinizerCertificate& cur = current->apinizer();

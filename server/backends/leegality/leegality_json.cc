@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "server/backends/etag.h"
 #include "server/common/resource_name.h"
 #include "server/common/time_format.h"
 
@@ -130,6 +131,7 @@ absl::StatusOr<v1::Certificate> ParseLeegalityCertificate(
     }
     out->set_enabled(it->get<bool>());
   }
+  SetEtag(cert);
   return cert;
 }
 

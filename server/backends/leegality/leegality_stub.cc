@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/backends/etag.h"
 #include "server/backends/leegality/leegality_json.h"
 #include "server/backends/leegality/leegality_update.h"
 #include "server/backends/update_mask.h"
@@ -126,11 +127,39 @@ void LeegalityStub::UpdateCertificate(
     const v1::UpdateCertificateRequest& request, Done<v1::Certificate> done) {
   const v1::LeegalityCertificate& cert = request.certificate().leegality();
   ctx->AddSecret(cert.passkey());
-  HttpRequest http = MultipartRequest(cert, LeegalityUpdateParts(request));
-  http.method = "PUT";
-  http.url = CertificateUrl(name.certificate);
-  exchange_.Send(ctx, Operation::kUpdate, std::move(http),
-                 CertificateHandler(name.certificate, std::move(done)));
+  auto put = [this, ctx, &cert, &request, id = name.certificate](
+                 Done<v1::Certificate> finish) {
+    HttpRequest http = MultipartRequest(cert, LeegalityUpdateParts(request));
+    http.method = "PUT";
+    http.url = CertificateUrl(id);
+    exchange_.Send(ctx, Operation::kUpdate, std::move(http),
+                   CertificateHandler(id, std::move(finish)));
+  };
+  const std::string& etag = request.certificate().etag();
+  if (etag.empty()) {
+    put(std::move(done));
+    return;
+  }
+  // SignStation has no conditional PUT: read, compare, then write.
+  HttpRequest read;
+  read.method = "GET";
+  read.url = CertificateUrl(name.certificate);
+  exchange_.Send(
+      ctx, Operation::kUpdate, std::move(read),
+      CertificateHandler(
+          name.certificate,
+          [this, etag, put = std::move(put), done = std::move(done)](
+              absl::StatusOr<v1::Certificate> current) mutable {
+            if (!current.ok()) {
+              done(current.status());
+              return;
+            }
+            if (auto s = CheckEtag(etag, *current, config_.name); !s.ok()) {
+              done(std::move(s));
+              return;
+            }
+            put(std::move(done));
+          }));
 }
 
 void LeegalityStub::DeleteCertificate(

@@ -2,6 +2,7 @@
 // escaping), multipart fields, the read-modify-write Update and the JWK
 // parameters.
 #include "server/backends/apinizer/apinizer_stub.h"
+#include "server/backends/apinizer/apinizer_json.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -269,6 +270,59 @@ TEST_F(ApinizerStubTest, DeleteWithoutJwkActionSendsNoQuery) {
   std::optional<absl::StatusOr<v1::DeleteCertificateResponse>> out;
   stub.DeleteCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
   EXPECT_THAT(transport_.requests()[0].url, Not(HasSubstr("?")));
+}
+
+// Issue 10 finding 16: with the etag of an earlier read, an Update whose
+// read finds the certificate changed writes nothing.
+TEST_F(ApinizerStubTest, EtagPinsTheStateTheCallerRead) {
+  auto stub = MakeStub();
+  v1::GetCertificateRequest get;
+  get.set_name(kName);
+  std::optional<absl::StatusOr<v1::Certificate>> read;
+  stub.GetCertificate(Context(), testing::KeptName(get.name()), get,
+                      Capture(read));
+  ASSERT_TRUE(transport_.Respond(200, GetBody()));
+  ASSERT_TRUE(read->ok());
+  const std::string etag = (*read)->etag();
+  EXPECT_FALSE(etag.empty());
+
+  v1::UpdateCertificateRequest req;
+  req.mutable_certificate()->set_name(kName);
+  req.mutable_certificate()->set_etag(etag);
+  auto* a = req.mutable_certificate()->mutable_apinizer();
+  a->set_description("d");
+  a->set_alias("al");
+  a->add_environments("prod");
+  a->set_pem_certificate("PEM");
+  req.mutable_update_mask()->add_paths("*");
+  // Someone else changed the description meanwhile.
+  std::optional<absl::StatusOr<v1::Certificate>> stale;
+  stub.UpdateCertificate(Context(), testing::KeptName(kName), req,
+                         Capture(stale));
+  ASSERT_EQ(transport_.requests().back().method, "GET")
+      << "an etag makes even a full update read first";
+  ASSERT_TRUE(transport_.Respond(200, GetBody("changed by someone else")));
+  ASSERT_TRUE(stale.has_value());
+  EXPECT_EQ(stale->status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(GetErrorInfo(stale->status())->reason,
+            reason::kConcurrentModification);
+  EXPECT_EQ(transport_.requests().size(), 2u) << "nothing written";
+
+  // Unchanged since the read: the write goes ahead.
+  std::optional<absl::StatusOr<v1::Certificate>> fresh;
+  stub.UpdateCertificate(Context(), testing::KeptName(kName), req,
+                         Capture(fresh));
+  ASSERT_TRUE(transport_.Respond(200, GetBody()));
+  ASSERT_EQ(transport_.requests().back().method, "PUT");
+}
+
+TEST_F(ApinizerStubTest, EtagChangesWithTheCertificate) {
+  auto a = ParseApinizerCertificate(GetBody(), "api", "p");
+  auto b = ParseApinizerCertificate(GetBody(), "api", "p");
+  auto c = ParseApinizerCertificate(GetBody("other"), "api", "p");
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(a->etag(), b->etag());
+  EXPECT_NE(a->etag(), c->etag());
 }
 
 // Issue 10 finding 12: a Get answered with another certificate is not the

@@ -258,6 +258,40 @@ TEST_F(LeegalityStubTest, CancellingTheCallAbortsTheTransfer) {
   EXPECT_EQ(out->status().code(), absl::StatusCode::kCancelled);
 }
 
+// An etag on a Leegality Update adds a read; a changed certificate is not
+// written.
+TEST_F(LeegalityStubTest, EtagMismatchWritesNothing) {
+  auto stub = MakeStub();
+  v1::UpdateCertificateRequest req;
+  req.mutable_certificate()->set_name(Name());
+  req.mutable_certificate()->set_etag("\"stale\"");
+  req.mutable_certificate()->mutable_leegality()->set_enabled(false);
+  req.mutable_update_mask()->add_paths("leegality.enabled");
+  std::optional<absl::StatusOr<v1::Certificate>> out;
+  stub.UpdateCertificate(Context(), testing::KeptName(Name()), req,
+                         Capture(out));
+  ASSERT_EQ(transport_.requests().size(), 1u);
+  EXPECT_EQ(transport_.requests()[0].method, "GET");
+  ASSERT_TRUE(transport_.Respond(200, kVo));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(transport_.requests().size(), 1u);
+
+  // With the etag of what is there now, the PUT follows.
+  std::optional<absl::StatusOr<v1::Certificate>> current;
+  v1::GetCertificateRequest get;
+  get.set_name(Name());
+  stub.GetCertificate(Context(), testing::KeptName(Name()), get,
+                      Capture(current));
+  ASSERT_TRUE(transport_.Respond(200, kVo));
+  req.mutable_certificate()->set_etag((*current)->etag());
+  std::optional<absl::StatusOr<v1::Certificate>> written;
+  stub.UpdateCertificate(Context(), testing::KeptName(Name()), req,
+                         Capture(written));
+  ASSERT_TRUE(transport_.Respond(200, kVo));
+  ASSERT_EQ(transport_.requests().back().method, "PUT");
+}
+
 // Issue 10 finding 12: the body is not trusted over the request.
 TEST_F(LeegalityStubTest, GetAnsweredWithAnotherCertificateIsMalformed) {
   auto stub = MakeStub();
