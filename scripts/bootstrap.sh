@@ -12,6 +12,8 @@ PACKAGES=(
   golang-github-gogo-googleapis-dev
   # grpc/health/v1/health.proto and grpc/reflection/v1alpha/reflection.proto for the tests' clients.
   grpc-proto
+  # nghttp reads the server's HTTP/2 SETTINGS in an e2e test.
+  nghttp2-client
   # openssl CLI makes test certificates and PKCS#12 fixtures at test time.
   openssl curl ca-certificates
 )
