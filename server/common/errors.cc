@@ -2,6 +2,7 @@
 // URLs, so ToGrpcStatus can copy them into google.rpc.Status.details as is.
 #include "server/common/errors.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/cord.h"
@@ -124,7 +125,9 @@ void SetErrorMetadata(absl::Status& status, absl::string_view key,
 void SetRetryDelay(absl::Status& status, absl::Duration delay) {
   if (status.ok()) return;
   google::rpc::RetryInfo info;
-  if (delay < absl::ZeroDuration()) delay = absl::ZeroDuration();
+  // google.protobuf.Duration holds at most 10,000 years; nobody should be
+  // told to wait more than a day anyway.
+  delay = std::clamp(delay, absl::ZeroDuration(), absl::Hours(24));
   const int64_t seconds = absl::ToInt64Seconds(delay);
   info.mutable_retry_delay()->set_seconds(seconds);
   info.mutable_retry_delay()->set_nanos(static_cast<int32_t>(

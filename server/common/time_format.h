@@ -21,7 +21,10 @@ std::optional<absl::Time> ParseBackendTime(absl::string_view text);
 /// RFC 7231 HTTP-date (IMF-fixdate), e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
 std::optional<absl::Time> ParseHttpDate(absl::string_view text);
 
-void ToTimestamp(absl::Time t, google::protobuf::Timestamp* out);
+/// Sets `out` when `t` is within google.protobuf.Timestamp's range (years
+/// 1 to 9999); false (and `out` untouched) otherwise, e.g. for a vendor's
+/// "20602-03-31" -- callers then keep only the raw string.
+bool ToTimestamp(absl::Time t, google::protobuf::Timestamp* out);
 
 }  // namespace certbridge
 

@@ -287,7 +287,9 @@ absl::Status CheckBackendUrl(const std::string& url, const std::string& field,
     return out;
   };
   const std::string scheme = part(CURLUPART_SCHEME).value_or("");
-  if (scheme != "http" && scheme != "https") {
+  // libcurl forgives "https:/host"; a configuration should not rely on it.
+  if ((scheme != "http" && scheme != "https") ||
+      !absl::StartsWith(url, scheme + "://")) {
     return FieldError(field, "must start with http:// or https://");
   }
   if (part(CURLUPART_USER) || part(CURLUPART_PASSWORD) ||

@@ -10,7 +10,9 @@ namespace {
 
 // Quotes a Content-Disposition parameter. Browsers percent-encode '"' and
 // CR/LF (WHATWG); doing the same keeps a hostile file name from injecting
-// headers into the part.
+// headers into the part. A backslash is encoded too: parsers that read the
+// value as an RFC 2616 quoted-string take it as an escape, so "a\" would
+// come back as a quote.
 std::string QuoteParam(absl::string_view value) {
   std::string out;
   out.reserve(value.size());
@@ -21,6 +23,8 @@ std::string QuoteParam(absl::string_view value) {
       out += "%0D";
     } else if (c == '\n') {
       out += "%0A";
+    } else if (c == '\\') {
+      out += "%5C";
     } else {
       out.push_back(c);
     }

@@ -173,15 +173,18 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value,
                                               absl::Time now) {
   value = absl::StripAsciiWhitespace(value);
   if (value.empty()) return std::nullopt;
+  std::optional<absl::Duration> delay;
   int64_t seconds = 0;
   if (absl::SimpleAtoi(value, &seconds)) {
     if (seconds < 0) return std::nullopt;
-    return absl::Seconds(seconds);
+    delay = absl::Seconds(seconds);
+  } else if (auto when = ParseHttpDate(value)) {
+    delay = std::max(*when - now, absl::ZeroDuration());
   }
-  if (auto when = ParseHttpDate(value)) {
-    return std::max(*when - now, absl::ZeroDuration());
-  }
-  return std::nullopt;
+  // The value goes on to callers in a RetryInfo: a backend asking for
+  // years (or forever) gets a day.
+  if (delay) delay = std::min(*delay, kMaxRetryAfter);
+  return delay;
 }
 
 }  // namespace certbridge

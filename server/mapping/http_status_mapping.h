@@ -39,8 +39,12 @@ absl::Status MapHttpError(const HttpErrorInput& input);
 absl::Status MalformedResponseError(absl::string_view backend, int http_status,
                                     absl::string_view what);
 
+/// Longest Retry-After taken from a backend.
+inline constexpr absl::Duration kMaxRetryAfter = absl::Hours(24);
+
 /// Retry-After as delay-seconds or HTTP-date (RFC 9110 §10.2.3), relative to
-/// `now`; nullopt when absent or unparsable. Negative delays become zero.
+/// `now`, at most kMaxRetryAfter; nullopt when absent or unparsable.
+/// Negative delays become zero.
 std::optional<absl::Duration> ParseRetryAfter(absl::string_view value,
                                               absl::Time now);
 

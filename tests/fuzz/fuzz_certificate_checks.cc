@@ -25,11 +25,13 @@ namespace {
 // keeps runs reproducible.
 const absl::Time kNow = absl::FromUnixSeconds(1893456000);  // 2030-01-01
 
-// The one call of CheckPkcs12: adapt here when its signature changes (an
-// options argument with an iteration cap is planned).
+// The one call of CheckPkcs12: adapt here when its signature changes. The
+// production limits (certificate_checks.h) are what is fuzzed: with them no
+// input may run past libFuzzer's -timeout.
 absl::StatusOr<certbridge::CertificateFacts> CallCheckPkcs12(
     absl::string_view der, absl::string_view passkey) {
-  return certbridge::CheckPkcs12(der, passkey, kNow, "pkcs12_file");
+  return certbridge::CheckPkcs12(der, passkey, kNow, "pkcs12_file",
+                                 certbridge::Pkcs12Limits{});
 }
 
 // Messages are fixed English text, the field name and RFC 3339 times: a

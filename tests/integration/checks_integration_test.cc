@@ -104,9 +104,10 @@ TEST(ChecksTest, AFullCheckQueueRefusesUploadsAtOnce) {
     EXPECT_TRUE(e.has_retry_info);
     ++refused;
   }
-  // One runs, one waits; the others are turned away.
+  // One runs and one may wait (how many arrive before the worker takes the
+  // first depends on scheduling); the others are turned away.
   EXPECT_GE(refused, 1);
-  EXPECT_LE(refused, 3);
+  EXPECT_LE(refused, 4);
 }
 
 }  // namespace

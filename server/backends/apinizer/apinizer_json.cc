@@ -73,10 +73,13 @@ absl::Status ParseDeployment(const json& entry,
   out->set_environment(environment);
   out->set_start_date(start);
   out->set_end_date(end);
-  if (auto t = ParseBackendTime(start)) {
-    ToTimestamp(*t, out->mutable_start_time());
+  google::protobuf::Timestamp ts;
+  if (auto t = ParseBackendTime(start); t && ToTimestamp(*t, &ts)) {
+    *out->mutable_start_time() = ts;
   }
-  if (auto t = ParseBackendTime(end)) ToTimestamp(*t, out->mutable_end_time());
+  if (auto t = ParseBackendTime(end); t && ToTimestamp(*t, &ts)) {
+    *out->mutable_end_time() = ts;
+  }
   // Examples show both cases (§4); one form lets callers compare.
   out->set_sha1_thumbprint(absl::AsciiStrToUpper(thumbprint));
   out->set_subject_dn(subject);

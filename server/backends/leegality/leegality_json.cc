@@ -52,10 +52,7 @@ absl::Status TimeField(const json& obj, const char* key, std::string* raw,
     return absl::InvalidArgumentError(
         absl::StrCat("\"", key, "\" is neither a string nor a number"));
   }
-  if (parsed) {
-    ToTimestamp(*parsed, ts);
-    *has_ts = true;
-  }
+  if (parsed && ToTimestamp(*parsed, ts)) *has_ts = true;
   return absl::OkStatus();
 }
 

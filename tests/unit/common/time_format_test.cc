@@ -39,3 +39,22 @@ TEST(TimeFormatTest, Timestamp) {
 
 }  // namespace
 }  // namespace certbridge
+
+namespace certbridge {
+namespace {
+
+// Fuzzing finding: vendor times outside google.protobuf.Timestamp's range
+// must not become invalid Timestamps.
+TEST(TimeFormatTest, TimesOutsideTimestampRangeAreNotConverted) {
+  google::protobuf::Timestamp ts;
+  ASSERT_TRUE(ParseBackendTime("20602-03-31T10:00:00Z") == std::nullopt ||
+              !ToTimestamp(*ParseBackendTime("20602-03-31T10:00:00Z"), &ts));
+  EXPECT_FALSE(ToTimestamp(absl::FromUnixSeconds(-99999999999999), &ts));
+  EXPECT_FALSE(ToTimestamp(absl::InfiniteFuture(), &ts));
+  EXPECT_TRUE(ToTimestamp(absl::FromUnixSeconds(253402300799), &ts));
+  EXPECT_EQ(ParseHttpDate("infinite-future"), std::nullopt);
+  EXPECT_EQ(ParseBackendTime("infinite-past"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace certbridge

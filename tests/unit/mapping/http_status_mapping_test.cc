@@ -154,3 +154,23 @@ TEST(MalformedResponseTest, IsInternalWithReason) {
 
 }  // namespace
 }  // namespace certbridge
+
+namespace certbridge {
+namespace {
+
+// Fuzzing finding: a backend's Retry-After reaches callers in RetryInfo, so
+// it is capped (and "infinite-future", which absl accepts, is refused).
+TEST(RetryAfterTest, FarOffValuesAreCappedAtADay) {
+  const absl::Time now = absl::FromUnixSeconds(1767225600);
+  EXPECT_EQ(ParseRetryAfter("999999999999", now), kMaxRetryAfter);
+  EXPECT_EQ(ParseRetryAfter("infinite-future", now), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("120", now), absl::Seconds(120));
+  HttpErrorInput in;
+  in.backend = "b";
+  in.http_status = 503;
+  in.retry_after = absl::InfiniteDuration();
+  EXPECT_EQ(GetRetryDelay(MapHttpError(in)), absl::Hours(24));
+}
+
+}  // namespace
+}  // namespace certbridge
