@@ -95,8 +95,6 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   const LimitsConfig& limits = config.limits;
   self->bytes_ =
       std::make_unique<ByteBudget>(limits.max_request_bytes_in_flight);
-  self->trimmer_ =
-      std::make_unique<MemoryTrimmer>(*self->bytes_, absl::Seconds(2));
   self->checks_ = std::make_unique<CheckPool>(
       limits.certificate_check_threads, limits.certificate_check_queue);
   ServiceOptions service_options;
@@ -153,6 +151,14 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", config.listen_address));
   }
+  std::vector<std::function<void()>> chores;
+  for (const BackendConfig& backend : config.backends) {
+    BackendConnection* c = self->registry_.Find(backend.name);
+    chores.push_back([c] { c->ReportCircuitState(); });
+  }
+  chores.push_back([bytes = self->bytes_.get()] { TrimIfWorthIt(*bytes); });
+  self->housekeeping_ =
+      std::make_unique<Housekeeping>(absl::Seconds(1), std::move(chores));
   auto* health = self->server_->GetHealthCheckService();
   health->SetServingStatus(kServiceName, true);
   health->SetServingStatus(true);

@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/app/memory_trimmer.h"
+#include "server/app/housekeeping.h"
 #include "server/backends/backend_registry.h"
 #include "server/backends/idempotency_store.h"
 #include "server/config/server_config.h"
@@ -62,10 +62,11 @@ class CertbridgeServer {
   // Outlive the gRPC server: a call still queued for a check when shutdown
   // cancels it is finished from a pool thread.
   std::unique_ptr<ByteBudget> bytes_;
-  std::unique_ptr<MemoryTrimmer> trimmer_;
   std::unique_ptr<CheckPool> checks_;
   std::unique_ptr<CertificateServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
+  // Last: stopped first, as it looks at the connections and the budget.
+  std::unique_ptr<Housekeeping> housekeeping_;
   int port_ = 0;
   bool shut_down_ = false;
 };

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
 #include "server/common/failure.h"
+#include "server/common/log.h"
 #include "server/resilience/retry_policy.h"
 
 namespace certbridge {
@@ -112,6 +113,15 @@ class RetryingCall : public std::enable_shared_from_this<RetryingCall<T>> {
       return;
     }
     c_.observer_->OnRetry(op_, GetErrorInfo(status)->reason);
+    if (Logger::Get().Enabled(LogLevel::kDebug)) {
+      LogDebug("retry scheduled",
+               {{"backend", c_.name_},
+                {"operation", std::string(OperationName(op_))},
+                {"reason", GetErrorInfo(status)->reason},
+                {"delay_us", absl::ToInt64Microseconds(delay)},
+                {"attempts", ctx_->attempts()},
+                {"request_id", ctx_->request_id()}});
+    }
     auto self = this->shared_from_this();
     ctx_->Sleep(*c_.transport_, delay, [self](absl::Status slept) {
       if (!slept.ok()) {
@@ -212,16 +222,32 @@ void BackendConnection::Leave() {
 
 void BackendConnection::ReportCircuitState() {
   if (breaker_ == nullptr) return;
-  switch (breaker_->state()) {
+  const CircuitBreaker::State state = breaker_->state();
+  int value = 0;
+  switch (state) {
     case CircuitBreaker::State::kClosed:
-      observer_->OnCircuitState(0);
+      value = 0;
       break;
     case CircuitBreaker::State::kHalfOpen:
-      observer_->OnCircuitState(1);
+      value = 1;
       break;
     case CircuitBreaker::State::kOpen:
-      observer_->OnCircuitState(2);
+      value = 2;
       break;
+  }
+  observer_->OnCircuitState(value);
+  const int previous = reported_state_.exchange(value);
+  if (previous == value || previous == -1) return;
+  // Once per transition: an operator reads the story of an outage here.
+  const nlohmann::json fields = {
+      {"backend", name_}, {"state", CircuitBreaker::StateName(state)}};
+  if (state == CircuitBreaker::State::kOpen) {
+    LogWarning("circuit breaker opened: failing calls fast", fields);
+  } else {
+    LogInfo(state == CircuitBreaker::State::kClosed
+                ? "circuit breaker closed"
+                : "circuit breaker half-open: letting a probe through",
+            fields);
   }
 }
 

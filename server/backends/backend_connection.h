@@ -7,6 +7,7 @@
 #ifndef CERTBRIDGE_SERVER_BACKENDS_BACKEND_CONNECTION_H_
 #define CERTBRIDGE_SERVER_BACKENDS_BACKEND_CONNECTION_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -50,6 +51,10 @@ class BackendConnection {
   bool Admit();
   void Leave();
 
+  /// Publishes the breaker's state (and logs a change once). Calls do it as
+  /// they go; a periodic caller keeps an idle backend's state current.
+  void ReportCircuitState();
+
   // As BackendStub: names and request stay valid until `done` runs.
   void CreateCertificate(std::shared_ptr<CallContext> ctx,
                          const ParentName& parent,
@@ -72,8 +77,6 @@ class BackendConnection {
   template <typename T>
   friend class RetryingCall;
 
-  /// Runs `attempt` under the policies; `done` gets the final result.
-  void ReportCircuitState();
 
   template <typename T>
   void Run(std::shared_ptr<CallContext> ctx, Operation op,
@@ -89,6 +92,7 @@ class BackendConnection {
   RetryBudget budget_;
   ConcurrencyLimiter limiter_;
   const std::shared_ptr<BackendObserver> observer_;
+  std::atomic<int> reported_state_{-1};
 };
 
 }  // namespace certbridge

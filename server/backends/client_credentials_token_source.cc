@@ -11,6 +11,7 @@
 #include "nlohmann/json.hpp"
 #include "server/common/errors.h"
 #include "server/common/failure.h"
+#include "server/common/log.h"
 #include "server/mapping/transport_error_mapping.h"
 
 namespace certbridge {
@@ -260,6 +261,18 @@ void ClientCredentialsTokenSource::OnFetched(HttpResult result) {
     issued = std::move(failed);
   }
   observer_->OnTokenRefresh(issued.ok());
+  // Once per transition, so a failing endpoint is one line, not one per
+  // call; the message names the backend and the HTTP status, never a body.
+  if (issued.ok() == failing_) {
+    failing_ = !issued.ok();
+    if (failing_) {
+      LogWarning("token endpoint failing",
+                 {{"backend", config_.name},
+                  {"error", std::string(issued.status().message())}});
+    } else {
+      LogInfo("token endpoint recovered", {{"backend", config_.name}});
+    }
+  }
   std::map<std::uint64_t, TokenCallback> waiters;
   absl::StatusOr<std::string> outcome;
   {

@@ -84,6 +84,9 @@ class ClientCredentialsTokenSource final
   bool fetching_ ABSL_GUARDED_BY(mu_) = false;
   std::uint64_t next_waiter_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::uint64_t, TokenCallback> waiters_ ABSL_GUARDED_BY(mu_);
+  // Fetches complete one at a time (single flight), on the transport's
+  // thread.
+  bool failing_ = false;
 };
 
 }  // namespace certbridge

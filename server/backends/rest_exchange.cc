@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/common/errors.h"
+#include "server/common/log.h"
 #include "server/common/redact.h"
 #include "server/mapping/transport_error_mapping.h"
 
@@ -119,11 +120,32 @@ void RestExchange::Attempt(std::shared_ptr<CallContext> ctx, Operation op,
     request.ca_file = config_.ca_file;
     const absl::Time sent = absl::Now();
     const bool may_refresh = !rejected.has_value();
+    // The URL holds names, never credentials (config refuses userinfo).
+    std::string debug_target;
+    if (Logger::Get().Enabled(LogLevel::kDebug)) {
+      debug_target = absl::StrCat(request.method, " ", request.url);
+    }
     ctx->Send(
         transport_, std::move(request),
         [this, ctx, op, sent, base, may_refresh, token = *std::move(token),
+         debug_target = std::move(debug_target),
          done = std::move(done)](HttpResult result) mutable {
           const absl::Duration took = absl::Now() - sent;
+          if (!debug_target.empty()) {
+            const auto* error = std::get_if<TransportError>(&result);
+            LogDebug("backend exchange",
+                     {{"backend", config_.name},
+                      {"request", debug_target},
+                      {"status", error == nullptr
+                                     ? std::get<HttpResponse>(result).status_code
+                                     : 0},
+                      {"error", error == nullptr
+                                    ? "none"
+                                    : std::string(
+                                          TransportErrorKindName(error->kind))},
+                      {"latency_us", absl::ToInt64Microseconds(took)},
+                      {"request_id", ctx->request_id()}});
+          }
           if (auto* error = std::get_if<TransportError>(&result)) {
             observer_->OnHttpExchange(op, 0, ErrorLabel(error->kind), took);
             done(MapTransportError(*error, config_.name,

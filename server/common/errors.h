@@ -62,6 +62,9 @@ inline constexpr char kBackend[] = "backend";
 inline constexpr char kHttpStatus[] = "httpStatus";
 inline constexpr char kBackendCode[] = "backendCode";
 inline constexpr char kAttempts[] = "attempts";
+// The call's request id (the caller's x-request-id, or one certbridge made):
+// what to quote when asking an operator about a call.
+inline constexpr char kRequestId[] = "requestId";
 }  // namespace metadata
 
 struct FieldViolation {

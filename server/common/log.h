@@ -42,6 +42,10 @@ class Logger {
   Sink sink_;
 };
 
+inline void LogDebug(absl::string_view msg,
+                     const nlohmann::json& fields = nlohmann::json::object()) {
+  Logger::Get().Log(LogLevel::kDebug, msg, fields);
+}
 inline void LogInfo(absl::string_view msg,
                     const nlohmann::json& fields = nlohmann::json::object()) {
   Logger::Get().Log(LogLevel::kInfo, msg, fields);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/grpc_codes.h"
 
 namespace certbridge {
 namespace {
@@ -44,44 +45,7 @@ constexpr grpc::StatusCode kCodes[] = {grpc::StatusCode::OK,
 }  // namespace
 
 const char* PrometheusMetrics::CodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "Canceled";
-    case grpc::StatusCode::UNKNOWN:
-      return "Unknown";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "InvalidArgument";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DeadlineExceeded";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NotFound";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "AlreadyExists";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PermissionDenied";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "ResourceExhausted";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FailedPrecondition";
-    case grpc::StatusCode::ABORTED:
-      return "Aborted";
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return "OutOfRange";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "Unimplemented";
-    case grpc::StatusCode::INTERNAL:
-      return "Internal";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "Unavailable";
-    case grpc::StatusCode::DATA_LOSS:
-      return "DataLoss";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "Unauthenticated";
-    default:
-      return "Unknown";
-  }
+  return GrpcCodeName(static_cast<int>(code));
 }
 
 // One backend's series, with labels bound once; HTTP status labels are

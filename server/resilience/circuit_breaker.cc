@@ -26,6 +26,11 @@ const char* CircuitBreaker::StateName(State s) {
 
 CircuitBreaker::State CircuitBreaker::state() const {
   absl::MutexLock lock(&mu_);
+  // An open period that has ended is half-open already, even if no call
+  // has come to find out (an idle service must not look broken).
+  if (state_ == State::kOpen && clock_.Now() >= open_until_) {
+    return State::kHalfOpen;
+  }
   return state_;
 }
 

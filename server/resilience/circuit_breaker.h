@@ -36,6 +36,8 @@ class CircuitBreaker {
   /// After each allowed attempt.
   void Record(Outcome outcome);
 
+  /// What a call arriving now would meet: an open period that has ended
+  /// reads as half-open before any call comes.
   State state() const;
   static const char* StateName(State s);
 

@@ -19,6 +19,20 @@ CallerPolicy::CallerPolicy(const std::vector<std::string>& allowed) {
   }
 }
 
+std::string CallerPolicy::Identity(const grpc::AuthContext& auth) {
+  for (const char* property :
+       {GRPC_PEER_SPIFFE_ID_PROPERTY_NAME, GRPC_PEER_URI_PROPERTY_NAME}) {
+    for (const auto& value : auth.FindPropertyValues(property)) {
+      return std::string(value.data(), value.size());
+    }
+  }
+  for (const auto& value :
+       auth.FindPropertyValues(GRPC_PEER_DNS_PROPERTY_NAME)) {
+    return absl::StrCat("dns:", absl::string_view(value.data(), value.size()));
+  }
+  return "";
+}
+
 absl::Status CallerPolicy::Check(const grpc::AuthContext& auth) const {
   if (!restricted()) return absl::OkStatus();
   std::vector<std::string> seen;

@@ -25,6 +25,11 @@ class CallerPolicy {
 
   bool restricted() const { return !uris_.empty() || !dns_.empty(); }
 
+  /// Who the caller is, for the audit log: its first URI SAN (e.g. a
+  /// SPIFFE id), else "dns:" and its first DNS SAN; "" without a client
+  /// certificate.
+  static std::string Identity(const grpc::AuthContext& auth);
+
  private:
   std::set<std::string> uris_;
   std::set<std::string> dns_;

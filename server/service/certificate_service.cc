@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -11,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "server/backends/call_context.h"
 #include "server/common/errors.h"
+#include "server/common/grpc_codes.h"
 #include "server/common/grpc_status.h"
 #include "server/common/log.h"
 #include "server/common/quote.h"
@@ -59,6 +61,32 @@ absl::Duration DeadlineSlack(absl::Duration budget) {
   return std::min(absl::Milliseconds(20), budget / 20);
 }
 
+LogLevel LevelFor(grpc::StatusCode code, absl::string_view reason) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+    case grpc::StatusCode::CANCELLED:
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::ABORTED:
+    case grpc::StatusCode::OUT_OF_RANGE:
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return LogLevel::kInfo;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      // A caller off the allow-list is the caller's problem; the backend
+      // refusing certbridge's credentials is the operator's.
+      return reason == "CALLER_NOT_ALLOWED" ? LogLevel::kInfo
+                                            : LogLevel::kWarning;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    case grpc::StatusCode::UNAVAILABLE:
+      return LogLevel::kWarning;
+    default:
+      return LogLevel::kError;
+  }
+}
+
 // One reactor per RPC: owns what the backend call refers to (the parsed
 // name), forwards cancellation to it, and writes the access log line and
 // the metrics when the RPC completes.
@@ -79,6 +107,13 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     if (deadline - start_ > kNoDeadline) deadline = start_ + default_deadline;
     deadline_ = deadline;
     call_ = std::make_shared<CallContext>(deadline, RequestIdOf(*context));
+    // The caller can quote the id (its own or the one made here) to an
+    // operator; it is in every log line of the call.
+    context->AddInitialMetadata("x-request-id", call_->request_id());
+    peer_ = BoundText(context->peer(), 128);
+    if (auto auth = context->auth_context()) {
+      caller_ = BoundText(CallerPolicy::Identity(*auth), 256);
+    }
   }
 
   std::shared_ptr<CallContext> call() const { return call_; }
@@ -92,6 +127,9 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     backend_ = backend->name();
     name_ = std::move(name);
   }
+
+  /// The resource a successful Create made, for the log.
+  void set_created(std::string name) { created_ = std::move(name); }
 
   /// Finishes the RPC; call exactly once.
   void Complete(absl::Status status) {
@@ -107,6 +145,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     // The one edge every outcome passes: whatever a layer below let through,
     // the call's secrets and anything shaped like key material stop here,
     // for the caller and the log alike.
+    SetErrorMetadata(status, metadata::kRequestId, call_->request_id());
     grpc::Status out = ToGrpcStatus(RedactStatus(status, call_->secrets()));
     Log(out);
     observer_.OnHandled(method_, out.error_code(), absl::Now() - start_);
@@ -121,24 +160,30 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 
  private:
   // Logs what the caller receives: the status after ToGrpcStatus bounded it.
+  // The level says whose problem it is: the caller's (info), the backend's
+  // or a limit's (warning), certbridge's own (error).
   void Log(const grpc::Status& status) const {
+    const int code = static_cast<int>(status.error_code());
+    std::optional<ErrorInfo> info;
+    if (!status.ok()) info = GetErrorInfoFromDetails(status.error_details());
     nlohmann::json fields = {
         {"method", method_},
         {"resource", resource_},
         {"backend", backend_},
-        {"code", absl::StatusCodeToString(
-                     static_cast<absl::StatusCode>(status.error_code()))},
+        {"code", GrpcCodeName(code)},
         {"attempts", call_->attempts()},
-        {"latency_ms", absl::ToDoubleMilliseconds(absl::Now() - start_)},
-        {"request_id", call_->request_id()}};
+        {"latency_us", absl::ToInt64Microseconds(absl::Now() - start_)},
+        {"request_id", call_->request_id()},
+        {"peer", peer_}};
+    if (!caller_.empty()) fields["caller"] = caller_;
+    if (!created_.empty()) fields["created"] = created_;
     if (!status.ok()) {
-      if (auto info = GetErrorInfoFromDetails(status.error_details())) {
-        fields["reason"] = info->reason;
-      }
+      if (info) fields["reason"] = info->reason;
       fields["error"] = status.error_message();
     }
-    Logger::Get().Log(status.ok() ? LogLevel::kInfo : LogLevel::kWarning, "rpc",
-                      fields);
+    Logger::Get().Log(LevelFor(status.error_code(),
+                               info ? info->reason : std::string()),
+                      "rpc", fields);
   }
 
   const char* method_;
@@ -147,6 +192,9 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   absl::Time deadline_;
   RpcObserver& observer_;
   std::string backend_;
+  std::string peer_;
+  std::string caller_;
+  std::string created_;
   std::optional<Name> name_;
   std::shared_ptr<CallContext> call_;
   ByteBudget* budget_ = nullptr;
@@ -175,6 +223,11 @@ Done<Response> Finisher(UnaryCall<Name>* reactor, Response* response) {
   return [reactor, response](absl::StatusOr<Response> result) {
     if (result.ok()) {
       *response = *std::move(result);
+      if constexpr (std::is_same_v<Response, v1::Certificate>) {
+        if (std::is_same_v<Name, ParentName>) {
+          reactor->set_created(response->name());
+        }
+      }
       reactor->Complete(absl::OkStatus());
     } else {
       reactor->Complete(result.status());

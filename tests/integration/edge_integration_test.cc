@@ -201,8 +201,8 @@ TEST_F(EdgeTest, DeadlineExpiryIsDeadlineExceededInMetricsAndLogs) {
   }
   EXPECT_EQ(value(metrics, kDeadline), 5);
   EXPECT_EQ(value(metrics, kCancelled), 0);
-  EXPECT_THAT(Log(), Not(HasSubstr("\"code\":\"CANCELLED\"")));
-  EXPECT_THAT(Log(), HasSubstr("\"code\":\"DEADLINE_EXCEEDED\""));
+  EXPECT_THAT(Log(), Not(HasSubstr("\"code\":\"Canceled\"")));
+  EXPECT_THAT(Log(), HasSubstr("\"code\":\"DeadlineExceeded\""));
 }
 
 TEST_F(EdgeTest, DefaultDeadlineAppliesOnlyToCallsWithoutOne) {

@@ -277,6 +277,10 @@ TEST(OperationsTest, ReflectionCanBeSwitchedOff) {
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
+// Issue 11 finding 8: one access line per RPC, at a level that says whose
+// problem it is, with the code as metrics spell it, integer microseconds,
+// the caller's address and identity, and the request id -- which is also
+// returned to the caller.
 TEST(OperationsTest, OneAccessLinePerRpcWithTheCallersRequestId) {
   std::mutex mu;
   std::vector<std::string> lines;
@@ -284,6 +288,8 @@ TEST(OperationsTest, OneAccessLinePerRpcWithTheCallersRequestId) {
     std::lock_guard<std::mutex> lock(mu);
     lines.emplace_back(line);
   });
+  std::string generated_id;
+  std::string created_name;
   {
     auto h = Harness::Start();
     ASSERT_NE(h, nullptr);
@@ -292,31 +298,145 @@ TEST(OperationsTest, OneAccessLinePerRpcWithTheCallersRequestId) {
     v1::Certificate out;
     auto ctx = Harness::Context();
     ctx->AddMetadata("x-request-id", "trace-7781");
-    EXPECT_EQ(h->stub().GetCertificate(ctx.get(), r, &out).error_code(),
-              grpc::StatusCode::NOT_FOUND);
+    const grpc::Status missing = h->stub().GetCertificate(ctx.get(), r, &out);
+    EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
     const auto requests = h->emulator().Requests();
     ASSERT_EQ(requests.size(), 1u);
     EXPECT_EQ(requests[0].headers.at("x-request-id"), "trace-7781");
+    // The id comes back in the response metadata and in the ErrorInfo.
+    auto echoed = ctx->GetServerInitialMetadata().find("x-request-id");
+    ASSERT_NE(echoed, ctx->GetServerInitialMetadata().end());
+    EXPECT_EQ(std::string(echoed->second.data(), echoed->second.size()),
+              "trace-7781");
+    EXPECT_EQ(DecodeRpcError(missing).metadata["requestId"], "trace-7781");
+
+    // Without one, certbridge makes one and says which.
+    auto create_ctx = Harness::Context();
+    ASSERT_TRUE(h->stub()
+                    .CreateCertificate(create_ctx.get(),
+                                       LeegalityCreateRequest("log.p12"), &out)
+                    .ok());
+    created_name = out.name();
+    auto made = create_ctx->GetServerInitialMetadata().find("x-request-id");
+    ASSERT_NE(made, create_ctx->GetServerInitialMetadata().end());
+    generated_id = std::string(made->second.data(), made->second.size());
+    EXPECT_EQ(generated_id.size(), 36u);
+
+    // A backend failure is logged louder than a caller's mistake.
+    emulator::FaultSpec broken;
+    broken.method = "GET";
+    broken.status = 500;
+    broken.times = 5;
+    h->emulator().AddFault(broken);
+    auto failing_ctx = Harness::Context();
+    EXPECT_EQ(h->stub().GetCertificate(failing_ctx.get(), r, &out).error_code(),
+              grpc::StatusCode::INTERNAL);
   }
   Logger::Get().SetSink(nullptr);
-  int access_lines = 0;
+  std::vector<nlohmann::json> access;
   for (const auto& line : lines) {
     const auto j = nlohmann::json::parse(line);
-    if (j.value("msg", "") != "rpc") continue;
-    ++access_lines;
-    EXPECT_EQ(j["method"], "GetCertificate");
-    EXPECT_EQ(j["backend"], "leegality");
-    EXPECT_EQ(j["resource"],
-              std::string(kLeegalityParent) + "/certificates/" + kMissingId);
-    EXPECT_EQ(j["code"], "NOT_FOUND");
-    EXPECT_EQ(j["attempts"], 1);
-    EXPECT_TRUE(j["latency_ms"].is_number());
-    EXPECT_EQ(j["request_id"], "trace-7781");
-    EXPECT_EQ(j["reason"], "CERTIFICATE_NOT_FOUND");
-    EXPECT_TRUE(j.contains("time"));
-    EXPECT_EQ(j["level"], "warning");
+    if (j.value("msg", "") == "rpc") access.push_back(j);
   }
-  EXPECT_EQ(access_lines, 1);
+  ASSERT_EQ(access.size(), 3u);
+  const auto& j = access[0];
+  EXPECT_EQ(j["method"], "GetCertificate");
+  EXPECT_EQ(j["backend"], "leegality");
+  EXPECT_EQ(j["resource"],
+            std::string(kLeegalityParent) + "/certificates/" + kMissingId);
+  EXPECT_EQ(j["code"], "NotFound") << "as grpc_server_handled_total spells it";
+  EXPECT_EQ(j["attempts"], 1);
+  EXPECT_TRUE(j["latency_us"].is_number_integer());
+  EXPECT_EQ(j["request_id"], "trace-7781");
+  EXPECT_EQ(j["reason"], "CERTIFICATE_NOT_FOUND");
+  EXPECT_THAT(j["peer"].get<std::string>(), HasSubstr("127.0.0.1"));
+  EXPECT_TRUE(j.contains("time"));
+  EXPECT_EQ(j["level"], "info") << "the caller asked for something missing";
+  EXPECT_EQ(access[1]["request_id"], generated_id);
+  EXPECT_EQ(access[1]["created"], created_name);
+  EXPECT_EQ(access[1]["code"], "OK");
+  EXPECT_EQ(access[2]["code"], "Internal");
+  EXPECT_EQ(access[2]["level"], "error");
+}
+
+// Issue 11 finding 3: an idle service's circuit gauge does not stay "open"
+// after the open period ends; finding 8: transitions are logged once.
+TEST(OperationsTest, CircuitGaugeRecoversWhileIdleAndTransitionsAreLoggedOnce) {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  Logger::Get().SetSink([&](absl::string_view line) {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.emplace_back(line);
+  });
+  HarnessOptions o;
+  o.configure = [](ServerConfig& c) {
+    c.backends[0].retry.max_attempts = 1;
+    c.backends[0].circuit_breaker.consecutive_failures = 2;
+    c.backends[0].circuit_breaker.open_duration = absl::Seconds(1);
+  };
+  auto h = Harness::Start(o);
+  ASSERT_NE(h, nullptr);
+  emulator::FaultSpec down;
+  down.method = "GET";
+  down.status = 503;
+  down.times = 2;
+  h->emulator().AddFault(down);
+  const std::string name =
+      std::string(kLeegalityParent) + "/certificates/" + kMissingId;
+  v1::Certificate out;
+  for (int i = 0; i < 4; ++i) Get(*h, name, &out);  // 2 failures, 2 fast
+  constexpr char kOpen[] = R"(certbridge_backend_circuit_state{backend="leegality"} 2)";
+  constexpr char kHalfOpen[] =
+      R"(certbridge_backend_circuit_state{backend="leegality"} 1)";
+  EXPECT_THAT(h->server().metrics().Serialize(), HasSubstr(kOpen));
+  // No call comes; the open period (1 s) ends and the gauge follows.
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (!absl::StrContains(h->server().metrics().Serialize(), kHalfOpen) &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_THAT(h->server().metrics().Serialize(), HasSubstr(kHalfOpen));
+  h.reset();
+  Logger::Get().SetSink(nullptr);
+  int opened = 0;
+  for (const auto& line : lines) {
+    if (absl::StrContains(line, "circuit breaker opened")) ++opened;
+  }
+  EXPECT_EQ(opened, 1) << "two calls failed fast while open: one line";
+}
+
+TEST(OperationsTest, DebugLevelLogsEachExchangeAndRetry) {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  Logger::Get().SetSink([&](absl::string_view line) {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.emplace_back(line);
+  });
+  Logger::Get().SetLevel(LogLevel::kDebug);
+  {
+    HarnessOptions o;
+    o.configure = [](ServerConfig& c) {
+      c.backends[0].retry.initial_backoff = absl::Milliseconds(1);
+    };
+    auto h = Harness::Start(o);
+    ASSERT_NE(h, nullptr);
+    emulator::FaultSpec once;
+    once.method = "GET";
+    once.status = 503;
+    h->emulator().AddFault(once);
+    v1::Certificate out;
+    Get(*h, std::string(kLeegalityParent) + "/certificates/" + kMissingId,
+        &out);
+  }
+  Logger::Get().SetSink(nullptr);
+  Logger::Get().SetLevel(LogLevel::kInfo);
+  int exchanges = 0, retries = 0;
+  for (const auto& line : lines) {
+    exchanges += absl::StrContains(line, "\"msg\":\"backend exchange\"");
+    retries += absl::StrContains(line, "\"msg\":\"retry scheduled\"");
+  }
+  EXPECT_EQ(exchanges, 2);
+  EXPECT_EQ(retries, 1);
 }
 
 }  // namespace
