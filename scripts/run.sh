@@ -67,6 +67,7 @@ cat >"$RUN_DIR/config.json" <<JSON
   "listen_address": "$GRPC_ADDRESS",
   "metrics_address": "$METRICS_ADDRESS",
   "log_level": "info",
+  "shutdown_drain_delay": "0s",
   "backends": [
     {"name": "leegality", "kind": "leegality", "base_url": "$EMULATOR_URL",
      "auth": {"header": "x-auth-token", "token_file": "$RUN_DIR/leegality.token"}},

@@ -17,6 +17,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "server/app/certbridge_server.h"
+#include "server/app/grpc_log.h"
 #include "server/common/log.h"
 #include "server/config/server_config.h"
 #include "server/service/certificate_checks.h"
@@ -86,6 +87,7 @@ int Run() {
     return Fail("--log_level must be debug, info, warning or error");
   }
   Logger::Get().SetLevel(level);
+  RouteGrpcLogsToJson();
   LoadLegacyPkcs12Support();
 
   auto server = CertbridgeServer::Start(*config);
@@ -107,15 +109,18 @@ int Run() {
   sigaddset(&signals, SIGTERM);
   int signal_number = 0;
   sigwait(&signals, &signal_number);
-  LogInfo("shutting down: draining in-flight calls",
+  LogInfo("shutting down",
           {{"signal", signal_number},
-           {"grace_period_s",
-            absl::ToDoubleSeconds(config->shutdown_grace_period)}});
+           {"drain_delay_ms",
+            absl::ToInt64Milliseconds(config->shutdown_drain_delay)},
+           {"grace_period_ms",
+            absl::ToInt64Milliseconds(config->shutdown_grace_period)}});
   // Drain on another thread so a second signal can still end the process
   // at once (an operator who means it, or a kubelet past its grace period).
   std::atomic<bool> drained{false};
   std::thread drain([&] {
-    (*server)->Shutdown(config->shutdown_grace_period);
+    (*server)->Shutdown(config->shutdown_drain_delay,
+                        config->shutdown_grace_period);
     drained = true;
   });
   const timespec poll = {0, 50L * 1000 * 1000};

@@ -1,6 +1,7 @@
 #include "server/app/certbridge_server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/server_builder_option.h>
 #include <grpcpp/impl/server_builder_plugin.h>
@@ -14,6 +15,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/app/build_info.h"
+#include "server/app/listen_check.h"
+#include "server/app/reflection_v1.h"
+#include "server/app/tls_files.h"
 #include "server/backends/stub_factory.h"
 #include "server/common/backend_types.h"
 #include "server/common/log.h"
@@ -66,13 +70,19 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
 
 absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
     const ServerConfig& config) {
+  if (auto s = CheckConfiguredFiles(config); !s.ok()) return s;
   std::unique_ptr<CertbridgeServer> self(new CertbridgeServer());
   self->metrics_ =
       std::make_unique<PrometheusMetrics>(kBuildVersion, kBuildRevision);
   if (!config.metrics_address.empty()) {
     auto metrics_server = MetricsServer::Start(config.metrics_address,
                                                self->metrics_->registry());
-    if (!metrics_server.ok()) return metrics_server.status();
+    if (!metrics_server.ok()) {
+      const std::string why = WhyCannotListen(config.metrics_address);
+      return absl::UnavailableError(absl::StrCat(
+          "metrics_address ", config.metrics_address, ": cannot listen",
+          why.empty() ? "" : absl::StrCat(" (", why, ")")));
+    }
     self->metrics_server_ = *std::move(metrics_server);
   }
   auto transport = CurlTransport::Create();
@@ -113,8 +123,14 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   if (!config.reflection) {
     builder.SetOption(std::make_unique<WithoutReflection>());
   }
-  builder.AddListeningPort(config.listen_address, ServerCredentials(config.tls),
-                           &self->port_);
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      ServerCredentials(config.tls);
+  if (config.tls.enabled() && !config.tls.allowed_callers.empty()) {
+    credentials->SetAuthMetadataProcessor(
+        std::make_shared<CallerPolicyProcessor>(
+            CallerPolicy(config.tls.allowed_callers)));
+  }
+  builder.AddListeningPort(config.listen_address, credentials, &self->port_);
   // A 5 MiB certificate plus the other fields must fit; anything larger is
   // refused by gRPC itself with RESOURCE_EXHAUSTED.
   builder.SetMaxReceiveMessageSize(
@@ -146,10 +162,49 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   // by default.
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 10000);
   builder.RegisterService(self->service_.get());
+  if (config.reflection) {
+    self->reflection_v1_ = std::make_unique<ReflectionV1>(std::vector<std::string>{
+        kServiceName, "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection"});
+    builder.RegisterService(self->reflection_v1_.get());
+  }
+  // Said before gRPC tries, since it only logs that binding failed.
+  if (const std::string why = WhyCannotListen(config.listen_address);
+      !why.empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        "listen_address ", config.listen_address, ": cannot listen (", why,
+        ")"));
+  }
   self->server_ = builder.BuildAndStart();
   if (!self->server_ || self->port_ == 0) {
     return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", config.listen_address));
+        absl::StrCat("listen_address ", config.listen_address,
+                     ": cannot listen"));
+  }
+  if (!config.health_listen_address.empty()) {
+    // Health only, plaintext: kubelet's gRPC probe cannot speak TLS.
+    grpc::ServerBuilder health;
+    health.SetOption(std::make_unique<WithoutReflection>());
+    health.AddListeningPort(config.health_listen_address,
+                            grpc::InsecureServerCredentials(),
+                            &self->health_port_);
+    health.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    // gRPC will not start a server without a service of its own; this one
+    // answers UNIMPLEMENTED to anything but health.
+    health.RegisterCallbackGenericService(&self->unimplemented_);
+    if (const std::string why = WhyCannotListen(config.health_listen_address);
+        !why.empty()) {
+      return absl::UnavailableError(
+          absl::StrCat("health_listen_address ", config.health_listen_address,
+                       ": cannot listen (", why, ")"));
+    }
+    self->health_server_ = health.BuildAndStart();
+    if (!self->health_server_ || self->health_port_ == 0) {
+      return absl::UnavailableError(
+          absl::StrCat("health_listen_address ", config.health_listen_address,
+                       ": cannot listen"));
+    }
   }
   std::vector<std::function<void()>> chores;
   for (const BackendConfig& backend : config.backends) {
@@ -157,11 +212,17 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
     chores.push_back([c] { c->ReportCircuitState(); });
   }
   chores.push_back([bytes = self->bytes_.get()] { TrimIfWorthIt(*bytes); });
+  if (config.tls.enabled()) {
+    auto watch = std::make_shared<TlsFileWatch>(
+        config.tls, [metrics = self->metrics_.get()](
+                        bool ok, std::optional<absl::Time> not_after) {
+          metrics->OnTlsFiles(ok, not_after);
+        });
+    chores.push_back([watch] { watch->Check(); });
+  }
   self->housekeeping_ =
       std::make_unique<Housekeeping>(absl::Seconds(1), std::move(chores));
-  auto* health = self->server_->GetHealthCheckService();
-  health->SetServingStatus(kServiceName, true);
-  health->SetServingStatus(true);
+  self->SetServing(true);
   LogInfo("serving", {{"listen_address", config.listen_address},
                       {"port", self->port_},
                       {"metrics_port", self->metrics_port()},
@@ -171,14 +232,33 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   return self;
 }
 
-void CertbridgeServer::Shutdown(absl::Duration grace) {
+void CertbridgeServer::SetServing(bool serving) {
+  for (grpc::Server* s : {server_.get(), health_server_.get()}) {
+    if (s == nullptr) continue;
+    s->GetHealthCheckService()->SetServingStatus(kServiceName, serving);
+    s->GetHealthCheckService()->SetServingStatus(serving);
+  }
+}
+
+void CertbridgeServer::Shutdown(absl::Duration drain_delay,
+                                absl::Duration grace) {
   if (shut_down_ || !server_) return;
   shut_down_ = true;
-  // NOT_SERVING first, so load balancers and kubelets stop routing here
-  // while in-flight calls drain.
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  // NOT_SERVING first, so readiness probes fail and the pod leaves the
+  // Service's endpoints; until that has reached every client (kube-proxy,
+  // DNS, balancers), calls keep arriving and are served normally.
+  SetServing(false);
+  if (drain_delay > absl::ZeroDuration()) {
+    LogInfo("draining: NOT_SERVING, still accepting calls",
+            {{"drain_delay_ms", absl::ToInt64Milliseconds(drain_delay)}});
+    absl::SleepFor(drain_delay);
+  }
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
+  if (health_server_) {
+    health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    health_server_->Wait();
+  }
 }
 
 CertbridgeServer::~CertbridgeServer() {

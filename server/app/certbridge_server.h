@@ -5,6 +5,7 @@
 #ifndef CERTBRIDGE_SERVER_APP_CERTBRIDGE_SERVER_H_
 #define CERTBRIDGE_SERVER_APP_CERTBRIDGE_SERVER_H_
 
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/app/housekeeping.h"
+#include "server/app/reflection_v1.h"
 #include "server/backends/backend_registry.h"
 #include "server/backends/idempotency_store.h"
 #include "server/config/server_config.h"
@@ -44,12 +46,19 @@ class CertbridgeServer {
   }
   const PrometheusMetrics& metrics() const { return *metrics_; }
 
-  /// Health turns NOT_SERVING at once, new calls are refused, in-flight
-  /// calls get `grace` to finish before they are cancelled. Idempotent.
-  void Shutdown(absl::Duration grace);
+  /// Health turns NOT_SERVING at once; calls (on new connections too) are
+  /// still served for `drain_delay`, while load balancers and Kubernetes
+  /// stop sending here; then new calls are refused and in-flight calls get
+  /// `grace` to finish before they are cancelled. Idempotent.
+  void Shutdown(absl::Duration drain_delay, absl::Duration grace);
+  void Shutdown(absl::Duration grace) { Shutdown(absl::ZeroDuration(), grace); }
+
+  /// 0 without a health listener.
+  int health_port() const { return health_port_; }
 
  private:
   CertbridgeServer() = default;
+  void SetServing(bool serving);
 
   // Destruction runs bottom-up: the gRPC server stops before the service
   // and the connections it uses, and those before the HTTP engine whose
@@ -64,7 +73,11 @@ class CertbridgeServer {
   std::unique_ptr<ByteBudget> bytes_;
   std::unique_ptr<CheckPool> checks_;
   std::unique_ptr<CertificateServiceImpl> service_;
+  std::unique_ptr<ReflectionV1> reflection_v1_;
   std::unique_ptr<grpc::Server> server_;
+  grpc::CallbackGenericService unimplemented_;
+  std::unique_ptr<grpc::Server> health_server_;
+  int health_port_ = 0;
   // Last: stopped first, as it looks at the connections and the budget.
   std::unique_ptr<Housekeeping> housekeeping_;
   int port_ = 0;

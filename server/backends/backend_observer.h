@@ -27,6 +27,8 @@ class BackendObserver {
   /// 0 closed, 1 half-open, 2 open.
   virtual void OnCircuitState(int /*state*/) {}
   virtual void OnInflight(int /*delta*/) {}
+  /// A write the backend accepted did not deploy to every environment.
+  virtual void OnDeploymentFailed(Operation) {}
   /// A token was fetched from the backend's token endpoint.
   virtual void OnTokenRefresh(bool /*ok*/) {}
 

@@ -49,6 +49,7 @@ class RestExchange {
                             int http_status, BackendErrorBody body) const;
 
   const BackendConfig& config() const { return config_; }
+  BackendObserver& observer() const { return *observer_; }
 
  private:
   // A 401 and the token it rejected.

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -312,6 +313,34 @@ absl::Status CheckBackendUrl(const std::string& url, const std::string& field,
   return absl::OkStatus();
 }
 
+// host:port, [v6]:port, with a port in 0..65535 (0: any free port).
+absl::Status CheckListenAddress(const std::string& address,
+                                absl::string_view field) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return FieldError(field, "must be HOST:PORT, e.g. 0.0.0.0:50051");
+  }
+  int port = -1;
+  if (!absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return FieldError(field, "the port must be a number from 0 to 65535");
+  }
+  return absl::OkStatus();
+}
+
+// A file of PEM certificates that can be read now: a missing or empty CA
+// bundle would otherwise start healthy and fail every call.
+absl::Status CheckPemFile(const std::string& path, absl::string_view field) {
+  std::ifstream in(path);
+  if (!in) return FieldError(field, absl::StrCat("cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!absl::StrContains(text.str(), "-----BEGIN CERTIFICATE-----")) {
+    return FieldError(field, absl::StrCat(path, " holds no PEM certificate"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseServerTls(const json& t, ServerTlsConfig* out) {
   if (auto s = CheckKeys(t, "tls",
                          {"cert_file", "key_file", "client_ca_file",
@@ -328,13 +357,6 @@ absl::Status ParseServerTls(const json& t, ServerTlsConfig* out) {
   }
   if (out->cert_file.empty() || out->key_file.empty()) {
     return FieldError("tls", "needs cert_file and key_file");
-  }
-  for (const char* key : {"cert_file", "key_file", "client_ca_file"}) {
-    const std::string file = t.value(key, "");
-    if (!file.empty() && !std::ifstream(file)) {
-      return FieldError(absl::StrCat("tls.", key),
-                        absl::StrCat("cannot read ", file));
-    }
   }
   if (t.contains("allowed_callers")) {
     const json& callers = t.at("allowed_callers");
@@ -422,6 +444,7 @@ absl::Status ParseBackend(const json& obj, const std::string& path,
     if (auto s = GetString(t, "ca_file", tp + ".", &out->ca_file); !s.ok()) {
       return s;
     }
+
     if (auto s = GetBool(t, "allow_insecure_http", tp + ".",
                          &out->allow_insecure_http);
         !s.ok()) {
@@ -533,14 +556,29 @@ absl::Status ParseLimits(const json& t, LimitsConfig* out) {
 }  // namespace
 
 absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
-  json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false,
-                         /*ignore_comments=*/true);
-  if (doc.is_discarded()) {
-    return absl::InvalidArgumentError("configuration is not valid JSON");
+  json doc;
+  try {
+    doc = json::parse(json_text, nullptr, /*allow_exceptions=*/true,
+                      /*ignore_comments=*/true);
+  } catch (const json::parse_error& e) {
+    // Start-up only: say where, as an editor would.
+    const size_t at = std::min<size_t>(e.byte == 0 ? 0 : e.byte - 1,
+                                       json_text.size());
+    const absl::string_view before = json_text.substr(0, at);
+    const size_t line = 1 + static_cast<size_t>(
+                                std::count(before.begin(), before.end(), '\n'));
+    const size_t last_newline = before.rfind('\n');
+    const size_t column =
+        at - (last_newline == absl::string_view::npos ? 0 : last_newline + 1) +
+        1;
+    return absl::InvalidArgumentError(
+        absl::StrCat("configuration is not valid JSON: line ", line,
+                     ", column ", column));
   }
   if (auto s = CheckKeys(
           doc, "",
-          {"listen_address", "metrics_address", "reflection",
+          {"listen_address", "metrics_address", "health_listen_address",
+           "shutdown_drain_delay", "reflection",
            "max_connection_age", "tls", "shutdown_grace_period",
            "default_deadline", "log_level", "idempotency", "limits",
            "backends"});
@@ -558,6 +596,27 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
     return s;
   }
   if (auto s = GetString(doc, "metrics_address", "", &config.metrics_address);
+      !s.ok()) {
+    return s;
+  }
+  // "none" spells "off" here as on the command line.
+  if (config.metrics_address == "none") config.metrics_address.clear();
+  if (auto s = GetString(doc, "health_listen_address", "",
+                         &config.health_listen_address);
+      !s.ok()) {
+    return s;
+  }
+  for (const auto& [field, address] :
+       {std::pair<const char*, const std::string*>{"listen_address",
+                                                   &config.listen_address},
+        {"metrics_address", &config.metrics_address},
+        {"health_listen_address", &config.health_listen_address}}) {
+    if (address->empty() && std::string(field) != "listen_address") continue;
+    if (auto s = CheckListenAddress(*address, field); !s.ok()) return s;
+  }
+  if (auto s = GetDuration(doc, "shutdown_drain_delay", "",
+                           &config.shutdown_drain_delay,
+                           /*zero_allowed=*/true);
       !s.ok()) {
     return s;
   }
@@ -622,6 +681,34 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
     config.backends.push_back(std::move(backend));
   }
   return config;
+}
+
+absl::Status CheckConfiguredFiles(const ServerConfig& config) {
+  const ServerTlsConfig& tls = config.tls;
+  for (const auto& [field, file] :
+       {std::pair<const char*, const std::string*>{"tls.cert_file",
+                                                   &tls.cert_file},
+        {"tls.key_file", &tls.key_file}}) {
+    if (!file->empty() && !std::ifstream(*file)) {
+      return FieldError(field, absl::StrCat("cannot read ", *file));
+    }
+  }
+  if (!tls.client_ca_file.empty()) {
+    if (auto s = CheckPemFile(tls.client_ca_file, "tls.client_ca_file");
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (size_t i = 0; i < config.backends.size(); ++i) {
+    const BackendConfig& b = config.backends[i];
+    if (b.ca_file.empty()) continue;
+    if (auto s = CheckPemFile(b.ca_file,
+                              absl::StrCat("backends[", i, "].tls.ca_file"));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path) {

@@ -145,8 +145,16 @@ struct ServerConfig {
   /// closing it (GOAWAY) after this age makes clients reconnect and spreads
   /// them over new replicas. Zero disables.
   absl::Duration max_connection_age = absl::Minutes(5);
-  /// After SIGTERM: how long in-flight calls may take to finish.
+  /// After SIGTERM the server keeps serving, reporting NOT_SERVING, for this
+  /// long -- so Kubernetes removes the pod from its endpoints before the
+  /// listener closes -- and only then stops accepting calls.
+  absl::Duration shutdown_drain_delay = absl::Seconds(5);
+  /// Then: how long in-flight calls may take to finish.
   absl::Duration shutdown_grace_period = absl::Seconds(20);
+  /// A second, plaintext listener serving only grpc.health.v1.Health (the
+  /// same statuses), for kubelet probes when the main listener needs TLS.
+  /// Empty: none.
+  std::string health_listen_address;
   /// Applied to calls that arrive without a deadline.
   absl::Duration default_deadline = absl::Seconds(60);
   std::string log_level = "info";
@@ -157,6 +165,11 @@ struct ServerConfig {
 
 /// Parses and validates a configuration document.
 absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text);
+
+/// The files a configuration names can be read and hold what they should
+/// (PEM certificates in CA bundles): checked when a server starts, so a
+/// missing bundle stops start-up instead of failing every call later.
+absl::Status CheckConfiguredFiles(const ServerConfig& config);
 
 /// Reads `path` and parses it; errors name the file.
 absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path);

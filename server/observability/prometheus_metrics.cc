@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/grpc_codes.h"
+#include "server/observability/process_metrics.h"
 
 namespace certbridge {
 namespace {
@@ -67,6 +68,10 @@ class PrometheusMetrics::Backend final : public BackendObserver {
     for (const char* r : {"success", "failure"}) {
       m.token_refreshes_.Add({{"backend", name}, {"result", r}});
     }
+    for (Operation op : kOperations) {
+      deployment_failed_[static_cast<int>(op)] = &m.deployment_failures_.Add(
+          {{"backend", name}, {"operation", std::string(OperationName(op))}});
+    }
   }
 
   void OnHttpExchange(Operation op, int http_status, absl::string_view error,
@@ -94,6 +99,9 @@ class PrometheusMetrics::Backend final : public BackendObserver {
   }
   void OnCircuitState(int state) override { circuit_->Set(state); }
   void OnInflight(int delta) override { inflight_->Increment(delta); }
+  void OnDeploymentFailed(Operation op) override {
+    deployment_failed_[static_cast<int>(op)]->Increment();
+  }
   void OnTokenRefresh(bool ok) override {
     m_.token_refreshes_
         .Add({{"backend", name_}, {"result", ok ? "success" : "failure"}})
@@ -104,6 +112,7 @@ class PrometheusMetrics::Backend final : public BackendObserver {
   PrometheusMetrics& m_;
   const std::string name_;
   prometheus::Histogram* duration_[4] = {};
+  prometheus::Counter* deployment_failed_[4] = {};
   prometheus::Counter* throttled_;
   prometheus::Gauge* circuit_;
   prometheus::Gauge* inflight_;
@@ -164,7 +173,26 @@ PrometheusMetrics::PrometheusMetrics(const std::string& version,
       build_info_(prometheus::BuildGauge()
                       .Name("certbridge_build_info")
                       .Help("Always 1; labels carry the build.")
-                      .Register(*registry_)) {
+                      .Register(*registry_)),
+      deployment_failures_(
+          prometheus::BuildCounter()
+              .Name("certbridge_backend_deployment_failures_total")
+              .Help("Apinizer writes answered OK whose deployment to some "
+                    "environment failed (PARTIALLY_FAILED or FAILED).")
+              .Register(*registry_)),
+      tls_failures_(prometheus::BuildCounter()
+                        .Name("certbridge_tls_reload_failures_total")
+                        .Help("Changes to the gRPC listener's certificate "
+                              "files that left them unusable.")
+                        .Register(*registry_)
+                        .Add({})),
+      tls_expiry_(prometheus::BuildGauge()
+                      .Name("certbridge_tls_certificate_expiry_timestamp_"
+                            "seconds")
+                      .Help("When the gRPC listener's certificate expires "
+                            "(unix seconds; 0 without TLS).")
+                      .Register(*registry_)
+                      .Add({})) {
   build_info_.Add({{"version", version}, {"revision", revision}}).Set(1);
   for (const char* method : kMethods) {
     const std::map<std::string, std::string> labels = {
@@ -204,6 +232,13 @@ void PrometheusMetrics::OnHandled(absl::string_view method,
   it->second.handling->Observe(absl::ToDoubleSeconds(latency));
 }
 
+void PrometheusMetrics::OnTlsFiles(bool ok,
+                                   std::optional<absl::Time> not_after) {
+  if (!ok) tls_failures_.Increment();
+  if (not_after) tls_expiry_.Set(absl::ToDoubleSeconds(
+                     *not_after - absl::UnixEpoch()));
+}
+
 std::string PrometheusMetrics::Serialize() const {
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, registry_->Collect());
@@ -222,6 +257,8 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
         absl::StrCat("cannot serve metrics on ", address, ": ", e.what()));
   }
   server->exposer_->RegisterCollectable(registry);
+  server->process_ = std::make_shared<ProcessMetrics>();
+  server->exposer_->RegisterCollectable(server->process_);
   const auto ports = server->exposer_->GetListeningPorts();
   server->port_ = ports.empty() ? 0 : ports[0];
   return server;

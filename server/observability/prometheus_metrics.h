@@ -13,6 +13,7 @@
 #include <prometheus/registry.h>
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,10 @@ class PrometheusMetrics final : public RpcObserver {
   void OnStarted(absl::string_view method) override;
   void OnHandled(absl::string_view method, grpc::StatusCode code,
                  absl::Duration latency) override;
+
+  /// The gRPC listener's certificate files were looked at after a change:
+  /// usable (with the certificate's expiry) or not.
+  void OnTlsFiles(bool ok, std::optional<absl::Time> not_after);
 
   /// Text exposition of everything (tests and debugging).
   std::string Serialize() const;
@@ -65,13 +70,17 @@ class PrometheusMetrics final : public RpcObserver {
   prometheus::Family<prometheus::Counter>& rejected_;
   prometheus::Family<prometheus::Counter>& token_refreshes_;
   prometheus::Family<prometheus::Gauge>& build_info_;
+  prometheus::Family<prometheus::Counter>& deployment_failures_;
+  prometheus::Counter& tls_failures_;
+  prometheus::Gauge& tls_expiry_;
   std::map<std::string, Method, std::less<>> methods_;
 };
 
 /// Serves /metrics on its own port (prometheus-cpp's civetweb Exposer).
 class MetricsServer {
  public:
-  /// `address` is host:port; port 0 picks a free one.
+  /// `address` is host:port; port 0 picks a free one. Serves `registry`
+  /// and the process_* metrics.
   static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
       const std::string& address,
       std::shared_ptr<prometheus::Registry> registry);
@@ -79,6 +88,7 @@ class MetricsServer {
 
  private:
   MetricsServer() = default;
+  std::shared_ptr<prometheus::Collectable> process_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int port_ = 0;
 };

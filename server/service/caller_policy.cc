@@ -60,3 +60,29 @@ absl::Status CallerPolicy::Check(const grpc::AuthContext& auth) const {
 }
 
 }  // namespace certbridge
+
+namespace certbridge {
+
+grpc::Status CallerPolicyProcessor::Process(const InputMetadata& auth_metadata,
+                                            grpc::AuthContext* context,
+                                            OutputMetadata*, OutputMetadata*) {
+  // The certificate service checks its own calls, so that a refusal carries
+  // the ErrorInfo its callers rely on; everything else is checked here.
+  auto path = auth_metadata.find(":path");
+  if (path != auth_metadata.end() &&
+      absl::StartsWith(absl::string_view(path->second.data(),
+                                         path->second.size()),
+                       "/certbridge.v1.CertificateService/")) {
+    return grpc::Status::OK;
+  }
+  if (context == nullptr) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        "no caller identity");
+  }
+  const absl::Status allowed = policy_.Check(*context);
+  if (allowed.ok()) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                      std::string(allowed.message()));
+}
+
+}  // namespace certbridge

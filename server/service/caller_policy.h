@@ -5,6 +5,7 @@
 #define CERTBRIDGE_SERVER_SERVICE_CALLER_POLICY_H_
 
 #include <grpcpp/security/auth_context.h>
+#include <grpcpp/security/auth_metadata_processor.h>
 
 #include <set>
 #include <string>
@@ -33,6 +34,24 @@ class CallerPolicy {
  private:
   std::set<std::string> uris_;
   std::set<std::string> dns_;
+};
+
+/// Applies a CallerPolicy to every call on a TLS listener, whatever the
+/// service -- health and reflection included, which the certificate
+/// service's own check cannot see. A refused call gets PERMISSION_DENIED
+/// from gRPC; the certificate service repeats the check to add ErrorInfo.
+class CallerPolicyProcessor final : public grpc::AuthMetadataProcessor {
+ public:
+  explicit CallerPolicyProcessor(CallerPolicy policy)
+      : policy_(std::move(policy)) {}
+  bool IsBlocking() const override { return false; }
+  grpc::Status Process(const InputMetadata& auth_metadata,
+                       grpc::AuthContext* context,
+                       OutputMetadata* consumed_auth_metadata,
+                       OutputMetadata* response_metadata) override;
+
+ private:
+  const CallerPolicy policy_;
 };
 
 }  // namespace certbridge

@@ -130,6 +130,8 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 
   /// The resource a successful Create made, for the log.
   void set_created(std::string name) { created_ = std::move(name); }
+  /// An Apinizer write that succeeded with a failed deployment somewhere.
+  void set_deployment(std::string state) { deployment_ = std::move(state); }
 
   /// Finishes the RPC; call exactly once.
   void Complete(absl::Status status) {
@@ -177,13 +179,17 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
         {"peer", peer_}};
     if (!caller_.empty()) fields["caller"] = caller_;
     if (!created_.empty()) fields["created"] = created_;
+    if (!deployment_.empty()) fields["deployment"] = deployment_;
     if (!status.ok()) {
       if (info) fields["reason"] = info->reason;
       fields["error"] = status.error_message();
     }
-    Logger::Get().Log(LevelFor(status.error_code(),
-                               info ? info->reason : std::string()),
-                      "rpc", fields);
+    // OK with a failed deployment is the backend's problem to look at.
+    const LogLevel level =
+        deployment_.empty()
+            ? LevelFor(status.error_code(), info ? info->reason : std::string())
+            : LogLevel::kWarning;
+    Logger::Get().Log(level, "rpc", fields);
   }
 
   const char* method_;
@@ -195,6 +201,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   std::string peer_;
   std::string caller_;
   std::string created_;
+  std::string deployment_;
   std::optional<Name> name_;
   std::shared_ptr<CallContext> call_;
   ByteBudget* budget_ = nullptr;
@@ -223,10 +230,22 @@ Done<Response> Finisher(UnaryCall<Name>* reactor, Response* response) {
   return [reactor, response](absl::StatusOr<Response> result) {
     if (result.ok()) {
       *response = *std::move(result);
+      const v1::DeploymentResult* deployment = nullptr;
       if constexpr (std::is_same_v<Response, v1::Certificate>) {
         if (std::is_same_v<Name, ParentName>) {
           reactor->set_created(response->name());
         }
+        if (response->has_apinizer()) {
+          deployment = &response->apinizer().deployment_result();
+        }
+      } else {
+        deployment = &response->undeployment_result();
+      }
+      if (deployment != nullptr &&
+          (deployment->state() == v1::DeploymentResult::PARTIALLY_FAILED ||
+           deployment->state() == v1::DeploymentResult::FAILED)) {
+        reactor->set_deployment(
+            v1::DeploymentResult::State_Name(deployment->state()));
       }
       reactor->Complete(absl::OkStatus());
     } else {

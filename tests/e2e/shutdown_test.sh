@@ -23,6 +23,7 @@ EMU="http://127.0.0.1:$(cat "$WORK/emu.port")"
 printf t >"$WORK/token"
 cat >"$WORK/config.json" <<JSON
 {"listen_address": "127.0.0.1:0", "metrics_address": "", "shutdown_grace_period": "5s",
+ "shutdown_drain_delay": "300ms",
  "backends": [{"name": "leegality", "kind": "leegality", "base_url": "$EMU",
                "auth": {"token_file": "$WORK/token"}}]}
 JSON

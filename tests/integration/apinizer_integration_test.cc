@@ -4,7 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include "absl/strings/match.h"
+#include "server/common/log.h"
 #include "tests/integration/certbridge_harness.h"
 #include "tests/testing/certificate_fixtures.h"
 
@@ -219,6 +222,12 @@ TEST_F(ApinizerIntegrationTest, JwkActionsArePassedThrough) {
 }
 
 TEST_F(ApinizerIntegrationTest, DeploymentFailingInOneEnvironmentIsReported) {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  Logger::Get().SetSink([&](absl::string_view line) {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.emplace_back(line);
+  });
   apinizer().SetEnvironmentFailing("uat", true);
   v1::Certificate out;
   const grpc::Status s = Create(CreateRequest("half"), &out);
@@ -235,6 +244,28 @@ TEST_F(ApinizerIntegrationTest, DeploymentFailingInOneEnvironmentIsReported) {
   ASSERT_TRUE(Delete(out.name(), &deleted).ok());
   EXPECT_EQ(deleted.undeployment_result().state(),
             v1::DeploymentResult::PARTIALLY_FAILED);
+  // Issue 11 finding 4: not invisible to operators -- a metric per
+  // operation and a warning line naming the state.
+  const std::string metrics = h_->server().metrics().Serialize();
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(
+          R"(certbridge_backend_deployment_failures_total{backend="apinizer",operation="create"} 1)"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(
+          R"(certbridge_backend_deployment_failures_total{backend="apinizer",operation="delete"} 1)"));
+  h_.reset();
+  Logger::Get().SetSink(nullptr);
+  int warned = 0;
+  for (const auto& line : lines) {
+    if (absl::StrContains(line, R"("msg":"rpc")") &&
+        absl::StrContains(line, R"("level":"warning")") &&
+        absl::StrContains(line, R"("deployment":"PARTIALLY_FAILED")")) {
+      ++warned;
+    }
+  }
+  EXPECT_EQ(warned, 2);
 }
 
 TEST_F(ApinizerIntegrationTest, Quirk400sMapByMessageInBothGenerations) {

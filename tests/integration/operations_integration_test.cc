@@ -2,6 +2,7 @@
 // documented names and labels, health for the server and the service,
 // graceful shutdown, reflection, and one access log line per RPC.
 #include <curl/curl.h>
+#include <grpc/support/log.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,8 +11,11 @@
 
 #include "absl/strings/match.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "nlohmann/json.hpp"
+#include "server/app/grpc_log.h"
 #include "server/common/log.h"
 #include "tests/integration/certbridge_harness.h"
 #include "tests/testing/certificate_fixtures.h"
@@ -135,6 +139,18 @@ TEST(OperationsTest, MetricsUseTheDocumentedNamesAndLabels) {
       HasSubstr(
           R"(certbridge_backend_rejected_total{backend="leegality",reason="overloaded"} 0)"));
   EXPECT_THAT(text, HasSubstr(R"(certbridge_build_info{revision=")"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"(certbridge_backend_deployment_failures_total{backend="apinizer",operation="create"} 0)"));
+  // Issue 11 finding 13: the process metrics operators expect.
+  for (const char* name :
+       {"process_cpu_seconds_total ", "process_resident_memory_bytes ",
+        "process_virtual_memory_bytes ", "process_open_fds ",
+        "process_max_fds ", "process_start_time_seconds ",
+        "process_threads "}) {
+    EXPECT_THAT(text, HasSubstr(std::string("\n") + name)) << name;
+  }
   // Never ids, names or URLs as label values.
   EXPECT_THAT(text, Not(HasSubstr(kMissingId)));
   EXPECT_THAT(text, Not(HasSubstr(created.leegality().id())));
@@ -204,6 +220,66 @@ TEST(OperationsTest, HealthServesBothNamesAndTurnsNotServingOnShutdown) {
       << slow_status.error_message();
 }
 
+// Issue 11 finding 5: during the drain delay the server says NOT_SERVING to
+// anyone who asks, and still serves every call -- on new connections too --
+// so callers that have not yet seen the endpoint removal lose nothing.
+TEST(OperationsTest, DrainDelayKeepsServingWhileReportingNotServing) {
+  auto h = Harness::Start();
+  ASSERT_NE(h, nullptr);
+  const std::string target =
+      "127.0.0.1:" + std::to_string(h->server().port());
+  std::thread shutdown([&] {
+    h->server().Shutdown(/*drain_delay=*/absl::Seconds(2),
+                         /*grace=*/absl::Seconds(2));
+  });
+  const std::string name =
+      std::string(kLeegalityParent) + "/certificates/" + kMissingId;
+  {
+    // Shutdown has begun once health says so.
+    auto health = grpc::health::v1::Health::NewStub(
+        grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+    grpc::health::v1::HealthCheckResponse resp;
+    const absl::Time give_up = absl::Now() + absl::Seconds(1);
+    do {
+      grpc::health::v1::HealthCheckRequest req;
+      auto ctx = Harness::Context();
+      ASSERT_TRUE(health->Check(ctx.get(), req, &resp).ok());
+    } while (resp.status() != grpc::health::v1::HealthCheckResponse::NOT_SERVING &&
+             absl::Now() < give_up);
+  }
+  int not_serving_seen = 0, calls_served = 0;
+  // Several fresh connections during the first second of the delay.
+  for (int i = 0; i < 5; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.channel_id", i);  // no subchannel sharing
+    auto channel = grpc::CreateCustomChannel(
+        target, grpc::InsecureChannelCredentials(), args);
+    auto health = grpc::health::v1::Health::NewStub(channel);
+    grpc::health::v1::HealthCheckRequest req;
+    grpc::health::v1::HealthCheckResponse resp;
+    auto ctx = Harness::Context();
+    ASSERT_TRUE(health->Check(ctx.get(), req, &resp).ok());
+    if (resp.status() == grpc::health::v1::HealthCheckResponse::NOT_SERVING) {
+      ++not_serving_seen;
+    }
+    auto stub = v1::CertificateService::NewStub(channel);
+    v1::GetCertificateRequest get;
+    get.set_name(name);
+    v1::Certificate out;
+    auto call_ctx = Harness::Context();
+    // The backend answers NOT_FOUND: the call was served, not refused.
+    if (stub->GetCertificate(call_ctx.get(), get, &out).error_code() ==
+        grpc::StatusCode::NOT_FOUND) {
+      ++calls_served;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  shutdown.join();
+  EXPECT_EQ(not_serving_seen, 5);
+  EXPECT_EQ(calls_served, 5);
+  EXPECT_EQ(h->emulator().Requests().size(), 5u);
+}
+
 TEST(OperationsTest, ShutdownCancelsCallsStillRunningAfterTheGracePeriod) {
   auto h = Harness::Start();
   ASSERT_NE(h, nullptr);
@@ -253,6 +329,48 @@ TEST(OperationsTest, ReflectionListsTheService) {
   stream->WritesDone();
 }
 
+// Issue 11 finding 13: grpc.reflection.v1, which current tools try first,
+// is served next to the deprecated v1alpha, and describes the API.
+TEST(OperationsTest, ReflectionV1DescribesTheService) {
+  auto h = Harness::Start();
+  ASSERT_NE(h, nullptr);
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(h->server().port()),
+                          grpc::InsecureChannelCredentials());
+  auto reflection = grpc::reflection::v1::ServerReflection::NewStub(channel);
+  auto ctx = Harness::Context();
+  auto stream = reflection->ServerReflectionInfo(ctx.get());
+  grpc::reflection::v1::ServerReflectionRequest req;
+  req.set_list_services("");
+  ASSERT_TRUE(stream->Write(req));
+  grpc::reflection::v1::ServerReflectionResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  std::vector<std::string> names;
+  for (const auto& s : resp.list_services_response().service()) {
+    names.push_back(s.name());
+  }
+  EXPECT_THAT(names, ::testing::Contains("certbridge.v1.CertificateService"));
+  EXPECT_THAT(names,
+              ::testing::Contains("grpc.reflection.v1.ServerReflection"));
+  req.set_file_containing_symbol("certbridge.v1.CertificateService");
+  ASSERT_TRUE(stream->Write(req));
+  ASSERT_TRUE(stream->Read(&resp));
+  ASSERT_GT(resp.file_descriptor_response().file_descriptor_proto_size(), 0);
+  google::protobuf::FileDescriptorProto file;
+  ASSERT_TRUE(file.ParseFromString(
+      resp.file_descriptor_response().file_descriptor_proto(0)));
+  EXPECT_EQ(file.name(), "certbridge/v1/certificate_service.proto");
+  ASSERT_EQ(file.service_size(), 1);
+  EXPECT_EQ(file.service(0).method_size(), 4);
+  req.set_file_containing_symbol("no.such.Symbol");
+  ASSERT_TRUE(stream->Write(req));
+  ASSERT_TRUE(stream->Read(&resp));
+  EXPECT_EQ(resp.error_response().error_code(),
+            static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
 // Reflection is switchable per server although gRPC registers its plugin
 // process-wide: a server with reflection off next to one with it on.
 TEST(OperationsTest, ReflectionCanBeSwitchedOff) {
@@ -275,6 +393,15 @@ TEST(OperationsTest, ReflectionCanBeSwitchedOff) {
   grpc::reflection::v1alpha::ServerReflectionResponse resp;
   EXPECT_FALSE(stream->Read(&resp));
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  auto v1 = grpc::reflection::v1::ServerReflection::NewStub(channel);
+  auto v1_ctx = Harness::Context();
+  auto v1_stream = v1->ServerReflectionInfo(v1_ctx.get());
+  grpc::reflection::v1::ServerReflectionRequest v1_req;
+  v1_req.set_list_services("");
+  v1_stream->Write(v1_req);
+  grpc::reflection::v1::ServerReflectionResponse v1_resp;
+  EXPECT_FALSE(v1_stream->Read(&v1_resp));
+  EXPECT_EQ(v1_stream->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
 // Issue 11 finding 8: one access line per RPC, at a level that says whose
@@ -437,6 +564,42 @@ TEST(OperationsTest, DebugLevelLogsEachExchangeAndRetry) {
   }
   EXPECT_EQ(exchanges, 2);
   EXPECT_EQ(retries, 1);
+}
+
+}  // namespace
+}  // namespace certbridge::testing
+
+namespace certbridge::testing {
+namespace {
+
+// Issue 11 finding 7: a taken port is reported as such, not as library
+// noise.
+TEST(OperationsTest, BusyPortsAreNamedInTheStartupError) {
+  auto first = Harness::Start();
+  ASSERT_NE(first, nullptr);
+  ServerConfig config = first->config();
+  config.listen_address =
+      "127.0.0.1:" + std::to_string(first->server().port());
+  auto second = CertbridgeServer::Start(config);
+  ASSERT_FALSE(second.ok());
+  EXPECT_THAT(std::string(second.status().message()),
+              HasSubstr("listen_address"));
+  EXPECT_THAT(std::string(second.status().message()),
+              HasSubstr("Address already in use"));
+}
+
+// Issue 11 finding 2: gRPC's own lines come out as JSON like the rest.
+TEST(OperationsTest, GrpcLogLinesAreJson) {
+  std::vector<std::string> lines;
+  Logger::Get().SetSink([&](absl::string_view line) { lines.emplace_back(line); });
+  RouteGrpcLogsToJson();
+  gpr_log(GPR_ERROR, "Handshake failed with fatal error %s", "SSL_ERROR_SSL");
+  Logger::Get().SetSink(nullptr);
+  ASSERT_EQ(lines.size(), 1u);
+  const auto j = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(j["msg"], "grpc");
+  EXPECT_EQ(j["level"], "warning");
+  EXPECT_THAT(j["error"].get<std::string>(), HasSubstr("SSL_ERROR_SSL"));
 }
 
 }  // namespace

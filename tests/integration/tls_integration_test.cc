@@ -4,12 +4,21 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
 #include <cstdio>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "tests/emulator/test_pki.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/integration/certbridge_harness.h"
+#include "server/app/tls_files.h"
+#include "server/common/log.h"
+#include "nlohmann/json.hpp"
+#include "absl/strings/match.h"
 #include "tests/testing/certificate_fixtures.h"
 
 namespace certbridge::testing {
@@ -121,6 +130,72 @@ TEST_F(TlsTest, MutualTlsWithAllowList) {
   EXPECT_EQ(h_->emulator().Requests().size(), 2u);
 }
 
+// Issue 11 findings 2 and 12: with TLS on the main listener, probes use a
+// plaintext health-only listener; health and reflection on the main
+// listener obey the allow-list like everything else.
+TEST_F(TlsTest, ProbesUseAPlaintextHealthListenerAndTheAllowListCoversAll) {
+  HarnessOptions o;
+  o.configure = [this](ServerConfig& c) {
+    c.tls.cert_file = dir_ + "/server.pem";
+    c.tls.key_file = dir_ + "/server.key";
+    c.tls.client_ca_file = dir_ + "/ca.pem";
+    c.tls.allowed_callers = {kAllowedUri};
+    c.health_listen_address = "127.0.0.1:0";
+  };
+  h_ = Harness::Start(o);
+  ASSERT_NE(h_, nullptr);
+  ASSERT_GT(h_->server().health_port(), 0);
+  auto check = [](const std::string& target,
+                  const std::shared_ptr<grpc::ChannelCredentials>& creds,
+                  const std::string& service) {
+    auto health = grpc::health::v1::Health::NewStub(
+        grpc::CreateChannel(target, creds));
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
+    grpc::health::v1::HealthCheckResponse resp;
+    auto ctx = Harness::Context(absl::Seconds(5));
+    grpc::Status s = health->Check(ctx.get(), req, &resp);
+    return std::make_pair(s.error_code(), resp.status());
+  };
+  const std::string health_target =
+      absl::StrCat("127.0.0.1:", h_->server().health_port());
+  const std::string main_target =
+      absl::StrCat("127.0.0.1:", h_->server().port());
+  // What the kubelet's native gRPC probe does: plaintext Health/Check.
+  for (const char* service : {"", "certbridge.v1.CertificateService"}) {
+    auto [code, status] =
+        check(health_target, grpc::InsecureChannelCredentials(), service);
+    EXPECT_EQ(code, grpc::StatusCode::OK) << service;
+    EXPECT_EQ(status, grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  // The health listener serves nothing else.
+  auto stub = v1::CertificateService::NewStub(
+      grpc::CreateChannel(health_target, grpc::InsecureChannelCredentials()));
+  v1::GetCertificateRequest r;
+  r.set_name(kMissing);
+  v1::Certificate out;
+  auto ctx = Harness::Context(absl::Seconds(5));
+  EXPECT_EQ(stub->GetCertificate(ctx.get(), r, &out).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  // On the main listener, health answers allowed callers only.
+  const IssuedCertificate allowed =
+      emulator::IssueClientCertificate(ca_, kAllowedUri);
+  const IssuedCertificate stranger = emulator::IssueClientCertificate(
+      ca_, "spiffe://certbridge.test/ns/apps/sa/other");
+  EXPECT_EQ(check(main_target, Tls(ca_.ca_pem, &allowed), "").first,
+            grpc::StatusCode::OK);
+  EXPECT_EQ(check(main_target, Tls(ca_.ca_pem, &stranger), "").first,
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Shutdown turns the probe listener NOT_SERVING too.
+  std::thread shutdown([this] {
+    h_->server().Shutdown(absl::Milliseconds(500), absl::Seconds(1));
+  });
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(check(health_target, grpc::InsecureChannelCredentials(), "").second,
+            grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  shutdown.join();
+}
+
 TEST_F(TlsTest, RotatedServerCertificateIsServedWithoutRestart) {
   Start(/*mtls=*/false);
   ASSERT_EQ(Call(Tls(ca_.ca_pem)).error_code(), grpc::StatusCode::NOT_FOUND);
@@ -136,6 +211,77 @@ TEST_F(TlsTest, RotatedServerCertificateIsServedWithoutRestart) {
   EXPECT_EQ(code, grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Call(Tls(ca_.ca_pem)).error_code(), grpc::StatusCode::UNAVAILABLE)
       << "the old certificate is no longer served";
+}
+
+// Issue 11 finding 12: a rotation that leaves the files unusable (here a
+// certificate whose key has not been written yet) is logged as JSON and
+// counted, and a good one is reported with its expiry.
+TEST_F(TlsTest, UnusableRotationIsLoggedAndCounted) {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  Logger::Get().SetSink([&](absl::string_view line) {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.emplace_back(line);
+  });
+  Start(/*mtls=*/false);
+  const std::string failures = "\ncertbridge_tls_reload_failures_total ";
+  auto metric = [&](const std::string& series) {
+    const std::string text = h_->server().metrics().Serialize();
+    const size_t at = text.find(series);
+    return at == std::string::npos ? -1.0
+                                   : std::atof(text.c_str() + at + series.size());
+  };
+  const std::string expiry =
+      "\ncertbridge_tls_certificate_expiry_timestamp_seconds ";
+  // The files are looked at within a second of start.
+  const absl::Time started = absl::Now();
+  while (metric(expiry) <= 0 && absl::Now() < started + absl::Seconds(5)) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(metric(failures), 0);
+  EXPECT_GT(metric(expiry), absl::ToUnixSeconds(absl::Now()));
+  const TestPki next = emulator::MakeTestPki();
+  WriteFileAtomically(dir_ + "/server.pem", next.server_cert_pem);  // no key
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (metric(failures) < 1 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(metric(failures), 1);
+  h_.reset();
+  Logger::Get().SetSink(nullptr);
+  bool logged = false;
+  for (const auto& line : lines) {
+    if (absl::StrContains(line, "TLS certificate files are not usable") &&
+        absl::StrContains(line, "does not match")) {
+      logged = true;
+      EXPECT_TRUE(nlohmann::json::parse(line).is_object());
+    }
+  }
+  EXPECT_TRUE(logged);
+}
+
+TEST(TlsFilesTest, ChecksWhatGrpcWouldLoad) {
+  char dir[] = "/tmp/certbridge-tlsf.XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string d = dir;
+  const TestPki a = emulator::MakeTestPki();
+  const TestPki b = emulator::MakeTestPki();
+  WriteFileAtomically(d + "/a.pem", a.server_cert_pem);
+  WriteFileAtomically(d + "/a.key", a.server_key_pem);
+  WriteFileAtomically(d + "/b.key", b.server_key_pem);
+  WriteFileAtomically(d + "/half.pem", a.server_cert_pem.substr(0, 100));
+  EXPECT_TRUE(
+      CheckServerCertificateFiles(d + "/a.pem", d + "/a.key", absl::Now()).ok());
+  EXPECT_FALSE(
+      CheckServerCertificateFiles(d + "/a.pem", d + "/b.key", absl::Now()).ok());
+  EXPECT_FALSE(
+      CheckServerCertificateFiles(d + "/half.pem", d + "/a.key", absl::Now())
+          .ok());
+  EXPECT_FALSE(CheckServerCertificateFiles(d + "/a.pem", d + "/a.key",
+                                           absl::Now() + absl::Hours(24 * 60))
+                   .ok())
+      << "expired by then";
+  std::filesystem::remove_all(d);
 }
 
 }  // namespace

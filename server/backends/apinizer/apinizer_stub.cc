@@ -169,6 +169,14 @@ void ApinizerStub::Send(std::shared_ptr<CallContext> ctx, Operation op,
                  });
 }
 
+void ApinizerStub::ReportDeployment(Operation op,
+                                    const v1::DeploymentResult& result) const {
+  if (result.state() == v1::DeploymentResult::PARTIALLY_FAILED ||
+      result.state() == v1::DeploymentResult::FAILED) {
+    exchange_.observer().OnDeploymentFailed(op);
+  }
+}
+
 void ApinizerStub::Fetch(std::shared_ptr<CallContext> ctx, Operation op,
                          const Target& target, Done<v1::Certificate> done) {
   HttpRequest http;
@@ -225,7 +233,7 @@ void ApinizerStub::WriteAndReadBack(std::shared_ptr<CallContext> ctx,
                                     v1::Certificate fallback,
                                     Done<v1::Certificate> done) {
   Send(ctx, op, std::move(request),
-       [this, ctx, target, fallback = std::move(fallback),
+       [this, ctx, op, target, fallback = std::move(fallback),
         done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
          if (!r.ok()) {
            done(r.status());
@@ -237,6 +245,7 @@ void ApinizerStub::WriteAndReadBack(std::shared_ptr<CallContext> ctx,
                                        deployment.status().message()));
            return;
          }
+         ReportDeployment(op, *deployment);
          // The write happened; reading back only adds the deployed state
          // (thumbprints, validity), so a failed read does not fail the call.
          Fetch(ctx, Operation::kGet, target,
@@ -445,6 +454,7 @@ void ApinizerStub::DeleteCertificate(
                                        undeploy.status().message()));
            return;
          }
+         ReportDeployment(Operation::kDelete, *undeploy);
          v1::DeleteCertificateResponse response;
          response.set_name(resource);
          *response.mutable_undeployment_result() = *std::move(undeploy);

@@ -71,6 +71,8 @@ class ApinizerStub final : public BackendStub {
   absl::StatusOr<v1::Certificate> ParseCurrent(
       const HttpResponse& response, const Target& target,
       std::string* base64_content) const;
+  /// Counts a write whose deployment did not reach every environment.
+  void ReportDeployment(Operation op, const v1::DeploymentResult& result) const;
   std::string CertificatesUrl(const std::string& project) const;
   std::string CertificateUrl(const Target& target) const;
 

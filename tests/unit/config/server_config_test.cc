@@ -188,6 +188,45 @@ TEST(ServerConfigTest, LimitsParseWithUnitsAndAreBounded) {
               HasSubstr("limits.max_request_bytes_in_flight"));
 }
 
+// Issue 11 finding 7: configuration mistakes stop start-up with a message
+// that says where.
+TEST(ServerConfigTest, MistakesAreCaughtAtStartWithTheirPlace) {
+  const std::string backend = R"("backends":[{"name":"l","kind":"leegality",
+      "base_url":"http://localhost/api","auth":{"token_env":"T"}}])";
+  auto c = ParseServerConfig("{\"listen_address\":\"127.0.0.1:99999\"," +
+                             backend + "}");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("listen_address: the port must be a number"));
+  c = ParseServerConfig("{\"metrics_address\":\"nowhere\"," + backend + "}");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("metrics_address"));
+  // "none" means off, as on the command line.
+  c = ParseServerConfig("{\"metrics_address\":\"none\"," + backend + "}");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->metrics_address, "");
+  // A syntax error says where.
+  c = ParseServerConfig("{\n  \"listen_address\": \"x:1\",\n  oops\n}");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("line 3, column"));
+  // A CA bundle that is missing or holds no certificate stops start-up.
+  c = ParseServerConfig(R"({"backends":[{"name":"l","kind":"leegality",
+      "base_url":"https://lee.example/api","auth":{"token_env":"T"},
+      "tls":{"ca_file":"/nonexistent/ca.pem"}}]})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  absl::Status files = CheckConfiguredFiles(*c);
+  EXPECT_THAT(std::string(files.message()),
+              HasSubstr("backends[0].tls.ca_file: cannot read"));
+  c->backends[0].ca_file = "/etc/hostname";
+  files = CheckConfiguredFiles(*c);
+  EXPECT_THAT(std::string(files.message()), HasSubstr("no PEM certificate"));
+  c = ParseServerConfig("{\"shutdown_drain_delay\":\"0s\",\"health_listen_address\":\"0.0.0.0:8081\"," +
+                        backend + "}");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->shutdown_drain_delay, absl::ZeroDuration());
+  EXPECT_EQ(c->health_listen_address, "0.0.0.0:8081");
+}
+
 TEST(ServerConfigTest, LoadNamesMissingFile) {
   auto c = LoadServerConfig("/nonexistent/certbridge.json");
   ASSERT_FALSE(c.ok());
@@ -276,8 +315,8 @@ TEST(ServerConfigTlsTest, ServerTlsNeedsReadableFilesAndSensibleCallers) {
   auto missing = ParseServerConfig(
       R"({"tls":{"cert_file":"/nonexistent.pem","key_file":"/nonexistent.key"},)" +
       backends + "}");
-  ASSERT_FALSE(missing.ok());
-  EXPECT_THAT(std::string(missing.status().message()),
+  ASSERT_TRUE(missing.ok()) << "files are checked when the server starts";
+  EXPECT_THAT(std::string(CheckConfiguredFiles(*missing).message()),
               HasSubstr("tls.cert_file: cannot read /nonexistent.pem"));
   auto half = ParseServerConfig(R"({"tls":{"cert_file":"/etc/hostname"},)" +
                                 backends + "}");
@@ -291,7 +330,7 @@ TEST(ServerConfigTlsTest, ServerTlsNeedsReadableFilesAndSensibleCallers) {
               HasSubstr("needs tls.client_ca_file"));
   auto ok = ParseServerConfig(
       R"({"tls":{"cert_file":"/etc/hostname","key_file":"/etc/hostname",)"
-      R"("client_ca_file":"/etc/hostname","reload_interval":"5s",)"
+      R"("client_ca_file":"/etc/ssl/certs/ca-certificates.crt","reload_interval":"5s",)"
       R"("allowed_callers":["spiffe://corp/ns/x/sa/y","dns:caller.corp"]},)" +
       backends + "}");
   ASSERT_TRUE(ok.ok()) << ok.status();
