@@ -12,8 +12,12 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "server/app/build_info.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:50051", "Server address.");
 ABSL_FLAG(std::string, service, "",
@@ -22,6 +26,9 @@ ABSL_FLAG(absl::Duration, timeout, absl::Seconds(2), "RPC deadline.");
 ABSL_FLAG(std::string, tls_ca_file, "", "Use TLS, trusting this CA (PEM).");
 ABSL_FLAG(std::string, tls_cert_file, "", "Client certificate for mTLS.");
 ABSL_FLAG(std::string, tls_key_file, "", "Client key for mTLS.");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "Name to verify the server's certificate against (its DNS SAN), "
+          "when --address is an IP such as 127.0.0.1.");
 
 namespace {
 
@@ -49,10 +56,27 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "certbridge-health [--address=HOST:PORT] [--service=NAME]");
+      "certbridge-health [--address=HOST:PORT] [--service=NAME] "
+      "[--tls_ca_file=PEM [--tls_server_name=NAME] [--tls_cert_file=PEM "
+      "--tls_key_file=PEM]]\n"
+      "Exit status 0 when SERVING, 1 otherwise (for exec probes).");
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "health_probe_main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] {
+    return absl::StrCat("certbridge-health ", certbridge::kBuildVersion,
+                        " (revision ", certbridge::kBuildRevision, ")\n");
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
-  auto channel =
-      grpc::CreateChannel(absl::GetFlag(FLAGS_address), Credentials());
+  grpc::ChannelArguments args;
+  if (!absl::GetFlag(FLAGS_tls_server_name).empty()) {
+    args.SetSslTargetNameOverride(absl::GetFlag(FLAGS_tls_server_name));
+  }
+  auto channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_address),
+                                           Credentials(), args);
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(

@@ -35,13 +35,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-wait_for_file() {  # path pid what
+wait_for_file() {  # path pid what log
   for _ in $(seq 1 200); do
     [ -s "$1" ] && return 0
-    kill -0 "$2" 2>/dev/null || { echo "run.sh: $3 exited during start-up" >&2; return 1; }
+    if ! kill -0 "$2" 2>/dev/null; then
+      echo "run.sh: $3 exited during start-up:" >&2
+      tail -n 5 "$4" >&2
+      return 1
+    fi
     sleep 0.05
   done
-  echo "run.sh: $3 did not start within 10 s" >&2
+  echo "run.sh: $3 did not start within 10 s (log: $4)" >&2
   return 1
 }
 
@@ -54,12 +58,13 @@ printf '%s' "$LEEGALITY_TOKEN" >"$RUN_DIR/leegality.token"
 printf '%s' "$APINIZER_TOKEN" >"$RUN_DIR/apinizer.token"
 rm -f "$RUN_DIR/emulator.port" "$RUN_DIR/grpc.port" "$RUN_DIR/metrics.port"
 
-"$BUILD_DIR/tests/emulator/certbridge-emulator" --host=127.0.0.1 \
+# Tokens through the environment, not argv (which any user can read in ps).
+EMULATOR_LEEGALITY_TOKEN="$LEEGALITY_TOKEN" EMULATOR_APINIZER_TOKEN="$APINIZER_TOKEN" \
+  "$BUILD_DIR/tests/emulator/certbridge-emulator" --host=127.0.0.1 \
   --port="$EMULATOR_PORT" --port_file="$RUN_DIR/emulator.port" \
-  --leegality_token="$LEEGALITY_TOKEN" --apinizer_token="$APINIZER_TOKEN" \
   2>"$RUN_DIR/emulator.log" &
 pids+=($!)
-wait_for_file "$RUN_DIR/emulator.port" "${pids[-1]}" emulator
+wait_for_file "$RUN_DIR/emulator.port" "${pids[-1]}" emulator "$RUN_DIR/emulator.log"
 EMULATOR_URL="http://127.0.0.1:$(cat "$RUN_DIR/emulator.port")"
 
 cat >"$RUN_DIR/config.json" <<JSON
@@ -78,9 +83,10 @@ cat >"$RUN_DIR/config.json" <<JSON
 JSON
 
 "$BUILD_DIR/server/certbridge-server" --config="$RUN_DIR/config.json" \
-  --port_file="$RUN_DIR/grpc.port" --metrics_port_file="$RUN_DIR/metrics.port" &
+  --port_file="$RUN_DIR/grpc.port" --metrics_port_file="$RUN_DIR/metrics.port" \
+  2> >(tee -a "$RUN_DIR/server.log" >&2) &
 pids+=($!)
-wait_for_file "$RUN_DIR/grpc.port" "${pids[-1]}" certbridge-server
+wait_for_file "$RUN_DIR/grpc.port" "${pids[-1]}" certbridge-server "$RUN_DIR/server.log"
 GRPC_PORT="$(cat "$RUN_DIR/grpc.port")"
 
 cat >&2 <<MSG

@@ -15,7 +15,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/app/build_info.h"
 #include "server/app/certbridge_server.h"
 #include "server/app/grpc_log.h"
 #include "server/common/log.h"
@@ -155,6 +158,18 @@ int main(int argc, char** argv) {
   ConfigureAllocator();
   absl::SetProgramUsageMessage(
       "certbridge-server --config=FILE [--listen_address=HOST:PORT]");
+  // --help lists this binary's flags (absl only matches files named after
+  // the program by default, and finds none); --version says what is built.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "server/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] {
+    return absl::StrCat("certbridge-server ", certbridge::kBuildVersion,
+                        " (revision ", certbridge::kBuildRevision, ")\n");
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   // Block the stop signals in every thread (gRPC's and libcurl's inherit the
   // mask) so main can wait for them with sigwait.

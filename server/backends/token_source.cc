@@ -153,6 +153,17 @@ absl::StatusOr<std::string> ReadSecret(const CredentialsConfig& c) {
   return std::string(absl::StripAsciiWhitespace(value));
 }
 
+// A secret file any user on the host can read is worth a line at start-up
+// (Kubernetes' default Secret mode 0644 is one: set defaultMode 0400).
+void WarnIfWorldReadable(const std::string& backend, const std::string& path,
+                         absl::string_view what) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
+    LogWarning(absl::StrCat(what, " is readable by every user on this host"),
+               {{"backend", backend}, {"file", path}});
+  }
+}
+
 bool IsPrintableUtf8(absl::string_view text) {
   for (char c : text) {
     const auto u = static_cast<unsigned char>(c);
@@ -192,6 +203,7 @@ absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
             absl::StrCat("backend ", config.name,
                          ": auth.token_file: ", token.status().message()));
       }
+      WarnIfWorldReadable(config.name, c.token_file, "the token file");
       auto source =
           MakeFileTokenSource(config.name, c.token_file, absl::Seconds(1));
       if (source == nullptr) {
@@ -202,6 +214,10 @@ absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
       return source;
     }
     case CredentialsConfig::Source::kClientCredentials: {
+      if (!c.client_secret_file.empty()) {
+        WarnIfWorldReadable(config.name, c.client_secret_file,
+                            "the client secret file");
+      }
       auto secret = ReadSecret(c);
       if (secret.ok() && !IsPrintableUtf8(*secret)) {
         // Leegality's token request is JSON, which cannot carry other

@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +19,7 @@
 #include "server/backends/client_credentials_token_source.h"
 #include "server/backends/leegality/leegality_stub.h"
 #include "server/common/errors.h"
+#include "server/common/log.h"
 #include "tests/testing/fake_transport.h"
 #include "tests/testing/names.h"
 #include "tests/unit/resilience/fake_clock.h"
@@ -335,6 +338,38 @@ TEST_F(ClientCredentialsTest, A401WithNoNewerTokenIsNotResent) {
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(GetErrorInfo(out->status())->reason, reason::kBackendAuthFailed);
   EXPECT_EQ(transport_.requests().size(), 1u);
+}
+
+}  // namespace
+}  // namespace certbridge
+
+namespace certbridge {
+namespace {
+
+// Issue 11 finding 12: a token file every user can read is called out.
+TEST(MakeTokenSourceTest, WorldReadableTokenFileIsWarnedAbout) {
+  char dir[] = "/tmp/certbridge-perm.XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/token";
+  std::ofstream(path) << "tok";
+  std::vector<std::string> lines;
+  Logger::Get().SetSink([&](absl::string_view line) { lines.emplace_back(line); });
+  BackendConfig config;
+  config.name = "lee";
+  config.credentials.source = CredentialsConfig::Source::kFile;
+  config.credentials.token_file = path;
+  testing::FakeTransport transport;
+  chmod(path.c_str(), 0644);
+  ASSERT_TRUE(MakeTokenSource(config, transport, nullptr).ok());
+  chmod(path.c_str(), 0400);
+  ASSERT_TRUE(MakeTokenSource(config, transport, nullptr).ok());
+  Logger::Get().SetSink(nullptr);
+  int warnings = 0;
+  for (const auto& line : lines) {
+    warnings += line.find("readable by every user") != std::string::npos;
+  }
+  EXPECT_EQ(warnings, 1);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
