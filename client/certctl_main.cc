@@ -54,13 +54,18 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto command = cli::ParseCommandLine(args);
   if (!command.ok()) {
-    std::cerr << "certctl: " << command.status().message()
-              << "\nRun `certctl help` for usage.\n";
+    const std::string message(command.status().message());
+    std::cerr << "certctl: " << message << "\n";
+    if (message.find("certctl help") == std::string::npos) {
+      std::cerr << "Run `certctl help` for usage.\n";
+    }
     return cli::kExitLocalError;
   }
-  if (command->verb == cli::Verb::kHelp) {
-    std::cout << cli::UsageText();
-    return cli::kExitOk;
+  if (command->verb == cli::Verb::kHelp || command->verb == cli::Verb::kVersion ||
+      command->verb == cli::Verb::kCompletion) {
+    auto unused = certbridge::v1::CertificateService::NewStub(
+        grpc::CreateChannel("unused:0", grpc::InsecureChannelCredentials()));
+    return cli::RunCommand(*command, *unused, cli::ProcessIo());
   }
   const std::string address =
       cli::ResolveAddress(*command, std::getenv(cli::kAddressEnvVar));

@@ -26,6 +26,7 @@ const std::set<std::string>& KnownFlags() {
       new std::set<std::string>{"address",
                                 "timeout",
                                 "x_request_id",
+                                "output",
                                 "tls_ca_file",
                                 "tls_cert_file",
                                 "tls_key_file",
@@ -49,8 +50,10 @@ const std::set<std::string>& KnownFlags() {
 
 const std::set<std::string>& GlobalFlags() {
   static const auto* const kFlags =
-      new std::set<std::string>{"address",     "timeout",       "x_request_id",
-                                "tls_ca_file", "tls_cert_file", "tls_key_file"};
+      new std::set<std::string>{"address",       "timeout",
+                                "x_request_id",  "output",
+                                "tls_ca_file",   "tls_cert_file",
+                                "tls_key_file"};
   return *kFlags;
 }
 
@@ -58,6 +61,8 @@ std::set<std::string> AllowedFlags(Verb verb, ResourceKind kind) {
   const bool leegality = kind == ResourceKind::kLeegality;
   switch (verb) {
     case Verb::kHelp:
+    case Verb::kVersion:
+    case Verb::kCompletion:
     case Verb::kGet:
       return {};
     case Verb::kCreate:
@@ -90,6 +95,10 @@ absl::string_view VerbName(Verb verb) {
   switch (verb) {
     case Verb::kHelp:
       return "help";
+    case Verb::kVersion:
+      return "version";
+    case Verb::kCompletion:
+      return "completion";
     case Verb::kGet:
       return "get";
     case Verb::kCreate:
@@ -104,6 +113,8 @@ absl::string_view VerbName(Verb verb) {
 
 std::optional<Verb> ParseVerb(absl::string_view word) {
   if (word == "help") return Verb::kHelp;
+  if (word == "version") return Verb::kVersion;
+  if (word == "completion") return Verb::kCompletion;
   if (word == "get") return Verb::kGet;
   if (word == "create") return Verb::kCreate;
   if (word == "update") return Verb::kUpdate;
@@ -262,20 +273,28 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
   if (!verb) {
     return Usage(absl::StrCat("unknown command \"", positional[0],
                               "\"; commands are get, create, update, delete, "
-                              "help"));
+                              "version, completion, help"));
   }
   command.verb = *verb;
-  const size_t want_positional = command.verb == Verb::kHelp ? 1 : 2;
+  const size_t want_positional =
+      command.verb == Verb::kHelp || command.verb == Verb::kVersion ? 1 : 2;
   if (positional.size() < want_positional) {
-    return Usage(
-        absl::StrCat("`certctl ", VerbName(command.verb), "` needs ",
-                     command.verb == Verb::kCreate ? "a PARENT" : "a NAME"));
+    return Usage(absl::StrCat(
+        "`certctl ", VerbName(command.verb), "` needs ",
+        command.verb == Verb::kCreate       ? "a PARENT"
+        : command.verb == Verb::kCompletion ? "a shell (bash)"
+                                            : "a NAME"));
   }
   if (positional.size() > want_positional) {
     return Usage(absl::StrCat("unexpected argument \"",
                               positional[want_positional], "\""));
   }
-  if (command.verb != Verb::kHelp) {
+  if (command.verb == Verb::kCompletion) {
+    if (positional[1] != "bash") {
+      return Usage("`certctl completion` supports bash");
+    }
+    command.target = positional[1];
+  } else if (command.verb != Verb::kHelp && command.verb != Verb::kVersion) {
     command.target = positional[1];
     auto kind = command.verb == Verb::kCreate ? KindOfParent(command.target)
                                               : KindOfName(command.target);
@@ -288,7 +307,8 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
       AllowedFlags(command.verb, command.kind);
   for (const auto& [name, value] : flags) {
     if (GlobalFlags().count(name) != 0 || allowed.count(name) != 0) continue;
-    if (command.verb == Verb::kHelp || command.verb == Verb::kGet) {
+    if (command.verb == Verb::kHelp || command.verb == Verb::kGet ||
+        command.verb == Verb::kVersion || command.verb == Verb::kCompletion) {
       return Usage(absl::StrCat("--", name, " does not apply to `certctl ",
                                 VerbName(command.verb), "`"));
     }
@@ -315,6 +335,11 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
     command.timeout = *timeout;
   }
   if (auto v = take("x_request_id")) command.x_request_id = *v;
+  if (auto v = take("output")) {
+    auto format = ParseOutputFormat(*v);
+    if (!format.ok()) return Usage(format.status().message());
+    command.output = *format;
+  }
   command.tls_ca_file = take("tls_ca_file");
   command.tls_cert_file = take("tls_cert_file");
   command.tls_key_file = take("tls_key_file");
@@ -404,11 +429,20 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
                                     : "a PEM certificate",
                                 ")"));
     }
-    if (command.kind == ResourceKind::kApinizer &&
-        command.certificate_id.empty()) {
-      return Usage(
-          "`certctl create` on an Apinizer project needs "
-          "--certificate_id=NAME");
+    if (command.kind == ResourceKind::kApinizer) {
+      // What Apinizer requires on every create (the server checks too; here
+      // the message lists every missing flag at once).
+      std::vector<std::string> missing;
+      if (command.certificate_id.empty()) missing.push_back("--certificate_id=NAME");
+      if (!command.alias || command.alias->empty()) missing.push_back("--alias=ALIAS");
+      if (!command.environments || command.environments->empty()) {
+        missing.push_back("--environments=E1,E2");
+      }
+      if (!missing.empty()) {
+        return Usage(absl::StrCat(
+            "`certctl create` on an Apinizer project needs ",
+            absl::StrJoin(missing, " and ")));
+      }
     }
   }
   return command;
@@ -434,6 +468,8 @@ Usage:
   certctl create PARENT --file=PATH [flags]
   certctl update NAME [flags] [--update_mask=PATH,...]
   certctl delete NAME [--jwk_delete_action=NULLIFY|DELETE]
+  certctl version
+  certctl completion bash   (e.g. source <(certctl completion bash))
   certctl help
 
 NAME is backends/{backend}/certificates/{id} (Leegality SignStation) or
@@ -446,6 +482,8 @@ Global flags (before or after the command):
                         127.0.0.1:50051)
   --timeout=DURATION    RPC deadline, e.g. 30s, 2m, 500ms (default 30s)
   --x_request_id=ID     sent as x-request-id metadata (shows in server logs)
+  --output=FORMAT       json, yaml or table (default: table on a terminal,
+                        json otherwise)
   --tls_ca_file=PEM     connect with TLS, trusting this CA
   --tls_cert_file=PEM --tls_key_file=PEM
                         client certificate for mTLS
@@ -467,12 +505,14 @@ Apinizer (create / update):
   --file=PATH           PEM X.509 certificate
   --alias=ALIAS
   --description=TEXT
-  --environments=E1,E2  environments to deploy to (empty: none)
+  --environments=E1,E2  environments to deploy to (at least one)
   --jwk_update_action=NULLIFY|UPDATE       update only
   --jwk_update_scope=SAME_PROJECT|ALL_PROJECTS  update only
 
 Create:
-  --request_id=UUID     makes a retried create return the first outcome
+  --request_id=UUID     makes a retried create return the first outcome.
+                        Without it certctl makes one and prints it on stderr:
+                        repeat a create that failed with the same one.
 
 Update:
   --update_mask=P1,P2   fields to change, e.g. leegality.enabled,
@@ -480,10 +520,47 @@ Update:
                         flags are given (--file adds leegality.pkcs12_file and
                         leegality.passkey, or apinizer.pem_certificate).
 
-Output: the certificate (or delete response) as JSON on stdout, with proto
-field names. File bytes and passkeys are never printed.
-Exit codes: 0 success, 1 the RPC failed (details on stderr), 2 usage or local
-error (bad flags, unreadable file).
+Output: the certificate (or delete response) on stdout, with proto field
+names. File bytes and passkeys are never printed. Errors go to stderr.
+
+Exit codes:
+  0  success
+  1  the call failed otherwise (e.g. CANCELLED)
+  2  usage or local error: nothing was sent (bad flags, unreadable file)
+  3  NOT_FOUND
+  4  INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE: fix the request
+  5  ALREADY_EXISTS, ABORTED: a conflict; read again
+  6  PERMISSION_DENIED, UNAUTHENTICATED
+  7  UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED: try again later
+     (a create with the same --request_id)
+  8  INTERNAL, UNKNOWN, DATA_LOSS, UNIMPLEMENTED: a server or backend failure
+  9  the call succeeded but an Apinizer (un)deployment failed in some
+     environment (see the warning on stderr)
+)";
+}
+
+std::string BashCompletion() {
+  return R"(# bash completion for certctl: source <(certctl completion bash)
+_certctl() {
+  local cur="${COMP_WORDS[COMP_CWORD]}"
+  local verbs="get create update delete version completion help"
+  local flags="--address= --timeout= --x_request_id= --output= --tls_ca_file=
+    --tls_cert_file= --tls_key_file= --file= --file_name= --passkey_file=
+    --passkey_env= --department_id= --enabled= --certificate_id= --alias=
+    --description= --environments= --request_id= --update_mask=
+    --jwk_update_action= --jwk_update_scope= --jwk_delete_action="
+  if [[ $COMP_CWORD -eq 1 ]]; then
+    COMPREPLY=( $(compgen -W "$verbs" -- "$cur") )
+  elif [[ "$cur" == --output=* ]]; then
+    COMPREPLY=( $(compgen -W "json yaml table" -- "${cur#--output=}") )
+  elif [[ "$cur" == --file=* || "$cur" == --passkey_file=* || "$cur" == --tls_*=* ]]; then
+    COMPREPLY=( $(compgen -f -- "${cur#*=}") )
+  else
+    compopt -o nospace 2>/dev/null
+    COMPREPLY=( $(compgen -W "$flags" -- "$cur") )
+  fi
+}
+complete -F _certctl certctl
 )";
 }
 

@@ -16,13 +16,22 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "certbridge/v1/certificate_service.pb.h"
+#include "client/formats.h"
 
 namespace certbridge::cli {
 
 inline constexpr char kDefaultAddress[] = "127.0.0.1:50051";
 inline constexpr char kAddressEnvVar[] = "CERTCTL_ADDRESS";
 
-enum class Verb { kHelp, kGet, kCreate, kUpdate, kDelete };
+enum class Verb {
+  kHelp,
+  kVersion,
+  kCompletion,  // `certctl completion bash`
+  kGet,
+  kCreate,
+  kUpdate,
+  kDelete
+};
 
 /// Which backend kind a resource name (or parent) has, decided by its shape:
 ///   Leegality: backends/{b}                 backends/{b}/certificates/{id}
@@ -37,6 +46,8 @@ struct Command {
 
   // Global flags.
   std::optional<std::string> address;  // unset: CERTCTL_ADDRESS or default
+  /// --output; unset: table on a terminal, JSON otherwise.
+  std::optional<OutputFormat> output;
   absl::Duration timeout = absl::Seconds(30);
   std::string x_request_id;  // sent as `x-request-id` metadata when set
   // TLS to the server: CA to trust, and an optional client certificate.
@@ -90,6 +101,9 @@ bool NeedsPasskey(const Command& command);
 
 /// The text `certctl help` prints.
 std::string UsageText();
+
+/// The script `certctl completion bash` prints.
+std::string BashCompletion();
 
 }  // namespace certbridge::cli
 

@@ -3,12 +3,18 @@
 #include <iostream>
 #include <memory>
 
+#include <unistd.h>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/file_io.h"
+#include "client/formats.h"
 #include "client/output.h"
 #include "client/request_builder.h"
 #include "grpcpp/client_context.h"
+#include "server/app/build_info.h"
 
 namespace certbridge::cli {
 namespace {
@@ -16,6 +22,16 @@ namespace {
 int LocalError(const CommandIo& io, const absl::Status& status) {
   *io.err << "certctl: " << status.message() << "\n";
   return kExitLocalError;
+}
+
+OutputFormat FormatOf(const Command& command, const CommandIo& io) {
+  if (command.output) return *command.output;
+  return io.out_is_terminal ? OutputFormat::kTable : OutputFormat::kJson;
+}
+
+int RpcError(const CommandIo& io, const grpc::Status& status) {
+  *io.err << FormatRpcError(status);
+  return ExitCodeFor(status.error_code());
 }
 
 std::unique_ptr<grpc::ClientContext> MakeContext(const Command& command) {
@@ -27,24 +43,44 @@ std::unique_ptr<grpc::ClientContext> MakeContext(const Command& command) {
   return context;
 }
 
-int PrintJson(const CommandIo& io, const absl::StatusOr<std::string>& json) {
+int Print(const Command& command, const CommandIo& io,
+          const absl::StatusOr<std::string>& json) {
   if (!json.ok()) return LocalError(io, json.status());
-  *io.out << *json << "\n";
+  absl::StatusOr<std::string> text = *json + "\n";
+  switch (FormatOf(command, io)) {
+    case OutputFormat::kJson:
+      break;
+    case OutputFormat::kYaml:
+      text = JsonToYaml(*json);
+      break;
+    case OutputFormat::kTable:
+      text = JsonToTable(*json);
+      break;
+  }
+  if (!text.ok()) return LocalError(io, text.status());
+  *io.out << *text;
   return kExitOk;
 }
 
-int Finish(const CommandIo& io, const grpc::Status& status,
-           const v1::Certificate& cert) {
-  if (!status.ok()) {
-    *io.err << FormatRpcError(status);
-    return kExitRpcFailed;
+// OK, but a failed (un)deployment is still a failure to a script.
+int PrintWithDeployment(const Command& command, const CommandIo& io,
+                        const absl::StatusOr<std::string>& json,
+                        const v1::DeploymentResult* deployment) {
+  const int printed = Print(command, io, json);
+  if (printed != kExitOk || deployment == nullptr) return printed;
+  if (auto w = DeploymentWarning(*deployment)) {
+    *io.err << *w;
+    return kExitDeploymentFailed;
   }
-  if (cert.has_apinizer()) {
-    if (auto w = DeploymentWarning(cert.apinizer().deployment_result())) {
-      *io.err << *w;
-    }
-  }
-  return PrintJson(io, CertificateToJson(cert));
+  return kExitOk;
+}
+
+int Finish(const Command& command, const CommandIo& io,
+           const grpc::Status& status, const v1::Certificate& cert) {
+  if (!status.ok()) return RpcError(io, status);
+  return PrintWithDeployment(
+      command, io, CertificateToJson(cert),
+      cert.has_apinizer() ? &cert.apinizer().deployment_result() : nullptr);
 }
 
 // The file and passkey a create/update needs, read before any RPC.
@@ -67,10 +103,52 @@ absl::StatusOr<LocalInputs> ReadInputs(const Command& command,
 
 }  // namespace
 
+int ExitCodeFor(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return kExitOk;
+    case grpc::StatusCode::NOT_FOUND:
+      return kExitNotFound;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return kExitBadRequest;
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::ABORTED:
+      return kExitConflict;
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return kExitDenied;
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return kExitRetryLater;
+    case grpc::StatusCode::INTERNAL:
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::DATA_LOSS:
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return kExitServerFailure;
+    default:
+      return kExitRpcFailed;
+  }
+}
+
+std::string NewRequestId() {
+  thread_local absl::BitGen gen;
+  const uint64_t a = absl::Uniform<uint64_t>(gen);
+  const uint64_t b = absl::Uniform<uint64_t>(gen);
+  // UUID version 4 layout.
+  return absl::StrFormat("%08x-%04x-4%03x-%04x-%012x", a >> 32,
+                         (a >> 16) & 0xffff, a & 0xfff,
+                         ((b >> 48) & 0x3fff) | 0x8000, b & 0xffffffffffff);
+}
+
 CommandIo ProcessIo() {
   CommandIo io;
   io.out = &std::cout;
   io.err = &std::cerr;
+  io.out_is_terminal = isatty(STDOUT_FILENO) == 1;
+  io.new_request_id = &NewRequestId;
   io.read_file = [](const std::string& path) {
     return ReadFileCapped(path, kMaxCertificateFileBytes);
   };
@@ -86,23 +164,39 @@ int RunCommand(const Command& command,
     case Verb::kHelp:
       *io.out << UsageText();
       return kExitOk;
+    case Verb::kVersion:
+      *io.out << "certctl " << kBuildVersion << " (revision " << kBuildRevision
+              << ")\n";
+      return kExitOk;
+    case Verb::kCompletion:
+      *io.out << BashCompletion();
+      return kExitOk;
     case Verb::kGet: {
       auto context = MakeContext(command);
       v1::Certificate cert;
       const grpc::Status status =
           stub.GetCertificate(context.get(), BuildGetRequest(command), &cert);
-      return Finish(io, status, cert);
+      return Finish(command, io, status, cert);
     }
     case Verb::kCreate: {
       auto inputs = ReadInputs(command, io);
       if (!inputs.ok()) return LocalError(io, inputs.status());
-      auto request = BuildCreateRequest(command, *inputs);
+      Command with_id = command;
+      if (with_id.request_id.empty() && io.new_request_id) {
+        // Every create carries one, so repeating a create whose answer was
+        // lost cannot make a second certificate.
+        with_id.request_id = io.new_request_id();
+        *io.err << "certctl: request_id " << with_id.request_id
+                << " (repeat a failed create with --request_id="
+                << with_id.request_id << ")\n";
+      }
+      auto request = BuildCreateRequest(with_id, *inputs);
       if (!request.ok()) return LocalError(io, request.status());
       auto context = MakeContext(command);
       v1::Certificate cert;
       const grpc::Status status =
           stub.CreateCertificate(context.get(), *request, &cert);
-      return Finish(io, status, cert);
+      return Finish(command, io, status, cert);
     }
     case Verb::kUpdate: {
       // Checked before reading anything, so a bad mask never prompts.
@@ -118,21 +212,16 @@ int RunCommand(const Command& command,
       v1::Certificate cert;
       const grpc::Status status =
           stub.UpdateCertificate(context.get(), *request, &cert);
-      return Finish(io, status, cert);
+      return Finish(command, io, status, cert);
     }
     case Verb::kDelete: {
       auto context = MakeContext(command);
       v1::DeleteCertificateResponse response;
       const grpc::Status status = stub.DeleteCertificate(
           context.get(), BuildDeleteRequest(command), &response);
-      if (!status.ok()) {
-        *io.err << FormatRpcError(status);
-        return kExitRpcFailed;
-      }
-      if (auto w = DeploymentWarning(response.undeployment_result())) {
-        *io.err << *w;
-      }
-      return PrintJson(io, DeleteResponseToJson(response));
+      if (!status.ok()) return RpcError(io, status);
+      return PrintWithDeployment(command, io, DeleteResponseToJson(response),
+                                 &response.undeployment_result());
     }
   }
   return kExitLocalError;

@@ -16,14 +16,29 @@
 
 namespace certbridge::cli {
 
-/// certctl's exit codes.
+/// certctl's exit codes (UsageText lists them): scripts can tell "not
+/// there" from "fix the request" from "try later" without parsing stderr.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitRpcFailed = 1;
-inline constexpr int kExitLocalError = 2;  // usage, unreadable file, ...
+inline constexpr int kExitRpcFailed = 1;    // any other failed call
+inline constexpr int kExitLocalError = 2;   // usage, unreadable file, ...
+inline constexpr int kExitNotFound = 3;
+inline constexpr int kExitBadRequest = 4;
+inline constexpr int kExitConflict = 5;
+inline constexpr int kExitDenied = 6;
+inline constexpr int kExitRetryLater = 7;
+inline constexpr int kExitServerFailure = 8;
+inline constexpr int kExitDeploymentFailed = 9;
+
+/// The exit code for a failed call's status.
+int ExitCodeFor(grpc::StatusCode code);
 
 struct CommandIo {
-  std::ostream* out;  // JSON results
+  std::ostream* out;  // results
   std::ostream* err;  // errors and warnings
+  /// Whether `out` is a terminal (the default output is then a table).
+  bool out_is_terminal = false;
+  /// A fresh request_id (UUID) for a create without one.
+  std::function<std::string()> new_request_id;
   /// Reads --file (capped at the API's 5 MiB limit in production).
   std::function<absl::StatusOr<std::string>(const std::string& path)> read_file;
   EnvLookup env;

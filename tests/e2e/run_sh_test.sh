@@ -62,7 +62,7 @@ set +e
 err="$("${CERTCTL[@]}" get "$name" 2>&1 >/dev/null)"
 rc=$?
 set -e
-[ "$rc" = 1 ] || fail "get after delete exited $rc"
+[ "$rc" = 3 ] || fail "get after delete exited $rc (want 3, NOT_FOUND)"
 echo "$err" | grep -q "ERROR: NOT_FOUND" || fail "no NOT_FOUND: $err"
 echo "$err" | grep -q "reason: CERTIFICATE_NOT_FOUND" || fail "no reason: $err"
 
@@ -72,7 +72,7 @@ err="$(WRONG=nope "${CERTCTL[@]}" create backends/leegality --file="$WORK/demo.p
   --passkey_env=WRONG 2>&1 >/dev/null)"
 rc=$?
 set -e
-[ "$rc" = 1 ] || fail "wrong passkey exited $rc"
+[ "$rc" = 4 ] || fail "wrong passkey exited $rc (want 4, INVALID_ARGUMENT)"
 echo "$err" | grep -q "reason: INVALID_PKCS12" || fail "wrong passkey: $err"
 
 # --- Apinizer ---

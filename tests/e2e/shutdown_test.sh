@@ -51,7 +51,7 @@ took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$rc" = 0 ] || fail "server exited $rc after SIGTERM"
 [ "$took_ms" -lt 4500 ] || fail "drain took ${took_ms} ms"
 for _ in $(seq 1 100); do [ -s "$WORK/call1.rc" ] && break; sleep 0.05; done
-[ "$(cat "$WORK/call1.rc")" = 1 ] || fail "in-flight call: rc $(cat "$WORK/call1.rc")"
+[ "$(cat "$WORK/call1.rc")" = 3 ] || fail "in-flight call: rc $(cat "$WORK/call1.rc")"
 grep -q "ERROR: NOT_FOUND" "$WORK/call1.err" || fail "in-flight call did not finish normally: $(cat "$WORK/call1.err")"
 echo "drained in ${took_ms} ms; in-flight call finished: $(head -1 "$WORK/call1.err")"
 

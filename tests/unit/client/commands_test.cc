@@ -132,7 +132,7 @@ TEST_F(CommandsTest, BadUpdateIsRejectedBeforeReadingOrPrompting) {
   EXPECT_EQ(prompts_, 0);
 }
 
-TEST_F(CommandsTest, RpcErrorIsRenderedWithExitCodeOne) {
+TEST_F(CommandsTest, RpcErrorIsRenderedWithTheExitCodeOfItsClass) {
   google::rpc::Status proto;
   proto.set_code(static_cast<int>(grpc::StatusCode::NOT_FOUND));
   google::rpc::ErrorInfo info;
@@ -142,7 +142,7 @@ TEST_F(CommandsTest, RpcErrorIsRenderedWithExitCodeOne) {
   EXPECT_CALL(stub_, GetCertificate(_, _, _))
       .WillOnce(Return(grpc::Status(grpc::StatusCode::NOT_FOUND, "gone",
                                     proto.SerializeAsString())));
-  EXPECT_EQ(Run({"get", kLeName}), kExitRpcFailed);
+  EXPECT_EQ(Run({"get", kLeName}), kExitNotFound);
   EXPECT_EQ(err_.str(),
             "ERROR: NOT_FOUND: gone\nreason: CERTIFICATE_NOT_FOUND\n"
             "metadata: backend=le\n");
@@ -175,9 +175,10 @@ TEST_F(CommandsTest, DeletePrintsResponseAndWarnsOnFailedUndeploy) {
   EXPECT_CALL(stub_, DeleteCertificate(_, _, _))
       .WillOnce(DoAll(SaveArg<1>(&sent), SetArgPointee<2>(response),
                       Return(grpc::Status::OK)));
+  // Issue 11 finding 4: OK with a failed undeployment is not success.
   EXPECT_EQ(Run({"delete", "backends/ap/projects/p/certificates/c",
                  "--jwk_delete_action=DELETE"}),
-            kExitOk);
+            kExitDeploymentFailed);
   EXPECT_EQ(sent.jwk_delete_action(), v1::JWK_DELETE_ACTION_DELETE);
   EXPECT_THAT(out_.str(), HasSubstr("\"state\": \"FAILED\""));
   EXPECT_EQ(err_.str(), "WARNING: deployment FAILED: gateway down\n");
@@ -186,6 +187,88 @@ TEST_F(CommandsTest, DeletePrintsResponseAndWarnsOnFailedUndeploy) {
 TEST_F(CommandsTest, HelpPrintsUsage) {
   EXPECT_EQ(Run({"help"}), kExitOk);
   EXPECT_THAT(out_.str(), HasSubstr("Usage:"));
+  EXPECT_THAT(out_.str(), HasSubstr("Exit codes:"));
+}
+
+// Issue 11 finding 9: one exit code per class of gRPC status.
+TEST(ExitCodeTest, EveryCodeHasItsClass) {
+  using C = grpc::StatusCode;
+  EXPECT_EQ(ExitCodeFor(C::OK), kExitOk);
+  EXPECT_EQ(ExitCodeFor(C::NOT_FOUND), kExitNotFound);
+  for (C c : {C::INVALID_ARGUMENT, C::FAILED_PRECONDITION, C::OUT_OF_RANGE}) {
+    EXPECT_EQ(ExitCodeFor(c), kExitBadRequest) << c;
+  }
+  for (C c : {C::ALREADY_EXISTS, C::ABORTED}) {
+    EXPECT_EQ(ExitCodeFor(c), kExitConflict) << c;
+  }
+  for (C c : {C::PERMISSION_DENIED, C::UNAUTHENTICATED}) {
+    EXPECT_EQ(ExitCodeFor(c), kExitDenied) << c;
+  }
+  for (C c : {C::UNAVAILABLE, C::DEADLINE_EXCEEDED, C::RESOURCE_EXHAUSTED}) {
+    EXPECT_EQ(ExitCodeFor(c), kExitRetryLater) << c;
+  }
+  for (C c : {C::INTERNAL, C::UNKNOWN, C::DATA_LOSS, C::UNIMPLEMENTED}) {
+    EXPECT_EQ(ExitCodeFor(c), kExitServerFailure) << c;
+  }
+  EXPECT_EQ(ExitCodeFor(C::CANCELLED), kExitRpcFailed);
+}
+
+// Issue 11 finding 9: every create carries a request_id; one certctl made
+// is printed so a failed create can be repeated safely.
+TEST_F(CommandsTest, CreateWithoutRequestIdGetsOneAndSaysWhich) {
+  io_.new_request_id = [] {
+    return std::string("11111111-2222-4333-8444-555555555555");
+  };
+  v1::CreateCertificateRequest sent;
+  EXPECT_CALL(stub_, CreateCertificate(_, _, _))
+      .WillOnce(DoAll(SaveArg<1>(&sent), Return(grpc::Status::OK)));
+  EXPECT_EQ(Run({"create", "backends/ap/projects/p", "--file=c.pem",
+                 "--certificate_id=c", "--alias=a", "--environments=prod"}),
+            kExitOk);
+  EXPECT_EQ(sent.request_id(), "11111111-2222-4333-8444-555555555555");
+  EXPECT_THAT(err_.str(),
+              HasSubstr("--request_id=11111111-2222-4333-8444-555555555555"));
+  // A given one is kept.
+  EXPECT_CALL(stub_, CreateCertificate(_, _, _))
+      .WillOnce(DoAll(SaveArg<1>(&sent), Return(grpc::Status::OK)));
+  EXPECT_EQ(Run({"create", "backends/ap/projects/p", "--file=c.pem",
+                 "--certificate_id=c", "--alias=a", "--environments=prod",
+                 "--request_id=aaaaaaaa-2222-4333-8444-555555555555"}),
+            kExitOk);
+  EXPECT_EQ(sent.request_id(), "aaaaaaaa-2222-4333-8444-555555555555");
+}
+
+TEST_F(CommandsTest, OutputFormatsAndTheTerminalDefault) {
+  v1::Certificate cert;
+  cert.set_name("backends/ap/projects/p/certificates/c");
+  cert.mutable_apinizer()->set_alias("a");
+  cert.mutable_apinizer()->add_environments("prod");
+  EXPECT_CALL(stub_, GetCertificate(_, _, _))
+      .Times(4)
+      .WillRepeatedly(DoAll(SetArgPointee<2>(cert), Return(grpc::Status::OK)));
+  const std::string name = "backends/ap/projects/p/certificates/c";
+  EXPECT_EQ(Run({"get", name, "--output=yaml"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("\"apinizer\":\n  \"alias\": \"a\"\n"));
+  EXPECT_THAT(out_.str(), HasSubstr("  \"environments\":\n    - \"prod\"\n"));
+  out_.str("");
+  EXPECT_EQ(Run({"get", name, "--output=table"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("apinizer.environments[0]  prod\n"));
+  out_.str("");
+  EXPECT_EQ(Run({"get", name}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("\"alias\": \"a\"")) << "JSON off a tty";
+  out_.str("");
+  io_.out_is_terminal = true;
+  EXPECT_EQ(Run({"get", name}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("name                      backends/ap"))
+      << out_.str();
+}
+
+TEST_F(CommandsTest, VersionAndCompletion) {
+  EXPECT_EQ(Run({"version"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("certctl 0."));
+  out_.str("");
+  EXPECT_EQ(Run({"completion", "bash"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("complete -F _certctl certctl"));
 }
 
 }  // namespace
