@@ -2,8 +2,12 @@
 # certbridge images. Targets:
 #   runtime  (default) the server and certctl, non-root, slim
 #   emulator the REST emulator of both vendor APIs, for staging and demos
-# Base images are Debian bookworm; build with e.g.
-#   buildah bud --isolation chroot --target runtime -t certbridge:dev .
+# Base images are Debian bookworm. Tag with the project version (the one in
+# CMakeLists.txt and deploy/) and pass the source revision, e.g.
+#   buildah bud --target runtime --build-arg REVISION=$(git rev-parse HEAD) \
+#     -t certbridge:0.1.0 .
+#   buildah bud --target emulator -t certbridge-emulator:0.1.0 .
+# (docker build takes the same arguments.)
 
 FROM debian:bookworm AS build
 ENV DEBIAN_FRONTEND=noninteractive
@@ -11,8 +15,12 @@ WORKDIR /src
 COPY scripts/bootstrap.sh scripts/bootstrap.sh
 RUN scripts/bootstrap.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
+# The build context has no .git: --version and certbridge_build_info report
+# this revision.
+ARG REVISION=unknown
 # Unit tests gate the image; integration tests run in CI (scripts/test.sh).
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DCERTBRIDGE_REVISION="${REVISION}" \
     && cmake --build /build \
     && ctest --test-dir /build -L unit --output-on-failure \
     && strip /build/server/certbridge-server /build/client/certctl \
@@ -39,9 +47,14 @@ EXPOSE 8089
 ENTRYPOINT ["/usr/local/bin/certbridge-emulator", "--host=0.0.0.0", "--port=8089"]
 
 FROM runtime-base AS runtime
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="certbridge" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.revision="${REVISION}"
 COPY --from=build /build/server/certbridge-server /build/client/certctl \
      /build/client/certbridge-health /usr/local/bin/
-# gRPC and Prometheus /metrics.
-EXPOSE 50051 9464
+# gRPC, Prometheus /metrics, plaintext health (when health_listen_address
+# is set, as deploy/ does).
+EXPOSE 50051 9464 8081
 ENTRYPOINT ["/usr/local/bin/certbridge-server"]
 CMD ["--config=/etc/certbridge/config.json"]

@@ -27,13 +27,23 @@ fi
 podman image exists docker.io/library/debian:bookworm-slim ||
   podman tag docker.io/library/debian:bookworm docker.io/library/debian:bookworm-slim
 
-# 2. Both targets; the runtime stage reuses the cached build stage.
+# 2. Both targets, tagged as deploy/ names them (the project version); the
+# runtime stage reuses the cached build stage.
+VERSION="$(sed -n 's/^project(certbridge VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)"
+REVISION="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 buildah bud --isolation chroot --pull=never --layers --target runtime \
-  -t localhost/certbridge:ci .
+  --build-arg REVISION="$REVISION" -t "localhost/certbridge:$VERSION" .
 buildah bud --isolation chroot --pull=never --layers --target emulator \
-  -t localhost/certbridge-emulator:ci .
-podman image inspect localhost/certbridge:ci --format '{{.Config.User}}' | grep -qx '10001:10001' \
+  --build-arg REVISION="$REVISION" -t "localhost/certbridge-emulator:$VERSION" .
+podman image inspect "localhost/certbridge:$VERSION" --format '{{.Config.User}}' | grep -qx '10001:10001' \
   || fail "the runtime image does not run as the non-root user"
+
+# The binaries report the revision they were built from.
+version_line="$(podman run --runtime runc --rm --entrypoint /usr/local/bin/certbridge-server \
+  "localhost/certbridge:$VERSION" --version)"
+echo "$version_line" | grep -q "$VERSION.*$REVISION" \
+  || fail "--version says '$version_line', want $VERSION and $REVISION"
+echo "image: $version_line"
 
 # 3. Smoke run on the host network (loopback only).
 # toolchain.md: rootless-less podman here needs runc and explicit ulimits.
@@ -42,7 +52,7 @@ PODMAN_RUN=(podman run --runtime runc --network host --ulimit nofile=1024:1024
 RUN=("${PODMAN_RUN[@]}" -d --read-only)
 EMU_PORT="$(free_port)"; GRPC_PORT="$(free_port)"; METRICS_PORT="$(free_port)"
 CONTAINERS+=("$("${RUN[@]}" --entrypoint /usr/local/bin/certbridge-emulator \
-  localhost/certbridge-emulator:ci --host=127.0.0.1 --port="$EMU_PORT" --leegality_token=t)")
+  "localhost/certbridge-emulator:$VERSION" --host=127.0.0.1 --port="$EMU_PORT" --leegality_token=t)")
 printf t >"$WORK/token"
 cat >"$WORK/config.json" <<JSON
 {"listen_address": "127.0.0.1:$GRPC_PORT", "metrics_address": "127.0.0.1:$METRICS_PORT",
@@ -53,19 +63,19 @@ JSON
 # The image runs as uid 10001: the mounted directory must be readable.
 chmod 0755 "$WORK"
 chmod 0644 "$WORK/config.json" "$WORK/token"
-CONTAINERS+=("$("${RUN[@]}" -v "$WORK:/etc/certbridge:ro" localhost/certbridge:ci)")
+CONTAINERS+=("$("${RUN[@]}" -v "$WORK:/etc/certbridge:ro" "localhost/certbridge:$VERSION")")
 ok=""
 for _ in $(seq 1 60); do
   if "${PODMAN_RUN[@]}" --rm --entrypoint /usr/local/bin/certbridge-health \
-       localhost/certbridge:ci --address="127.0.0.1:$GRPC_PORT" \
+       "localhost/certbridge:$VERSION" --address="127.0.0.1:$GRPC_PORT" \
        --service=certbridge.v1.CertificateService >/dev/null 2>&1; then ok=1; break; fi
   sleep 0.5
 done
 [ -n "$ok" ] || { podman logs "${CONTAINERS[-1]}" >&2 || true; fail "no SERVING health from the image"; }
 echo "image health: SERVING"
-# certctl exits 1 on the (expected) NOT_FOUND; its output is what counts.
+# certctl exits 3 on the (expected) NOT_FOUND; its output is what counts.
 out="$("${PODMAN_RUN[@]}" --rm --entrypoint /usr/local/bin/certctl \
-  localhost/certbridge:ci --address="127.0.0.1:$GRPC_PORT" \
+  "localhost/certbridge:$VERSION" --address="127.0.0.1:$GRPC_PORT" \
   get backends/leegality/certificates/0b7c2f7e-6d4a-4c1e-9a55-3b7e7c1f0a52 2>&1 || true)"
 echo "$out" | grep -q "reason: CERTIFICATE_NOT_FOUND" \
   || fail "the image did not reach the emulator image: $out"

@@ -35,6 +35,9 @@ ABSL_FLAG(std::string, metrics_address, "",
           "file (env CERTBRIDGE_METRICS_ADDRESS); \"none\" disables it.");
 ABSL_FLAG(std::string, metrics_port_file, "",
           "After start-up, write the bound metrics port to this file.");
+ABSL_FLAG(std::string, health_port_file, "",
+          "After start-up, write the bound port of health_listen_address to "
+          "this file.");
 ABSL_FLAG(std::string, port_file, "",
           "After start-up, write the bound gRPC port to this file.");
 ABSL_FLAG(std::string, log_level, "",
@@ -95,12 +98,19 @@ int Run() {
 
   auto server = CertbridgeServer::Start(*config);
   if (!server.ok()) return Fail(server.status().message());
-  // The metrics port is written first: watchers wait for the gRPC port.
+  // The metrics and health ports are written first: watchers wait for the
+  // gRPC port.
   const std::string metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
   if (!metrics_port_file.empty() &&
       !WritePortFile(metrics_port_file, (*server)->metrics_port())) {
     return Fail(
         absl::StrCat("cannot write --metrics_port_file ", metrics_port_file));
+  }
+  const std::string health_port_file = absl::GetFlag(FLAGS_health_port_file);
+  if (!health_port_file.empty() &&
+      !WritePortFile(health_port_file, (*server)->health_port())) {
+    return Fail(
+        absl::StrCat("cannot write --health_port_file ", health_port_file));
   }
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {

@@ -1,6 +1,6 @@
 // Validates every object of rendered manifests (multi-document YAML on
-// stdin or in the files given) against the Kubernetes and
-// prometheus-operator OpenAPI schemas, offline. Exit 1 on any error.
+// stdin or in the files given) against the Kubernetes, prometheus-operator
+// and cert-manager OpenAPI schemas, offline. Exit 1 on any error.
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 
@@ -8,9 +8,12 @@ async function modelFor(apiVersion, kind) {
   const [group, version] = apiVersion.includes("/")
     ? apiVersion.split("/")
     : ["", apiVersion];
-  const candidates =
-    group === "monitoring.coreos.com"
-      ? [`@kubernetes-models/prometheus-operator/${group}/${version}`]
+  const crdPackages = {
+    "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+    "cert-manager.io": "@kubernetes-models/cert-manager",
+  };
+  const candidates = crdPackages[group]
+      ? [`${crdPackages[group]}/${group}/${version}`]
       : [
           group === ""
             ? `kubernetes-models/${version}`

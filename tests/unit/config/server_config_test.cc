@@ -111,7 +111,8 @@ TEST(ServerConfigTest, BackendAndTokenUrlsMustNotLeakCredentials) {
   auto with = [](const std::string& base_url, const std::string& token_url,
                  bool insecure = false) {
     std::string doc = R"({"backends":[{"name":"l","kind":"leegality",
-        "base_url":")" + base_url + R"(","auth":{"client_credentials":{
+        "base_url":")" +
+                      base_url + R"(","auth":{"client_credentials":{
         "client_id":"id","client_secret_env":"S")";
     if (!token_url.empty()) doc += R"(,"token_url":")" + token_url + "\"";
     doc += "}}";
@@ -131,14 +132,15 @@ TEST(ServerConfigTest, BackendAndTokenUrlsMustNotLeakCredentials) {
   c = with("https://lee.example/api", "http://127.0.0.1.nip.io/token");
   EXPECT_FALSE(c.ok());
   // Real loopback literals and names are fine.
-  for (const char* ok :
-       {"http://127.0.0.1:8089/api", "http://127.5.6.7/api",
-        "http://localhost/api", "http://LOCALHOST./api", "http://[::1]:80/api"}) {
+  for (const char* ok : {"http://127.0.0.1:8089/api", "http://127.5.6.7/api",
+                         "http://localhost/api", "http://LOCALHOST./api",
+                         "http://[::1]:80/api"}) {
     EXPECT_TRUE(with(ok, "").ok()) << ok;
   }
   EXPECT_TRUE(with("https://lee.example/api", "http://localhost:9/t").ok());
   // Insecure only when asked for.
-  EXPECT_TRUE(with("http://lee.example/api", "http://idp.example/t", true).ok());
+  EXPECT_TRUE(
+      with("http://lee.example/api", "http://idp.example/t", true).ok());
   // Credentials in the URL are refused, and the message does not repeat
   // the URL (it would log the password).
   c = with("https://user:hunter2@lee.example/api", "");
@@ -168,7 +170,8 @@ TEST(ServerConfigTest, MaxConnectionAgeZeroDisables) {
 }
 
 TEST(ServerConfigTest, LimitsParseWithUnitsAndAreBounded) {
-  auto c = ParseServerConfig(R"({"limits":{"max_request_bytes_in_flight":"256MiB",
+  auto c =
+      ParseServerConfig(R"({"limits":{"max_request_bytes_in_flight":"256MiB",
       "pkcs12_max_iterations":20000,"certificate_check_threads":3,
       "certificate_check_queue":10,"max_concurrent_streams":50,
       "max_connection_idle":"0"},"backends":[
@@ -220,8 +223,10 @@ TEST(ServerConfigTest, MistakesAreCaughtAtStartWithTheirPlace) {
   c->backends[0].ca_file = "/etc/hostname";
   files = CheckConfiguredFiles(*c);
   EXPECT_THAT(std::string(files.message()), HasSubstr("no PEM certificate"));
-  c = ParseServerConfig("{\"shutdown_drain_delay\":\"0s\",\"health_listen_address\":\"0.0.0.0:8081\"," +
-                        backend + "}");
+  c = ParseServerConfig(
+      "{\"shutdown_drain_delay\":\"0s\",\"health_listen_address\":\"0.0.0.0:"
+      "8081\"," +
+      backend + "}");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->shutdown_drain_delay, absl::ZeroDuration());
   EXPECT_EQ(c->health_listen_address, "0.0.0.0:8081");
@@ -344,37 +349,32 @@ TEST(ServerConfigTlsTest, ServerTlsNeedsReadableFilesAndSensibleCallers) {
 namespace certbridge {
 namespace {
 
-// The config.json embedded in a ConfigMap manifest (the indented block
-// after "config.json: |").
-std::string EmbeddedConfig(const std::string& path) {
+std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
-  std::string line, out;
-  bool inside = false;
-  size_t indent = 0;
-  while (std::getline(in, line)) {
-    if (!inside) {
-      if (line.find("config.json: |") != std::string::npos) inside = true;
-      continue;
-    }
-    if (!line.empty() && indent == 0) indent = line.find_first_not_of(' ');
-    if (!line.empty() && line.find_first_not_of(' ') < indent) break;
-    out += (line.size() > indent ? line.substr(indent) : "") + "\n";
-  }
-  return out;
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
 }
 
-// The configuration shipped in deploy/ must be one the server accepts.
+// The configuration shipped in deploy/ (base and every overlay's
+// config.json) must be one the server accepts, with the settings the
+// manifests rely on: the ports their probes and Services name, a drain.
 TEST(ServerConfigDeployTest, ManifestConfigsParse) {
   for (const char* file :
-       {"/deploy/base/configmap.yaml", "/deploy/overlays/dev/config.yaml"}) {
+       {"/deploy/base/config.json", "/deploy/overlays/dev/config.json",
+        "/deploy/overlays/prod/config.json",
+        "/deploy/overlays/prod-mesh/config.json"}) {
     const std::string path = std::string(CERTBRIDGE_SOURCE_DIR) + file;
-    const std::string json = EmbeddedConfig(path);
+    const std::string json = ReadFile(path);
     ASSERT_FALSE(json.empty()) << path;
     auto config = ParseServerConfig(json);
     ASSERT_TRUE(config.ok()) << path << ": " << config.status();
     EXPECT_EQ(config->backends.size(), 2u) << path;
     EXPECT_EQ(config->listen_address, "0.0.0.0:50051") << path;
+    EXPECT_EQ(config->health_listen_address, "0.0.0.0:8081") << path;
+    EXPECT_EQ(config->metrics_address, "0.0.0.0:9464") << path;
     EXPECT_EQ(config->max_connection_age, absl::Minutes(5)) << path;
+    EXPECT_EQ(config->shutdown_drain_delay, absl::Seconds(5)) << path;
   }
 }
 
