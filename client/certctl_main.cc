@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
     }
     return cli::kExitLocalError;
   }
-  if (command->verb == cli::Verb::kHelp || command->verb == cli::Verb::kVersion ||
+  if (command->verb == cli::Verb::kHelp ||
+      command->verb == cli::Verb::kVersion ||
       command->verb == cli::Verb::kCompletion) {
     auto unused = certbridge::v1::CertificateService::NewStub(
         grpc::CreateChannel("unused:0", grpc::InsecureChannelCredentials()));

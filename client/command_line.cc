@@ -49,11 +49,9 @@ const std::set<std::string>& KnownFlags() {
 }
 
 const std::set<std::string>& GlobalFlags() {
-  static const auto* const kFlags =
-      new std::set<std::string>{"address",       "timeout",
-                                "x_request_id",  "output",
-                                "tls_ca_file",   "tls_cert_file",
-                                "tls_key_file"};
+  static const auto* const kFlags = new std::set<std::string>{
+      "address",     "timeout",       "x_request_id", "output",
+      "tls_ca_file", "tls_cert_file", "tls_key_file"};
   return *kFlags;
 }
 
@@ -216,6 +214,7 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
   std::map<std::string, std::string> flags;
   std::vector<std::string> positional;
   bool help_flag = false;
+  bool version_flag = false;
   bool flags_done = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -229,6 +228,11 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
     }
     if (arg == "-h" || arg == "--help") {
       help_flag = true;
+      continue;
+    }
+    // What every other binary answers to.
+    if (arg == "--version") {
+      version_flag = true;
       continue;
     }
     // Like absl flags, one or two dashes. Error messages below name the flag
@@ -266,6 +270,10 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
     command.verb = Verb::kHelp;
     return command;
   }
+  if (version_flag) {
+    command.verb = Verb::kVersion;
+    return command;
+  }
   if (positional.empty()) {
     return Usage("no command given; run `certctl help`");
   }
@@ -279,11 +287,11 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
   const size_t want_positional =
       command.verb == Verb::kHelp || command.verb == Verb::kVersion ? 1 : 2;
   if (positional.size() < want_positional) {
-    return Usage(absl::StrCat(
-        "`certctl ", VerbName(command.verb), "` needs ",
-        command.verb == Verb::kCreate       ? "a PARENT"
-        : command.verb == Verb::kCompletion ? "a shell (bash)"
-                                            : "a NAME"));
+    return Usage(absl::StrCat("`certctl ", VerbName(command.verb), "` needs ",
+                              command.verb == Verb::kCreate ? "a PARENT"
+                              : command.verb == Verb::kCompletion
+                                  ? "a shell (bash)"
+                                  : "a NAME"));
   }
   if (positional.size() > want_positional) {
     return Usage(absl::StrCat("unexpected argument \"",
@@ -433,15 +441,17 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
       // What Apinizer requires on every create (the server checks too; here
       // the message lists every missing flag at once).
       std::vector<std::string> missing;
-      if (command.certificate_id.empty()) missing.push_back("--certificate_id=NAME");
-      if (!command.alias || command.alias->empty()) missing.push_back("--alias=ALIAS");
+      if (command.certificate_id.empty())
+        missing.push_back("--certificate_id=NAME");
+      if (!command.alias || command.alias->empty())
+        missing.push_back("--alias=ALIAS");
       if (!command.environments || command.environments->empty()) {
         missing.push_back("--environments=E1,E2");
       }
       if (!missing.empty()) {
-        return Usage(absl::StrCat(
-            "`certctl create` on an Apinizer project needs ",
-            absl::StrJoin(missing, " and ")));
+        return Usage(
+            absl::StrCat("`certctl create` on an Apinizer project needs ",
+                         absl::StrJoin(missing, " and ")));
       }
     }
   }
@@ -482,8 +492,8 @@ Global flags (before or after the command):
                         127.0.0.1:50051)
   --timeout=DURATION    RPC deadline, e.g. 30s, 2m, 500ms (default 30s)
   --x_request_id=ID     sent as x-request-id metadata (shows in server logs)
-  --output=FORMAT       json, yaml or table (default: table on a terminal,
-                        json otherwise)
+  --output=FORMAT       json, yaml, table or name (the resource name alone);
+                        default: table on a terminal, json otherwise
   --tls_ca_file=PEM     connect with TLS, trusting this CA
   --tls_cert_file=PEM --tls_key_file=PEM
                         client certificate for mTLS
@@ -552,7 +562,7 @@ _certctl() {
   if [[ $COMP_CWORD -eq 1 ]]; then
     COMPREPLY=( $(compgen -W "$verbs" -- "$cur") )
   elif [[ "$cur" == --output=* ]]; then
-    COMPREPLY=( $(compgen -W "json yaml table" -- "${cur#--output=}") )
+    COMPREPLY=( $(compgen -W "json yaml table name" -- "${cur#--output=}") )
   elif [[ "$cur" == --file=* || "$cur" == --passkey_file=* || "$cur" == --tls_*=* ]]; then
     COMPREPLY=( $(compgen -f -- "${cur#*=}") )
   else

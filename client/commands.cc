@@ -1,9 +1,9 @@
 #include "client/commands.h"
 
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
-
-#include <unistd.h>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_format.h"
@@ -55,6 +55,9 @@ int Print(const Command& command, const CommandIo& io,
       break;
     case OutputFormat::kTable:
       text = JsonToTable(*json);
+      break;
+    case OutputFormat::kName:
+      text = JsonToName(*json);
       break;
   }
   if (!text.ok()) return LocalError(io, text.status());

@@ -19,8 +19,8 @@ namespace certbridge::cli {
 /// certctl's exit codes (UsageText lists them): scripts can tell "not
 /// there" from "fix the request" from "try later" without parsing stderr.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitRpcFailed = 1;    // any other failed call
-inline constexpr int kExitLocalError = 2;   // usage, unreadable file, ...
+inline constexpr int kExitRpcFailed = 1;   // any other failed call
+inline constexpr int kExitLocalError = 2;  // usage, unreadable file, ...
 inline constexpr int kExitNotFound = 3;
 inline constexpr int kExitBadRequest = 4;
 inline constexpr int kExitConflict = 5;

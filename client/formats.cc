@@ -32,9 +32,10 @@ void Yaml(const Json& value, int indent, std::string* out) {
         out->push_back('\n');
         Yaml(child, indent + 2, out);
       } else {
-        absl::StrAppend(out, " ", child.is_object() ? "{}"
-                                  : child.is_array() ? "[]"
-                                                     : Scalar(child),
+        absl::StrAppend(out, " ",
+                        child.is_object()  ? "{}"
+                        : child.is_array() ? "[]"
+                                           : Scalar(child),
                         "\n");
       }
     }
@@ -68,8 +69,8 @@ void Rows(const Json& value, const std::string& path,
       Rows(value[i], absl::StrCat(path, "[", i, "]"), rows);
     }
   } else {
-    rows->emplace_back(path, value.is_string() ? value.get<std::string>()
-                                               : Scalar(value));
+    rows->emplace_back(
+        path, value.is_string() ? value.get<std::string>() : Scalar(value));
   }
 }
 
@@ -79,7 +80,19 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text) {
   if (text == "json") return OutputFormat::kJson;
   if (text == "yaml") return OutputFormat::kYaml;
   if (text == "table") return OutputFormat::kTable;
-  return absl::InvalidArgumentError("--output must be json, yaml or table");
+  if (text == "name") return OutputFormat::kName;
+  return absl::InvalidArgumentError(
+      "--output must be json, yaml, table or name");
+}
+
+absl::StatusOr<std::string> JsonToName(absl::string_view json) {
+  auto doc = Parse(json);
+  if (!doc.ok()) return doc.status();
+  if (!doc->is_object() || !doc->contains("name") ||
+      !(*doc)["name"].is_string()) {
+    return absl::InvalidArgumentError("the response carries no name");
+  }
+  return (*doc)["name"].get<std::string>() + "\n";
 }
 
 absl::StatusOr<std::string> JsonToYaml(absl::string_view json) {

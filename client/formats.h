@@ -11,9 +11,9 @@
 
 namespace certbridge::cli {
 
-enum class OutputFormat { kJson, kYaml, kTable };
+enum class OutputFormat { kJson, kYaml, kTable, kName };
 
-/// "json", "yaml" or "table".
+/// "json", "yaml", "table" or "name".
 absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text);
 
 /// Block-style YAML; strings double-quoted (JSON escapes are valid YAML).
@@ -22,6 +22,9 @@ absl::StatusOr<std::string> JsonToYaml(absl::string_view json);
 /// One row per leaf: `path  value`, paths like apinizer.deployments[0].alias,
 /// values as printed by JSON (strings without quotes).
 absl::StatusOr<std::string> JsonToTable(absl::string_view json);
+
+/// The resource's `name` alone (for scripts: NAME=$(certctl create ...)).
+absl::StatusOr<std::string> JsonToName(absl::string_view json);
 
 }  // namespace certbridge::cli
 

@@ -37,6 +37,22 @@ CHILDREN="$(pgrep -P "$RUN_PID" | tr '\n' ' ')"
 
 json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
+# The README's "Try it" block, pasted as a user would: every line must work
+# (only the certctl path and the scratch directory differ).
+/usr/bin/python3 - "$ROOT/README.md" >"$WORK/try_it.sh" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+section = text[text.index("## Try it"):]
+print(re.search(r"```sh\n(.*?)```", section, re.S).group(1))
+PY
+grep -q '^CERTCTL=build/client/certctl$' "$WORK/try_it.sh" || fail "README Try it: no CERTCTL line"
+mkdir "$WORK/try"
+sed -e "s|^CERTCTL=build/client/certctl\$|CERTCTL=\"${CERTCTL[*]}\"|" -e "s|/tmp/|$WORK/try/|g" \
+  "$WORK/try_it.sh" >"$WORK/try_it.local.sh"
+bash -euo pipefail "$WORK/try_it.local.sh" >"$WORK/try_it.out" 2>&1 \
+  || { cat "$WORK/try_it.out"; fail "the README's Try it block failed"; }
+echo "README Try it: $(grep -c '^\$CERTCTL\|^NAME=' "$WORK/try_it.sh") certctl commands ran"
+
 # The README's test files.
 openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=demo-signer" \
   -keyout "$WORK/demo.key" -out "$WORK/demo.pem" 2>/dev/null
@@ -88,8 +104,8 @@ out="$("${CERTCTL[@]}" update "$aname" --description="rotated")"
 
 # Metrics are served and count the calls just made.
 metrics="$(curl -fsS "http://127.0.0.1:$(cat "$WORK/run/metrics.port")/metrics")"
-echo "$metrics" | grep -q 'grpc_server_handled_total{grpc_code="OK",grpc_method="CreateCertificate",grpc_service="certbridge.v1.CertificateService",grpc_type="unary"} 2' \
-  || fail "metrics do not show the two creates"
+echo "$metrics" | grep -q 'grpc_server_handled_total{grpc_code="OK",grpc_method="CreateCertificate",grpc_service="certbridge.v1.CertificateService",grpc_type="unary"} 4' \
+  || fail "metrics do not show the four creates (two from the README block)"
 
 # Ctrl-C stops run.sh and everything it started.
 kill -INT "$RUN_PID"

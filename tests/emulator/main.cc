@@ -11,9 +11,13 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/app/build_info.h"
 #include "tests/emulator/emulator.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to listen on.");
@@ -60,6 +64,20 @@ std::string TokenFrom(const std::string& flag, const char* env,
 }  // namespace
 
 int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "certbridge-emulator [--host=ADDR] [--port=N] [--port_file=FILE]: the "
+      "Leegality SignStation and Apinizer API Ops REST emulator");
+  // --help lists this binary's flags; --version says what is built.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "tests/emulator/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] {
+    return absl::StrCat("certbridge-emulator ", certbridge::kBuildVersion,
+                        " (revision ", certbridge::kBuildRevision, ")\n");
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   using certbridge::emulator::Emulator;
   using certbridge::emulator::EmulatorOptions;

@@ -180,6 +180,7 @@ TEST(CommandLineTest, Help) {
   EXPECT_EQ(Parse({"help"})->verb, Verb::kHelp);
   EXPECT_EQ(Parse({"get", "--help"})->verb, Verb::kHelp);
   EXPECT_EQ(Parse({"-h"})->verb, Verb::kHelp);
+  EXPECT_EQ(Parse({"--version"})->verb, Verb::kVersion);
   EXPECT_THAT(UsageText(), HasSubstr("certctl create PARENT"));
 }
 

@@ -244,7 +244,7 @@ TEST_F(CommandsTest, OutputFormatsAndTheTerminalDefault) {
   cert.mutable_apinizer()->set_alias("a");
   cert.mutable_apinizer()->add_environments("prod");
   EXPECT_CALL(stub_, GetCertificate(_, _, _))
-      .Times(4)
+      .Times(5)
       .WillRepeatedly(DoAll(SetArgPointee<2>(cert), Return(grpc::Status::OK)));
   const std::string name = "backends/ap/projects/p/certificates/c";
   EXPECT_EQ(Run({"get", name, "--output=yaml"}), kExitOk);
@@ -253,6 +253,10 @@ TEST_F(CommandsTest, OutputFormatsAndTheTerminalDefault) {
   out_.str("");
   EXPECT_EQ(Run({"get", name, "--output=table"}), kExitOk);
   EXPECT_THAT(out_.str(), HasSubstr("apinizer.environments[0]  prod\n"));
+  out_.str("");
+  // For scripts: NAME=$(certctl create ... --output=name).
+  EXPECT_EQ(Run({"get", name, "--output=name"}), kExitOk);
+  EXPECT_EQ(out_.str(), name + "\n");
   out_.str("");
   EXPECT_EQ(Run({"get", name}), kExitOk);
   EXPECT_THAT(out_.str(), HasSubstr("\"alias\": \"a\"")) << "JSON off a tty";
