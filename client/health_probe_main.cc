@@ -1,7 +1,7 @@
 // certbridge-health: a gRPC health probe (grpc.health.v1.Health/Check) for
 // scripts, container smoke tests and exec probes where the kubelet's native
 // grpc probe cannot be used (it speaks no TLS). Exit 0 when SERVING, 1 when
-// not serving or unreachable, 2 on usage errors.
+// not serving, unreachable, or on usage errors.
 #include <grpcpp/grpcpp.h>
 
 #include <fstream>

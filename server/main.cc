@@ -86,6 +86,11 @@ int Run() {
   if (!metrics.empty()) {
     config->metrics_address = metrics == "none" ? "" : metrics;
   }
+  // Overrides get the file's checks: 127.0.0.1:99999 would otherwise bind
+  // some other port.
+  if (auto s = CheckAddresses(*config); !s.ok()) {
+    return Fail(absl::StrCat("overridden address: ", s.message()));
+  }
   std::string level_text = absl::GetFlag(FLAGS_log_level);
   if (level_text.empty()) level_text = config->log_level;
   LogLevel level;
@@ -120,8 +125,17 @@ int Run() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  // SIGHUP (a closed terminal, or a habit of "reload") must not kill the
+  // server without a drain: there is nothing to reload by signal.
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    LogWarning(
+        "SIGHUP ignored: token and TLS files are re-read by themselves; "
+        "configuration changes need a restart",
+        {});
+  }
+  sigdelset(&signals, SIGHUP);
   LogInfo("shutting down",
           {{"signal", signal_number},
            {"drain_delay_ms",
@@ -187,6 +201,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   curl_global_init(CURL_GLOBAL_ALL);
   const int rc = certbridge::Run();

@@ -71,6 +71,16 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
 absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
     const ServerConfig& config) {
   if (auto s = CheckConfiguredFiles(config); !s.ok()) return s;
+  if (config.tls.enabled()) {
+    // A pair that cannot serve (key not matching, expired, not PEM) would
+    // start SERVING and fail every handshake.
+    auto expiry = CheckServerCertificateFiles(config.tls.cert_file,
+                                              config.tls.key_file, absl::Now());
+    if (!expiry.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tls.cert_file/tls.key_file: ", expiry.status().message()));
+    }
+  }
   std::unique_ptr<CertbridgeServer> self(new CertbridgeServer());
   self->metrics_ =
       std::make_unique<PrometheusMetrics>(kBuildVersion, kBuildRevision);
@@ -105,8 +115,8 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   const LimitsConfig& limits = config.limits;
   self->bytes_ =
       std::make_unique<ByteBudget>(limits.max_request_bytes_in_flight);
-  self->checks_ = std::make_unique<CheckPool>(
-      limits.certificate_check_threads, limits.certificate_check_queue);
+  self->checks_ = std::make_unique<CheckPool>(limits.certificate_check_threads,
+                                              limits.certificate_check_queue);
   ServiceOptions service_options;
   service_options.default_deadline = config.default_deadline;
   service_options.callers = CallerPolicy(config.tls.allowed_callers);
@@ -154,33 +164,32 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              limits.max_concurrent_streams);
   if (limits.max_connection_idle > absl::ZeroDuration()) {
-    builder.AddChannelArgument(
-        GRPC_ARG_MAX_CONNECTION_IDLE_MS,
-        static_cast<int>(absl::ToInt64Milliseconds(limits.max_connection_idle)));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               static_cast<int>(absl::ToInt64Milliseconds(
+                                   limits.max_connection_idle)));
   }
   // A connection that never finishes its handshake holds a slot for 120 s
   // by default.
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 10000);
   builder.RegisterService(self->service_.get());
   if (config.reflection) {
-    self->reflection_v1_ = std::make_unique<ReflectionV1>(std::vector<std::string>{
-        kServiceName, "grpc.health.v1.Health",
-        "grpc.reflection.v1.ServerReflection",
-        "grpc.reflection.v1alpha.ServerReflection"});
+    self->reflection_v1_ = std::make_unique<ReflectionV1>(
+        std::vector<std::string>{kServiceName, "grpc.health.v1.Health",
+                                 "grpc.reflection.v1.ServerReflection",
+                                 "grpc.reflection.v1alpha.ServerReflection"});
     builder.RegisterService(self->reflection_v1_.get());
   }
   // Said before gRPC tries, since it only logs that binding failed.
   if (const std::string why = WhyCannotListen(config.listen_address);
       !why.empty()) {
-    return absl::UnavailableError(absl::StrCat(
-        "listen_address ", config.listen_address, ": cannot listen (", why,
-        ")"));
+    return absl::UnavailableError(absl::StrCat("listen_address ",
+                                               config.listen_address,
+                                               ": cannot listen (", why, ")"));
   }
   self->server_ = builder.BuildAndStart();
   if (!self->server_ || self->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("listen_address ", config.listen_address,
-                     ": cannot listen"));
+    return absl::UnavailableError(absl::StrCat(
+        "listen_address ", config.listen_address, ": cannot listen"));
   }
   if (!config.health_listen_address.empty()) {
     // Health only, plaintext: kubelet's gRPC probe cannot speak TLS.
@@ -201,9 +210,9 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
     }
     self->health_server_ = health.BuildAndStart();
     if (!self->health_server_ || self->health_port_ == 0) {
-      return absl::UnavailableError(
-          absl::StrCat("health_listen_address ", config.health_listen_address,
-                       ": cannot listen"));
+      return absl::UnavailableError(absl::StrCat("health_listen_address ",
+                                                 config.health_listen_address,
+                                                 ": cannot listen"));
     }
   }
   std::vector<std::function<void()>> chores;

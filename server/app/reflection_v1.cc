@@ -78,10 +78,9 @@ grpc::Status ReflectionV1::ServerReflectionInfo(
       case v1::ServerReflectionRequest::kFileContainingExtension: {
         const auto& ext = request.file_containing_extension();
         const auto* type = pool->FindMessageTypeByName(ext.containing_type());
-        const auto* field =
-            type == nullptr
-                ? nullptr
-                : pool->FindExtensionByNumber(type, ext.extension_number());
+        const auto* field = type == nullptr ? nullptr
+                                            : pool->FindExtensionByNumber(
+                                                  type, ext.extension_number());
         if (field == nullptr) {
           NotFound(&response, "extension");
         } else {
@@ -91,8 +90,8 @@ grpc::Status ReflectionV1::ServerReflectionInfo(
         break;
       }
       case v1::ServerReflectionRequest::kAllExtensionNumbersOfType: {
-        const auto* type =
-            pool->FindMessageTypeByName(request.all_extension_numbers_of_type());
+        const auto* type = pool->FindMessageTypeByName(
+            request.all_extension_numbers_of_type());
         if (type == nullptr) {
           NotFound(&response, "type");
           break;

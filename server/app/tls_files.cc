@@ -67,9 +67,10 @@ absl::StatusOr<absl::Time> CheckServerCertificateFiles(
   ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm);
   const absl::Time not_after = absl::FromTM(tm, absl::UTCTimeZone());
   if (not_after <= now) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the certificate expired at ",
-        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", not_after, absl::UTCTimeZone())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the certificate expired at ",
+                     absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", not_after,
+                                      absl::UTCTimeZone())));
   }
   return not_after;
 }
@@ -84,14 +85,15 @@ void TlsFileWatch::Check() {
   if (version == last_version_) return;
   const bool first = last_version_.empty();
   last_version_ = version;
-  auto expiry = CheckServerCertificateFiles(config_.cert_file,
-                                            config_.key_file, absl::Now());
+  auto expiry = CheckServerCertificateFiles(config_.cert_file, config_.key_file,
+                                            absl::Now());
   if (!expiry.ok()) {
-    LogError("TLS certificate files are not usable; gRPC keeps serving the "
-             "last good ones only until its next reload",
-             {{"cert_file", config_.cert_file},
-              {"key_file", config_.key_file},
-              {"error", std::string(expiry.status().message())}});
+    LogError(
+        "TLS certificate files are not usable; gRPC keeps serving the "
+        "last good ones only until its next reload",
+        {{"cert_file", config_.cert_file},
+         {"key_file", config_.key_file},
+         {"error", std::string(expiry.status().message())}});
     report_(false, std::nullopt);
     return;
   }

@@ -239,8 +239,8 @@ void BackendConnection::ReportCircuitState() {
   const int previous = reported_state_.exchange(value);
   if (previous == value || previous == -1) return;
   // Once per transition: an operator reads the story of an outage here.
-  const nlohmann::json fields = {
-      {"backend", name_}, {"state", CircuitBreaker::StateName(state)}};
+  const nlohmann::json fields = {{"backend", name_},
+                                 {"state", CircuitBreaker::StateName(state)}};
   if (state == CircuitBreaker::State::kOpen) {
     LogWarning("circuit breaker opened: failing calls fast", fields);
   } else {
@@ -303,10 +303,10 @@ void BackendConnection::CreateCertificate(
         return;
       case IdempotencyStore::Admission::kJoined:
         // Waits for the first call; a cancelled repeat stops waiting.
-        ctx->OnCancel(ticket, [store = idempotency_, key,
-                               waiter = admission.waiter] {
-          store->Abandon(key, waiter);
-        });
+        ctx->OnCancel(ticket,
+                      [store = idempotency_, key, waiter = admission.waiter] {
+                        store->Abandon(key, waiter);
+                      });
         return;
       case IdempotencyStore::Admission::kMismatch:
         done(MakeValidationError(
@@ -335,8 +335,7 @@ void BackendConnection::CreateCertificate(
       // Only the backend's answers are worth replaying; a failure that
       // never reached it (open circuit, TLS, token endpoint) leaves the id
       // retryable, with any earlier "outcome unknown" kept.
-      IdempotencyStore::Outcome outcome =
-          IdempotencyStore::Outcome::kNotSent;
+      IdempotencyStore::Outcome outcome = IdempotencyStore::Outcome::kNotSent;
       if (r.ok() || IsBackendAnswer(r.status())) {
         outcome = IdempotencyStore::Outcome::kAnswered;
       } else if (outcome_unknown) {

@@ -77,7 +77,6 @@ class BackendConnection {
   template <typename T>
   friend class RetryingCall;
 
-
   template <typename T>
   void Run(std::shared_ptr<CallContext> ctx, Operation op,
            std::function<void(Done<T>)> attempt, Done<T> done);

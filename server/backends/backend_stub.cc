@@ -38,8 +38,7 @@ void BackendStub::DeleteCertificate(std::shared_ptr<CallContext>,
                                     Done<v1::DeleteCertificateResponse> done) {
   done(Unimplemented("DeleteCertificate"));
 }
-void BackendStub::RecoverCreate(std::shared_ptr<CallContext>,
-                                const ParentName&,
+void BackendStub::RecoverCreate(std::shared_ptr<CallContext>, const ParentName&,
                                 const v1::CreateCertificateRequest&,
                                 absl::Status conflict,
                                 Done<v1::Certificate> done) {

@@ -140,8 +140,9 @@ HttpRequest ClientCredentialsTokenSource::TokenRequest() const {
     r.headers.emplace_back("Content-Type", "application/json");
     // Config validation admits only UTF-8 credentials for this vendor, and
     // the replacing handler keeps dump() from ever throwing on this thread.
-    r.SetBody(json{{"clientId", c.client_id}, {"clientSecret", client_secret_}}
-                  .dump(-1, ' ', false, json::error_handler_t::replace));
+    r.SetBody(
+        json{{"clientId", c.client_id}, {"clientSecret", client_secret_}}.dump(
+            -1, ' ', false, json::error_handler_t::replace));
   } else {
     // apinizer.md §2.1: form-encoded, "not JSON".
     r.url = c.token_url.empty() ? absl::StrCat(config_.base_url, "/auth/token")
@@ -170,7 +171,8 @@ void ClientCredentialsTokenSource::GetToken(CallContext& ctx,
       current = token_;
     } else {
       waiter = ++next_waiter_;
-      waiters_.emplace(waiter, std::move(done));
+      // exchange, not move: `done` stays valid (empty) for the reader.
+      waiters_.emplace(waiter, std::exchange(done, nullptr));
       if (!fetching_) StartFetchLocked();
     }
   }
@@ -225,12 +227,11 @@ void ClientCredentialsTokenSource::OnFetched(HttpResult result) {
     if (auto transport = GetFailureFacts(mapped)) {
       facts.transport = transport->transport;
     }
-    issued = MakeError(
-        mapped.code(),
-        absl::StrCat("backend ", config_.name,
-                     ": token endpoint: ", mapped.message()),
-        GetErrorInfo(mapped) ? GetErrorInfo(mapped)->reason
-                             : reason::kBackendAuthFailed);
+    issued = MakeError(mapped.code(),
+                       absl::StrCat("backend ", config_.name,
+                                    ": token endpoint: ", mapped.message()),
+                       GetErrorInfo(mapped) ? GetErrorInfo(mapped)->reason
+                                            : reason::kBackendAuthFailed);
   } else {
     const auto& response = std::get<HttpResponse>(result);
     facts.http_status = response.status_code;
@@ -244,15 +245,27 @@ void ClientCredentialsTokenSource::OnFetched(HttpResult result) {
             reason::kBackendAuthFailed);
       }
     } else {
-      // The body may echo what was sent; only the status is reported.
-      issued = MakeError(
-          absl::StatusCode::kInternal,
-          absl::StrCat("backend ", config_.name,
-                       ": token endpoint refused the client credentials "
-                       "(HTTP ",
-                       response.status_code, ")"),
-          reason::kBackendAuthFailed,
-          {{metadata::kHttpStatus, absl::StrCat(response.status_code)}});
+      // The body may echo what was sent; only the status is reported. A
+      // token endpoint that is down or rate limiting says nothing about
+      // the credentials: callers see it as the outage it is.
+      const int http = response.status_code;
+      absl::StatusCode code = absl::StatusCode::kInternal;
+      const char* why = reason::kBackendAuthFailed;
+      std::string what = "refused the client credentials";
+      if (http == 429) {
+        code = absl::StatusCode::kResourceExhausted;
+        why = reason::kBackendRateLimited;
+        what = "is rate limiting";
+      } else if (http >= 500 && http < 600) {
+        code = absl::StatusCode::kUnavailable;
+        why = reason::kBackendUnavailable;
+        what = "failed";
+      }
+      issued =
+          MakeError(code,
+                    absl::StrCat("backend ", config_.name, ": token endpoint ",
+                                 what, " (HTTP ", http, ")"),
+                    why, {{metadata::kHttpStatus, absl::StrCat(http)}});
     }
   }
   if (!issued.ok()) {

@@ -54,9 +54,7 @@ class ClientCredentialsTokenSource final
 
   void GetToken(CallContext& ctx, TokenCallback done) override;
   void Invalidate(const std::string& token) override;
-  std::vector<std::string> Secrets() const override {
-    return {client_secret_};
-  }
+  std::vector<std::string> Secrets() const override { return {client_secret_}; }
 
   /// Refresh this long before expiry: 10 % of the lifetime, 5 s..60 s.
   static absl::Duration RefreshMargin(absl::Duration lifetime);

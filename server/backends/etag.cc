@@ -29,11 +29,10 @@ void SetEtag(v1::Certificate& cert, absl::string_view content) {
   EVP_MD_CTX_free(md);
   // Quoted like an HTTP entity tag; 128 bits are plenty to tell states of
   // one certificate apart.
-  cert.set_etag(absl::StrCat(
-      "\"",
-      absl::BytesToHexString(absl::string_view(
-          reinterpret_cast<const char*>(digest), 16)),
-      "\""));
+  cert.set_etag(absl::StrCat("\"",
+                             absl::BytesToHexString(absl::string_view(
+                                 reinterpret_cast<const char*>(digest), 16)),
+                             "\""));
 }
 
 absl::Status CheckEtag(absl::string_view wanted, const v1::Certificate& current,

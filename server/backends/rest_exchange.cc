@@ -26,6 +26,10 @@ absl::string_view ErrorLabel(TransportErrorKind kind) {
       return "timeout";
     case TransportErrorKind::kConnectionReset:
       return "reset";
+    case TransportErrorKind::kCancelled:
+      // The caller gave up (or its deadline passed): not a backend failure,
+      // and alerts on backend health must be able to leave it out.
+      return "cancelled";
     default:
       return "other";
   }
@@ -133,18 +137,19 @@ void RestExchange::Attempt(std::shared_ptr<CallContext> ctx, Operation op,
           const absl::Duration took = absl::Now() - sent;
           if (!debug_target.empty()) {
             const auto* error = std::get_if<TransportError>(&result);
-            LogDebug("backend exchange",
-                     {{"backend", config_.name},
-                      {"request", debug_target},
-                      {"status", error == nullptr
-                                     ? std::get<HttpResponse>(result).status_code
-                                     : 0},
-                      {"error", error == nullptr
-                                    ? "none"
-                                    : std::string(
-                                          TransportErrorKindName(error->kind))},
-                      {"latency_us", absl::ToInt64Microseconds(took)},
-                      {"request_id", ctx->request_id()}});
+            LogDebug(
+                "backend exchange",
+                {{"backend", config_.name},
+                 {"request", debug_target},
+                 {"status", error == nullptr
+                                ? std::get<HttpResponse>(result).status_code
+                                : 0},
+                 {"error",
+                  error == nullptr
+                      ? "none"
+                      : std::string(TransportErrorKindName(error->kind))},
+                 {"latency_us", absl::ToInt64Microseconds(took)},
+                 {"request_id", ctx->request_id()}});
           }
           if (auto* error = std::get_if<TransportError>(&result)) {
             observer_->OnHttpExchange(op, 0, ErrorLabel(error->kind), took);

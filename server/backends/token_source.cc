@@ -31,11 +31,17 @@ class StaticTokenSource final : public TokenSource {
 // A token goes into an HTTP header: anything but visible ASCII (a CR/LF
 // above all) would corrupt or inject headers.
 absl::Status CheckToken(absl::string_view token, absl::string_view what) {
+  // An empty header would be sent on every call and answered 401.
+  if (token.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " holds no token (empty or only whitespace)"));
+  }
   for (char c : token) {
     if (c < 0x21 || c > 0x7e) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, " holds characters a header cannot carry (only visible "
-                "ASCII is allowed)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what,
+                       " holds characters a header cannot carry (only visible "
+                       "ASCII is allowed)"));
     }
   }
   return absl::OkStatus();
@@ -144,13 +150,16 @@ absl::StatusOr<std::string> ReadSecret(const CredentialsConfig& c) {
     return secret;
   }
   const char* value = std::getenv(c.client_secret_env.c_str());
-  if (value == nullptr || *value == '\0') {
+  const absl::string_view secret = value == nullptr
+                                       ? absl::string_view()
+                                       : absl::StripAsciiWhitespace(value);
+  if (secret.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("auth.client_credentials.client_secret_env: environment "
                      "variable ",
-                     c.client_secret_env, " is not set"));
+                     c.client_secret_env, " is not set or empty"));
   }
-  return std::string(absl::StripAsciiWhitespace(value));
+  return std::string(secret);
 }
 
 // A secret file any user on the host can read is worth a line at start-up
@@ -243,8 +252,8 @@ absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
                          "environment variable ", c.token_env, " is not set"));
       }
       std::string token(absl::StripAsciiWhitespace(value));
-      if (auto s = CheckToken(token, absl::StrCat("environment variable ",
-                                                  c.token_env));
+      if (auto s = CheckToken(
+              token, absl::StrCat("environment variable ", c.token_env));
           !s.ok()) {
         return absl::InvalidArgumentError(absl::StrCat(
             "backend ", config.name, ": auth.token_env: ", s.message()));

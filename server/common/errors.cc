@@ -146,10 +146,9 @@ absl::Status RedactStatus(const absl::Status& status,
                           const std::vector<std::string>& secrets) {
   if (status.ok()) return status;
   absl::Status out(status.code(), Redact(status.message(), secrets));
-  status.ForEachPayload(
-      [&](absl::string_view url, const absl::Cord& payload) {
-        out.SetPayload(url, payload);
-      });
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    out.SetPayload(url, payload);
+  });
   if (auto info = ReadPayload<google::rpc::ErrorInfo>(out, kErrorInfoUrl)) {
     for (auto& [key, value] : *info->mutable_metadata()) {
       value = Redact(value, secrets);

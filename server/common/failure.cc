@@ -18,10 +18,10 @@ constexpr char kFactsUrl[] = "certbridge.internal/FailureFacts";
 
 void SetFailureFacts(absl::Status& status, const FailureFacts& facts) {
   if (status.ok()) return;
-  status.SetPayload(kFactsUrl, absl::Cord(absl::StrCat(
-                                   static_cast<int>(facts.source), ",",
-                                   static_cast<int>(facts.transport), ",",
-                                   facts.http_status)));
+  status.SetPayload(
+      kFactsUrl, absl::Cord(absl::StrCat(static_cast<int>(facts.source), ",",
+                                         static_cast<int>(facts.transport), ",",
+                                         facts.http_status)));
 }
 
 std::optional<FailureFacts> GetFailureFacts(const absl::Status& status) {

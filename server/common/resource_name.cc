@@ -49,9 +49,9 @@ absl::StatusOr<std::vector<absl::string_view>> Segments(
     absl::string_view name, absl::string_view field) {
   if (name.empty()) return NameError(field, "is required");
   if (name.size() > kMaxResourceNameBytes) {
-    return NameError(field, absl::StrCat("is ", name.size(),
-                                         " bytes; the limit is ",
-                                         kMaxResourceNameBytes));
+    return NameError(field,
+                     absl::StrCat("is ", name.size(), " bytes; the limit is ",
+                                  kMaxResourceNameBytes));
   }
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   for (absl::string_view p : parts) {
@@ -182,9 +182,9 @@ absl::Status CheckNameSegment(absl::string_view value,
                               absl::string_view field) {
   if (value.empty()) return NameError(field, "has an empty segment");
   if (value.size() > kMaxSegmentBytes) {
-    return NameError(field, absl::StrCat("has a segment of ", value.size(),
-                                         " bytes; the limit is ",
-                                         kMaxSegmentBytes));
+    return NameError(field,
+                     absl::StrCat("has a segment of ", value.size(),
+                                  " bytes; the limit is ", kMaxSegmentBytes));
   }
   // "." and ".." would be removed or resolved by URL normalisation (RFC 3986
   // 5.2.4) somewhere between certbridge and the vendor's router, turning a

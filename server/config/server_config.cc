@@ -57,6 +57,8 @@ absl::Status GetString(const json& obj, const std::string& key,
   return absl::OkStatus();
 }
 
+constexpr absl::Duration kMaxConfigDuration = absl::Hours(168);
+
 absl::Status GetDuration(const json& obj, const std::string& key,
                          absl::string_view path, absl::Duration* out,
                          bool zero_allowed = false) {
@@ -72,6 +74,11 @@ absl::Status GetDuration(const json& obj, const std::string& key,
         zero_allowed ? "must be a duration such as \"5m\", or \"0\" to disable"
                      : "must be a positive duration such as \"500ms\" or "
                        "\"10s\"");
+  }
+  // gRPC takes some of these as int milliseconds (24.8 days at most); no
+  // setting here needs more than a week.
+  if (d > kMaxConfigDuration) {
+    return FieldError(absl::StrCat(path, key), "must be at most 168h (a week)");
   }
   *out = d;
   return absl::OkStatus();
@@ -458,10 +465,9 @@ absl::Status ParseBackend(const json& obj, const std::string& path,
   }
   // The token endpoint receives the client secret: the same rules.
   if (!out->credentials.token_url.empty()) {
-    if (auto s = CheckBackendUrl(
-            out->credentials.token_url,
-            prefix + "auth.client_credentials.token_url",
-            out->allow_insecure_http);
+    if (auto s = CheckBackendUrl(out->credentials.token_url,
+                                 prefix + "auth.client_credentials.token_url",
+                                 out->allow_insecure_http);
         !s.ok()) {
       return s;
     }
@@ -526,11 +532,11 @@ absl::Status GetBytes(const json& obj, const std::string& key,
 }
 
 absl::Status ParseLimits(const json& t, LimitsConfig* out) {
-  if (auto s = CheckKeys(t, "limits",
-                         {"max_request_bytes_in_flight",
-                          "pkcs12_max_iterations", "certificate_check_threads",
-                          "certificate_check_queue", "max_concurrent_streams",
-                          "max_connection_idle"});
+  if (auto s =
+          CheckKeys(t, "limits",
+                    {"max_request_bytes_in_flight", "pkcs12_max_iterations",
+                     "certificate_check_threads", "certificate_check_queue",
+                     "max_concurrent_streams", "max_connection_idle"});
       !s.ok()) {
     return s;
   }
@@ -562,26 +568,24 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
                       /*ignore_comments=*/true);
   } catch (const json::parse_error& e) {
     // Start-up only: say where, as an editor would.
-    const size_t at = std::min<size_t>(e.byte == 0 ? 0 : e.byte - 1,
-                                       json_text.size());
+    const size_t at =
+        std::min<size_t>(e.byte == 0 ? 0 : e.byte - 1, json_text.size());
     const absl::string_view before = json_text.substr(0, at);
-    const size_t line = 1 + static_cast<size_t>(
-                                std::count(before.begin(), before.end(), '\n'));
+    const size_t line =
+        1 + static_cast<size_t>(std::count(before.begin(), before.end(), '\n'));
     const size_t last_newline = before.rfind('\n');
     const size_t column =
         at - (last_newline == absl::string_view::npos ? 0 : last_newline + 1) +
         1;
-    return absl::InvalidArgumentError(
-        absl::StrCat("configuration is not valid JSON: line ", line,
-                     ", column ", column));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "configuration is not valid JSON: line ", line, ", column ", column));
   }
   if (auto s = CheckKeys(
           doc, "",
           {"listen_address", "metrics_address", "health_listen_address",
-           "shutdown_drain_delay", "reflection",
-           "max_connection_age", "tls", "shutdown_grace_period",
-           "default_deadline", "log_level", "idempotency", "limits",
-           "backends"});
+           "shutdown_drain_delay", "reflection", "max_connection_age", "tls",
+           "shutdown_grace_period", "default_deadline", "log_level",
+           "idempotency", "limits", "backends"});
       !s.ok()) {
     return s;
   }
@@ -606,14 +610,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
       !s.ok()) {
     return s;
   }
-  for (const auto& [field, address] :
-       {std::pair<const char*, const std::string*>{"listen_address",
-                                                   &config.listen_address},
-        {"metrics_address", &config.metrics_address},
-        {"health_listen_address", &config.health_listen_address}}) {
-    if (address->empty() && std::string(field) != "listen_address") continue;
-    if (auto s = CheckListenAddress(*address, field); !s.ok()) return s;
-  }
+  if (auto s = CheckAddresses(config); !s.ok()) return s;
   if (auto s = GetDuration(doc, "shutdown_drain_delay", "",
                            &config.shutdown_drain_delay,
                            /*zero_allowed=*/true);
@@ -683,12 +680,23 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
   return config;
 }
 
+absl::Status CheckAddresses(const ServerConfig& config) {
+  for (const auto& [field, address] :
+       {std::pair<const char*, const std::string*>{"listen_address",
+                                                   &config.listen_address},
+        {"metrics_address", &config.metrics_address},
+        {"health_listen_address", &config.health_listen_address}}) {
+    if (address->empty() && std::string(field) != "listen_address") continue;
+    if (auto s = CheckListenAddress(*address, field); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckConfiguredFiles(const ServerConfig& config) {
   const ServerTlsConfig& tls = config.tls;
-  for (const auto& [field, file] :
-       {std::pair<const char*, const std::string*>{"tls.cert_file",
-                                                   &tls.cert_file},
-        {"tls.key_file", &tls.key_file}}) {
+  for (const auto& [field, file] : {std::pair<const char*, const std::string*>{
+                                        "tls.cert_file", &tls.cert_file},
+                                    {"tls.key_file", &tls.key_file}}) {
     if (!file->empty() && !std::ifstream(*file)) {
       return FieldError(field, absl::StrCat("cannot read ", *file));
     }

@@ -137,7 +137,7 @@ struct ServerConfig {
   std::string listen_address = "127.0.0.1:50051";
   /// Prometheus /metrics; empty disables the endpoint.
   std::string metrics_address = "127.0.0.1:9464";
-  /// grpc.reflection.v1alpha.ServerReflection, so generic tools can call
+  /// grpc.reflection.v1 and v1alpha ServerReflection, so generic tools can call
   /// the service without the .proto files.
   bool reflection = true;
   ServerTlsConfig tls;
@@ -165,6 +165,11 @@ struct ServerConfig {
 
 /// Parses and validates a configuration document.
 absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text);
+
+/// listen_address, metrics_address and health_listen_address are
+/// HOST:PORT with a port in 0..65535 (the optional ones may be empty). Part
+/// of ParseServerConfig; call again after overriding an address.
+absl::Status CheckAddresses(const ServerConfig& config);
 
 /// The files a configuration names can be read and hold what they should
 /// (PEM certificates in CA bundles): checked when a server starts, so a

@@ -193,21 +193,16 @@ class CurlTransport::Impl {
   Id NextId() { return next_id_.fetch_add(1, std::memory_order_relaxed); }
 
   void Enqueue(Command command) {
-    bool was_empty = false;
-    bool stopped = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopped = stopped_;
-      if (!stopped) {
-        was_empty = commands_.empty();
-        commands_.push_back(std::move(command));
-      }
-    }
-    if (stopped) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopped_) {
+      lock.unlock();
       // The loop is gone: nothing will ever run this, so it ends now.
       CompleteStopped(std::move(command));
       return;
     }
+    const bool was_empty = commands_.empty();
+    commands_.push_back(std::move(command));
+    lock.unlock();
     // The loop drains the queue on every iteration, so only the transition
     // from empty needs a wake-up, and never from the loop thread itself.
     if (was_empty && std::this_thread::get_id() != loop_thread_id_) Wake();

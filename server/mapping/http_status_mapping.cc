@@ -155,13 +155,13 @@ absl::Status MapHttpError(const HttpErrorInput& in) {
 
 absl::Status MalformedResponseError(absl::string_view backend, int http_status,
                                     absl::string_view what) {
-  absl::Status status = MakeError(
-      absl::StatusCode::kInternal,
-      absl::StrCat("backend ", backend, " returned HTTP ", http_status,
-                   " with an unusable body: ", what),
-      reason::kBackendMalformedResponse,
-      {{metadata::kBackend, std::string(backend)},
-       {metadata::kHttpStatus, absl::StrCat(http_status)}});
+  absl::Status status =
+      MakeError(absl::StatusCode::kInternal,
+                absl::StrCat("backend ", backend, " returned HTTP ",
+                             http_status, " with an unusable body: ", what),
+                reason::kBackendMalformedResponse,
+                {{metadata::kBackend, std::string(backend)},
+                 {metadata::kHttpStatus, absl::StrCat(http_status)}});
   // The backend answered (and, for a write, acted): nothing to retry.
   FailureFacts facts;
   facts.http_status = http_status;

@@ -87,12 +87,12 @@ absl::Status MapTransportError(const TransportError& error,
     code = absl::StatusCode::kUnavailable;
     why = reason::kBackendUnreachable;
   }
-  absl::Status status = MakeError(
-      code,
-      absl::StrCat("backend ", backend, ": ",
-                   TransportErrorKindName(error.kind), ": ",
-                   BoundText(error.message, 200)),
-      why, {{metadata::kBackend, std::string(backend)}});
+  absl::Status status =
+      MakeError(code,
+                absl::StrCat("backend ", backend, ": ",
+                             TransportErrorKindName(error.kind), ": ",
+                             BoundText(error.message, 200)),
+                why, {{metadata::kBackend, std::string(backend)}});
   if (error.kind != TransportErrorKind::kCancelled) {
     FailureFacts facts;
     facts.transport = FactsKind(error);

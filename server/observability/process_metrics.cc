@@ -88,10 +88,9 @@ std::vector<prometheus::MetricFamily> ProcessMetrics::Collect() const {
   }
   out.push_back(One("process_open_fds", "Number of open file descriptors.",
                     MetricType::Gauge, fds));
-  out.push_back(One("process_max_fds",
-                    "Maximum number of open file descriptors.",
-                    MetricType::Gauge,
-                    static_cast<double>(sysconf(_SC_OPEN_MAX))));
+  out.push_back(
+      One("process_max_fds", "Maximum number of open file descriptors.",
+          MetricType::Gauge, static_cast<double>(sysconf(_SC_OPEN_MAX))));
   return out;
 }
 

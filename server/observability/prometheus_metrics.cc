@@ -235,8 +235,8 @@ void PrometheusMetrics::OnHandled(absl::string_view method,
 void PrometheusMetrics::OnTlsFiles(bool ok,
                                    std::optional<absl::Time> not_after) {
   if (!ok) tls_failures_.Increment();
-  if (not_after) tls_expiry_.Set(absl::ToDoubleSeconds(
-                     *not_after - absl::UnixEpoch()));
+  if (not_after)
+    tls_expiry_.Set(absl::ToDoubleSeconds(*not_after - absl::UnixEpoch()));
 }
 
 std::string PrometheusMetrics::Serialize() const {

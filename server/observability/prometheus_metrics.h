@@ -1,4 +1,4 @@
-// The metrics of shared/design/metrics.md in Prometheus form: inbound gRPC
+// The metrics of docs/metrics.md in Prometheus form: inbound gRPC
 // under go-grpc-middleware's names (every method x code series pre-created
 // at 0), outbound per backend instance under certbridge_*, and build info.
 // Label values come from small fixed sets only: never ids, URLs or text.
@@ -13,8 +13,8 @@
 #include <prometheus/registry.h>
 
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 

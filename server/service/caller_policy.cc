@@ -70,9 +70,9 @@ grpc::Status CallerPolicyProcessor::Process(const InputMetadata& auth_metadata,
   // the ErrorInfo its callers rely on; everything else is checked here.
   auto path = auth_metadata.find(":path");
   if (path != auth_metadata.end() &&
-      absl::StartsWith(absl::string_view(path->second.data(),
-                                         path->second.size()),
-                       "/certbridge.v1.CertificateService/")) {
+      absl::StartsWith(
+          absl::string_view(path->second.data(), path->second.size()),
+          "/certbridge.v1.CertificateService/")) {
     return grpc::Status::OK;
   }
   if (context == nullptr) {

@@ -91,7 +91,9 @@ void LoadLegacyPkcs12Support() {
 namespace {
 
 struct Pkcs7StackFree {
-  void operator()(STACK_OF(PKCS7) * s) const { sk_PKCS7_pop_free(s, PKCS7_free); }
+  void operator()(STACK_OF(PKCS7) * s) const {
+    sk_PKCS7_pop_free(s, PKCS7_free);
+  }
 };
 struct BagStackFree {
   void operator()(STACK_OF(PKCS12_SAFEBAG) * s) const {
@@ -99,9 +101,7 @@ struct BagStackFree {
   }
 };
 struct P8Free {
-  void operator()(PKCS8_PRIV_KEY_INFO* p) const {
-    PKCS8_PRIV_KEY_INFO_free(p);
-  }
+  void operator()(PKCS8_PRIV_KEY_INFO* p) const { PKCS8_PRIV_KEY_INFO_free(p); }
 };
 struct Pbe2Free {
   void operator()(PBE2PARAM* p) const { PBE2PARAM_free(p); }
@@ -125,9 +125,8 @@ long PbeIterations(const X509_ALGOR* alg) {
   const ASN1_OBJECT* oid = alg->algorithm;
   const ASN1_TYPE* wrapped_param = alg->parameter;
   if (OBJ_obj2nid(oid) == NID_pbes2) {
-    std::unique_ptr<PBE2PARAM, Pbe2Free> pbe2(
-        static_cast<PBE2PARAM*>(ASN1_TYPE_unpack_sequence(
-            ASN1_ITEM_rptr(PBE2PARAM), wrapped_param)));
+    std::unique_ptr<PBE2PARAM, Pbe2Free> pbe2(static_cast<PBE2PARAM*>(
+        ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), wrapped_param)));
     if (!pbe2 || pbe2->keyfunc == nullptr ||
         OBJ_obj2nid(pbe2->keyfunc->algorithm) != NID_id_pbkdf2 ||
         pbe2->keyfunc->parameter == nullptr ||
@@ -180,8 +179,8 @@ class Pkcs12Reader {
               p7->d.encrypted->enc_data == nullptr) {
             return Invalid("is not a readable PKCS#12 (.p12/.pfx) file");
           }
-          if (auto s = Charge(
-                  PbeIterations(p7->d.encrypted->enc_data->algorithm));
+          if (auto s =
+                  Charge(PbeIterations(p7->d.encrypted->enc_data->algorithm));
               !s.ok()) {
             return s;
           }
@@ -262,7 +261,8 @@ class Pkcs12Reader {
         case NID_certBag:
           if (PKCS12_SAFEBAG_get_bag_nid(bag) == NID_x509Certificate) {
             std::unique_ptr<X509, X509Free> cert(PKCS12_SAFEBAG_get1_cert(bag));
-            if (!cert) return Invalid("holds a certificate that cannot be read");
+            if (!cert)
+              return Invalid("holds a certificate that cannot be read");
             certs_.push_back(std::move(cert));
           }
           break;

@@ -130,16 +130,21 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 
   /// The resource a successful Create made, for the log.
   void set_created(std::string name) { created_ = std::move(name); }
-  /// An Apinizer write that succeeded with a failed deployment somewhere.
-  void set_deployment(std::string state) { deployment_ = std::move(state); }
+  /// An Apinizer write that succeeded with a failed deployment somewhere:
+  /// its state and the environments that failed.
+  void set_deployment(std::string state, nlohmann::json failed_environments) {
+    deployment_ = std::move(state);
+    failed_environments_ = std::move(failed_environments);
+  }
 
   /// Finishes the RPC; call exactly once.
   void Complete(absl::Status status) {
     if (status.code() == absl::StatusCode::kCancelled &&
         absl::Now() >= deadline_ - DeadlineSlack(deadline_ - start_)) {
       // Whichever side saw the deadline first, it is a deadline.
-      status = MakeError(absl::StatusCode::kDeadlineExceeded,
-                         "the call's deadline passed", reason::kDeadlineExceeded);
+      status =
+          MakeError(absl::StatusCode::kDeadlineExceeded,
+                    "the call's deadline passed", reason::kDeadlineExceeded);
       if (!backend_.empty()) {
         SetErrorMetadata(status, metadata::kBackend, backend_);
       }
@@ -179,7 +184,10 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
         {"peer", peer_}};
     if (!caller_.empty()) fields["caller"] = caller_;
     if (!created_.empty()) fields["created"] = created_;
-    if (!deployment_.empty()) fields["deployment"] = deployment_;
+    if (!deployment_.empty()) {
+      fields["deployment"] = deployment_;
+      fields["failed_environments"] = failed_environments_;
+    }
     if (!status.ok()) {
       if (info) fields["reason"] = info->reason;
       fields["error"] = status.error_message();
@@ -202,6 +210,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   std::string caller_;
   std::string created_;
   std::string deployment_;
+  nlohmann::json failed_environments_;
   std::optional<Name> name_;
   std::shared_ptr<CallContext> call_;
   ByteBudget* budget_ = nullptr;
@@ -212,15 +221,15 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 // upload the body built from it once (retries share it).
 template <typename Request>
 std::int64_t HeldBytes(const Request& request) {
-  constexpr std::int64_t kPerCall = 16 * 1024;
+  constexpr std::int64_t kPerCall = std::int64_t{16} * 1024;
   return kPerCall + 2 * static_cast<std::int64_t>(request.ByteSizeLong());
 }
 
 absl::Status Overloaded(absl::string_view what) {
-  absl::Status s = MakeError(absl::StatusCode::kResourceExhausted,
-                             absl::StrCat("certbridge is overloaded: ", what,
-                                          "; try again shortly"),
-                             reason::kServerOverloaded);
+  absl::Status s = MakeError(
+      absl::StatusCode::kResourceExhausted,
+      absl::StrCat("certbridge is overloaded: ", what, "; try again shortly"),
+      reason::kServerOverloaded);
   SetRetryDelay(s, absl::Seconds(1));
   return s;
 }
@@ -244,8 +253,22 @@ Done<Response> Finisher(UnaryCall<Name>* reactor, Response* response) {
       if (deployment != nullptr &&
           (deployment->state() == v1::DeploymentResult::PARTIALLY_FAILED ||
            deployment->state() == v1::DeploymentResult::FAILED)) {
+        // Environment names come from the vendor: bounded, like every
+        // vendor string that reaches a log.
+        constexpr int kMaxListed = 16;
+        nlohmann::json failed = nlohmann::json::array();
+        for (const v1::EnvironmentResult& env :
+             deployment->environment_results()) {
+          if (env.success()) continue;
+          if (failed.size() == kMaxListed) {
+            failed.push_back("...");
+            break;
+          }
+          failed.push_back(BoundText(env.environment(), 64));
+        }
         reactor->set_deployment(
-            v1::DeploymentResult::State_Name(deployment->state()));
+            v1::DeploymentResult::State_Name(deployment->state()),
+            std::move(failed));
       }
       reactor->Complete(absl::OkStatus());
     } else {
@@ -313,9 +336,9 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::Handle(
     return reactor;
   }
   // Opening an upload costs milliseconds of CPU: never on a gRPC thread.
-  const bool queued = options_.checks->TrySubmit(
-      [reactor, file_check = std::move(file_check),
-       start = std::move(start)]() mutable {
+  const bool queued =
+      options_.checks->TrySubmit([reactor, file_check = std::move(file_check),
+                                  start = std::move(start)]() mutable {
         if (reactor->call()->cancelled()) {
           reactor->Complete(absl::CancelledError("the call was cancelled"));
           return;
@@ -360,8 +383,7 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::GetCertificate(
       },
       [request](BackendConnection& backend, std::shared_ptr<CallContext> ctx,
                 const CertificateName& name, Done<v1::Certificate> done) {
-        backend.GetCertificate(std::move(ctx), name, *request,
-                               std::move(done));
+        backend.GetCertificate(std::move(ctx), name, *request, std::move(done));
       });
 }
 

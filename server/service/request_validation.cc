@@ -214,8 +214,8 @@ absl::Status CheckEnvironments(const v1::ApinizerCertificate& cert) {
   return absl::OkStatus();
 }
 
-absl::Status CheckPemUpload(const v1::ApinizerCertificate& cert,
-                            absl::Time now, const FileChecks& checks) {
+absl::Status CheckPemUpload(const v1::ApinizerCertificate& cert, absl::Time now,
+                            const FileChecks& checks) {
   constexpr absl::string_view kField = "certificate.apinizer.pem_certificate";
   if (cert.pem_certificate().empty()) return Invalid(kField, "is required");
   if (auto s = CheckFileSize(cert.pem_certificate(), kField); !s.ok()) {
@@ -252,7 +252,8 @@ absl::Status RejectLeegalityOnly(const v1::Certificate& cert) {
 
 absl::Status ValidateApinizerCreate(const v1::CreateCertificateRequest& r,
                                     absl::Time now, const FileChecks& checks) {
-  if (r.certificate_id().empty()) return Invalid("certificate_id", "is required");
+  if (r.certificate_id().empty())
+    return Invalid("certificate_id", "is required");
   // It becomes the last segment of the name and of the vendor URL, so it
   // obeys the same rules as every name segment.
   if (auto s = CheckNameSegment(r.certificate_id(), "certificate_id");

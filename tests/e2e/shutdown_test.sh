@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # certbridge-server as a process: SIGTERM lets an in-flight call finish and
-# exits 0; a second signal during the drain exits at once.
+# exits 0; a second signal during the drain exits at once; SIGHUP is
+# ignored; overridden addresses are checked.
 # Usage: shutdown_test.sh BUILD_DIR
 set -euo pipefail
 BUILD_DIR="$1"
@@ -38,6 +39,23 @@ start_server() {
   wait_file "$WORK/grpc.port"
   CERTCTL=("$BUILD_DIR/client/certctl" "--address=127.0.0.1:$(cat "$WORK/grpc.port")")
 }
+
+# 0. An overridden address gets the file's checks (port 99999 would bind
+#    99999 mod 65536); SIGHUP does not end the server.
+set +e
+err="$("$BUILD_DIR/server/certbridge-server" --config="$WORK/config.json" \
+  --listen_address=127.0.0.1:99999 2>&1)"; rc=$?
+set -e
+[ "$rc" != 0 ] || fail "--listen_address=127.0.0.1:99999 started"
+echo "$err" | grep -q "the port must be a number from 0 to 65535" || fail "override: $err"
+start_server
+kill -HUP "$SERVER"
+sleep 0.3
+kill -0 "$SERVER" 2>/dev/null || fail "SIGHUP ended the server"
+grep -q '"msg":"SIGHUP ignored' "$WORK/server.log" || fail "no SIGHUP log line"
+"${CERTCTL[@]}" get "$NAME" >/dev/null 2>&1 || [ $? = 3 ] || fail "no call after SIGHUP"
+kill -TERM "$SERVER"; wait "$SERVER" || fail "exit after SIGHUP then SIGTERM"
+echo "override checked; SIGHUP ignored"
 
 # 1. Drain: the slow call (1.5 s at the backend) completes, then exit 0.
 curl -fsS -X POST "$EMU/__emulator/faults" -d '{"method":"GET","delay_ms":1500}' >/dev/null

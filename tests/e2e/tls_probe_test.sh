@@ -80,6 +80,18 @@ printf t >"$WORK/leegality.token"
 printf t >"$WORK/apinizer.token"
 chmod 0600 "$WORK"/*.token "$WORK/tls/"*.key
 
+# 0. A pair that cannot serve stops start-up (it would report SERVING and
+#    fail every handshake).
+cp "$WORK/tls/server.key" "$WORK/tls/server.key.good"
+cp "$WORK/tls/allowed.key" "$WORK/tls/server.key"
+set +e
+err="$("$BUILD_DIR/server/certbridge-server" --config="$WORK/config.json" 2>&1)"; rc=$?
+set -e
+[ "$rc" = 1 ] && echo "$err" | grep -q "the private key does not match the certificate" \
+  || fail "a mismatched key pair: rc $rc: $err"
+mv "$WORK/tls/server.key.good" "$WORK/tls/server.key"
+echo "mismatched certificate and key: start-up refused"
+
 "$BUILD_DIR/server/certbridge-server" --config="$WORK/config.json" \
   --health_port_file="$WORK/health.port" --port_file="$WORK/grpc.port" \
   2>"$WORK/server.log" &

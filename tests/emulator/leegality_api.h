@@ -1,7 +1,7 @@
 // The Leegality SignStation certificate API as the emulator serves it:
 // in-memory state (LeegalityState) and the four documented operations under
 // /api/v1/certificates, with the status codes and bodies of the vendor's
-// pages (shared/seeds 000-003, shared/backends/leegality.md).
+// pages (certificate upload, read, update, delete) and their known quirks.
 //
 // Paths: the real server root ends in /api and every documented path starts
 // with /api/v1 (leegality.md §1), so real URLs read /api/api/v1/... The
@@ -92,7 +92,7 @@ std::string LeegalityCertificateJson(const LeegalityCertificate& cert,
                                      const std::string& department_name);
 
 /// "2027-03-31T23:59:59Z": the docs print "string" for expiry/createdAt; this
-/// is the format of the example in shared/backends/leegality.openapi.yaml.
+/// is the format of the example in the vendor's OpenAPI description.
 std::string FormatLeegalityTime(absl::Time t);
 
 /// 8-4-4-4-12 hexadecimal digits.

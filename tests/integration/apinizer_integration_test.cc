@@ -245,7 +245,8 @@ TEST_F(ApinizerIntegrationTest, DeploymentFailingInOneEnvironmentIsReported) {
   EXPECT_EQ(deleted.undeployment_result().state(),
             v1::DeploymentResult::PARTIALLY_FAILED);
   // Issue 11 finding 4: not invisible to operators -- a metric per
-  // operation and a warning line naming the state.
+  // operation and a warning line naming the state and the environments
+  // that failed.
   const std::string metrics = h_->server().metrics().Serialize();
   EXPECT_THAT(
       metrics,
@@ -261,7 +262,8 @@ TEST_F(ApinizerIntegrationTest, DeploymentFailingInOneEnvironmentIsReported) {
   for (const auto& line : lines) {
     if (absl::StrContains(line, R"("msg":"rpc")") &&
         absl::StrContains(line, R"("level":"warning")") &&
-        absl::StrContains(line, R"("deployment":"PARTIALLY_FAILED")")) {
+        absl::StrContains(line, R"("deployment":"PARTIALLY_FAILED")") &&
+        absl::StrContains(line, R"("failed_environments":["uat"])")) {
       ++warned;
     }
   }

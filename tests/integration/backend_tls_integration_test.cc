@@ -2,7 +2,6 @@
 // serving HTTPS with a certificate from a CA made at test time.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 

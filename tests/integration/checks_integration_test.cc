@@ -43,9 +43,8 @@ TEST(ChecksTest, GetIsNotQueuedBehindExpensiveUploads) {
   {
     auto ctx = Harness::Context();
     ASSERT_TRUE(h->stub()
-                    .CreateCertificate(ctx.get(),
-                                       LeegalityCreateRequest("fast.p12"),
-                                       &seeded)
+                    .CreateCertificate(
+                        ctx.get(), LeegalityCreateRequest("fast.p12"), &seeded)
                     .ok());
   }
   const v1::CreateCertificateRequest slow = SlowUpload();

@@ -141,8 +141,8 @@ TEST_F(EdgeTest, HugeInputsGiveBoundedErrorsAndTheConnectionSurvives) {
     emulator::FaultSpec f;
     f.method = "GET";
     f.status = 400;
-    f.body = absl::StrCat(R"({"status":"FAILURE","resultMessage":")",
-                          big, R"("})");
+    f.body =
+        absl::StrCat(R"({"status":"FAILURE","resultMessage":")", big, R"("})");
     h->emulator().AddFault(f);
     get("backends/apinizer/projects/Payments/certificates/echo");
   }
@@ -216,9 +216,8 @@ TEST_F(EdgeTest, DefaultDeadlineAppliesOnlyToCallsWithoutOne) {
   {
     auto ctx = Harness::Context();
     ASSERT_TRUE(h->stub()
-                    .CreateCertificate(ctx.get(),
-                                       LeegalityCreateRequest("d.p12"),
-                                       &created)
+                    .CreateCertificate(
+                        ctx.get(), LeegalityCreateRequest("d.p12"), &created)
                     .ok());
   }
   emulator::FaultSpec slow;

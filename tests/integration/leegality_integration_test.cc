@@ -1,6 +1,6 @@
 // The Leegality path end to end: gRPC -> CertbridgeServer -> libcurl ->
 // emulator, for each operation and each status on the vendor's four pages
-// (shared/seeds 000-003), mapped as shared/design/errors.md says.
+// mapped as docs/errors.md says.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

@@ -45,9 +45,9 @@ TEST(MemoryTest, FiftyConcurrentFiveMebibyteCreatesStayUnderTheBound) {
       LeegalityCreateRequest("big.p12", "test-passkey", kFiveMebibytes);
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(16 * 1024 * 1024);
-  auto channel = grpc::CreateCustomChannel(
-      absl::StrCat("127.0.0.1:", server->port()),
-      grpc::InsecureChannelCredentials(), args);
+  auto channel =
+      grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", server->port()),
+                                grpc::InsecureChannelCredentials(), args);
   auto stub = v1::CertificateService::NewStub(channel);
   std::vector<grpc::StatusCode> codes(50);
   std::vector<std::thread> callers;

@@ -126,11 +126,13 @@ bool Decode(const std::string& in, std::string* out) {
       out->push_back(in[i]);
       continue;
     }
-    if (i + 2 >= in.size() || !isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+    if (i + 2 >= in.size() ||
+        !isxdigit(static_cast<unsigned char>(in[i + 1])) ||
         !isxdigit(static_cast<unsigned char>(in[i + 2]))) {
       return false;
     }
-    out->push_back(static_cast<char>(std::stoi(in.substr(i + 1, 2), nullptr, 16)));
+    out->push_back(
+        static_cast<char>(std::stoi(in.substr(i + 1, 2), nullptr, 16)));
     i += 2;
   }
   return true;
@@ -152,13 +154,58 @@ std::string Encode(const std::string& in) {
 // every kind of %-escape, separators, reserved characters, Unicode,
 // control bytes (escaped, as proto strings must be UTF-8) and plain text.
 std::string RandomSegment(std::mt19937& rng) {
-  static const std::vector<std::string> kPieces = {
-      ".",   "..",  "%2E", "%2e", "%2E%2E", "%2F", "%2f", "%5C", "%25",
-      "%",   "%G0", "%0",  "%00", "%0A",    "%0D", "%7F", "%FF", "%C0%AE",
-      "%E2%82%AC", ":", "@", "!", "$", "&", "'", "(", ")", "*", "+", ",", ";",
-      "=",   "?",   "#",   "[",   "]",      " ",   "~",   "-",   "_",
-      "\xC3\xA7", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "Payments", "root-ca",
-      "a",   "Z",   "0",   "%20", "%41",    "%7E", "%C3%A7"};
+  static const std::vector<std::string> kPieces = {".",
+                                                   "..",
+                                                   "%2E",
+                                                   "%2e",
+                                                   "%2E%2E",
+                                                   "%2F",
+                                                   "%2f",
+                                                   "%5C",
+                                                   "%25",
+                                                   "%",
+                                                   "%G0",
+                                                   "%0",
+                                                   "%00",
+                                                   "%0A",
+                                                   "%0D",
+                                                   "%7F",
+                                                   "%FF",
+                                                   "%C0%AE",
+                                                   "%E2%82%AC",
+                                                   ":",
+                                                   "@",
+                                                   "!",
+                                                   "$",
+                                                   "&",
+                                                   "'",
+                                                   "(",
+                                                   ")",
+                                                   "*",
+                                                   "+",
+                                                   ",",
+                                                   ";",
+                                                   "=",
+                                                   "?",
+                                                   "#",
+                                                   "[",
+                                                   "]",
+                                                   " ",
+                                                   "~",
+                                                   "-",
+                                                   "_",
+                                                   "\xC3\xA7",
+                                                   "\xE2\x82\xAC",
+                                                   "\xF0\x9F\x98\x80",
+                                                   "Payments",
+                                                   "root-ca",
+                                                   "a",
+                                                   "Z",
+                                                   "0",
+                                                   "%20",
+                                                   "%41",
+                                                   "%7E",
+                                                   "%C3%A7"};
   std::uniform_int_distribution<size_t> piece(0, kPieces.size() - 1);
   std::uniform_int_distribution<int> count(1, 6);
   std::string out;
@@ -175,11 +222,11 @@ TEST_F(NamesIntegrationTest, AcceptedNamesReachTheBackendAsExactlyTheirPath) {
   int sent = 0;
   int refused = 0;
   for (int i = 0; i < 400; ++i) {
-    const std::string project_raw = i % 4 == 0 ? "Payments" : RandomSegment(rng);
+    const std::string project_raw =
+        i % 4 == 0 ? "Payments" : RandomSegment(rng);
     const std::string cert_raw = RandomSegment(rng);
-    const std::string name =
-        absl::StrCat("backends/apinizer/projects/", project_raw,
-                     "/certificates/", cert_raw);
+    const std::string name = absl::StrCat(
+        "backends/apinizer/projects/", project_raw, "/certificates/", cert_raw);
     SCOPED_TRACE(name);
     h_->emulator().ClearRequests();
     const grpc::Status s = Get(name);

@@ -1,17 +1,17 @@
-// What operators rely on (shared/design/metrics.md): /metrics with the
+// What operators rely on (docs/metrics.md): /metrics with the
 // documented names and labels, health for the server and the service,
 // graceful shutdown, reflection, and one access log line per RPC.
 #include <curl/curl.h>
-#include <grpc/support/log.h>
 #include <gmock/gmock.h>
+#include <grpc/support/log.h>
 #include <gtest/gtest.h>
 
 #include <mutex>
 #include <thread>
 
 #include "absl/strings/match.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "google/protobuf/descriptor.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "nlohmann/json.hpp"
@@ -226,8 +226,7 @@ TEST(OperationsTest, HealthServesBothNamesAndTurnsNotServingOnShutdown) {
 TEST(OperationsTest, DrainDelayKeepsServingWhileReportingNotServing) {
   auto h = Harness::Start();
   ASSERT_NE(h, nullptr);
-  const std::string target =
-      "127.0.0.1:" + std::to_string(h->server().port());
+  const std::string target = "127.0.0.1:" + std::to_string(h->server().port());
   std::thread shutdown([&] {
     h->server().Shutdown(/*drain_delay=*/absl::Seconds(2),
                          /*grace=*/absl::Seconds(2));
@@ -244,7 +243,8 @@ TEST(OperationsTest, DrainDelayKeepsServingWhileReportingNotServing) {
       grpc::health::v1::HealthCheckRequest req;
       auto ctx = Harness::Context();
       ASSERT_TRUE(health->Check(ctx.get(), req, &resp).ok());
-    } while (resp.status() != grpc::health::v1::HealthCheckResponse::NOT_SERVING &&
+    } while (resp.status() !=
+                 grpc::health::v1::HealthCheckResponse::NOT_SERVING &&
              absl::Now() < give_up);
   }
   int not_serving_seen = 0, calls_served = 0;
@@ -512,7 +512,8 @@ TEST(OperationsTest, CircuitGaugeRecoversWhileIdleAndTransitionsAreLoggedOnce) {
       std::string(kLeegalityParent) + "/certificates/" + kMissingId;
   v1::Certificate out;
   for (int i = 0; i < 4; ++i) Get(*h, name, &out);  // 2 failures, 2 fast
-  constexpr char kOpen[] = R"(certbridge_backend_circuit_state{backend="leegality"} 2)";
+  constexpr char kOpen[] =
+      R"(certbridge_backend_circuit_state{backend="leegality"} 2)";
   constexpr char kHalfOpen[] =
       R"(certbridge_backend_circuit_state{backend="leegality"} 1)";
   EXPECT_THAT(h->server().metrics().Serialize(), HasSubstr(kOpen));
@@ -578,8 +579,7 @@ TEST(OperationsTest, BusyPortsAreNamedInTheStartupError) {
   auto first = Harness::Start();
   ASSERT_NE(first, nullptr);
   ServerConfig config = first->config();
-  config.listen_address =
-      "127.0.0.1:" + std::to_string(first->server().port());
+  config.listen_address = "127.0.0.1:" + std::to_string(first->server().port());
   auto second = CertbridgeServer::Start(config);
   ASSERT_FALSE(second.ok());
   EXPECT_THAT(std::string(second.status().message()),
@@ -591,7 +591,8 @@ TEST(OperationsTest, BusyPortsAreNamedInTheStartupError) {
 // Issue 11 finding 2: gRPC's own lines come out as JSON like the rest.
 TEST(OperationsTest, GrpcLogLinesAreJson) {
   std::vector<std::string> lines;
-  Logger::Get().SetSink([&](absl::string_view line) { lines.emplace_back(line); });
+  Logger::Get().SetSink(
+      [&](absl::string_view line) { lines.emplace_back(line); });
   RouteGrpcLogsToJson();
   gpr_log(GPR_ERROR, "Handshake failed with fatal error %s", "SSL_ERROR_SSL");
   Logger::Get().SetSink(nullptr);

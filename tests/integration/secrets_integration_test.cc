@@ -10,8 +10,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "nlohmann/json.hpp"
-#include "server/common/redact.h"
 #include "server/common/log.h"
+#include "server/common/redact.h"
 #include "tests/integration/certbridge_harness.h"
 #include "tests/testing/certificate_fixtures.h"
 
@@ -175,8 +175,8 @@ std::string Hex(absl::string_view s, bool upper = false) {
 
 // Every spelling of a secret a hostile backend could echo.
 std::vector<std::string> Spellings(const std::string& secret) {
-  return {secret, absl::Base64Escape(secret),
-          absl::WebSafeBase64Escape(secret), Hex(secret), Hex(secret, true)};
+  return {secret, absl::Base64Escape(secret), absl::WebSafeBase64Escape(secret),
+          Hex(secret), Hex(secret, true)};
 }
 
 // Issue 10 findings 3 and 4, deliverable 3: backends that echo each secret,
@@ -257,12 +257,14 @@ TEST_F(SecretsTest, EchoedSecretsAreRedactedInEveryStatusAndEncoding) {
       f.path_prefix = "/api/v1/certificates";
       f.status = status;
       // The echo in the message and, where it fits, the code.
-      f.body = nlohmann::json{
-          {"code", echo.size() <= 64 ? echo : "LE_ERR_SS_" +
-                                                  std::to_string(status)},
-          {"errors",
-           {{{"message", "rejected: " + echo}, {"code", echo.substr(0, 30)}}}}}
-                   .dump();
+      f.body =
+          nlohmann::json{{"code", echo.size() <= 64
+                                      ? echo
+                                      : "LE_ERR_SS_" + std::to_string(status)},
+                         {"errors",
+                          {{{"message", "rejected: " + echo},
+                            {"code", echo.substr(0, 30)}}}}}
+              .dump();
       h->emulator().AddFault(f);
       EXPECT_FALSE(call(lee).ok());
     }
@@ -306,8 +308,7 @@ TEST_F(SecretsTest, EchoedSecretsAreRedactedInEveryStatusAndEncoding) {
     captured_ += h->server().metrics().Serialize();
     // Positive control: the capture holds every call's access line.
     size_t access_lines = 0;
-    for (size_t at = captured_.find("\"msg\":\"rpc\"");
-         at != std::string::npos;
+    for (size_t at = captured_.find("\"msg\":\"rpc\""); at != std::string::npos;
          at = captured_.find("\"msg\":\"rpc\"", at + 1)) {
       ++access_lines;
     }

@@ -1,8 +1,8 @@
 #include "tests/integration/server_process.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,9 +27,8 @@ ProcessSample SampleProcess(pid_t pid) {
   while (std::getline(status, line)) {
     auto value = [&](absl::string_view key, long* field) {
       if (absl::StartsWith(line, key)) {
-        absl::string_view rest = absl::StripAsciiWhitespace(
-            absl::StripSuffix(absl::string_view(line).substr(key.size()),
-                              "kB"));
+        absl::string_view rest = absl::StripAsciiWhitespace(absl::StripSuffix(
+            absl::string_view(line).substr(key.size()), "kB"));
         (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(rest), field);
       }
     };

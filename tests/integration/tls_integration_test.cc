@@ -4,21 +4,20 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
-#include <cstdio>
-#include <fstream>
-
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "tests/emulator/test_pki.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "tests/integration/certbridge_harness.h"
+#include "nlohmann/json.hpp"
 #include "server/app/tls_files.h"
 #include "server/common/log.h"
-#include "nlohmann/json.hpp"
-#include "absl/strings/match.h"
+#include "tests/emulator/test_pki.h"
+#include "tests/integration/certbridge_harness.h"
 #include "tests/testing/certificate_fixtures.h"
 
 namespace certbridge::testing {
@@ -148,8 +147,8 @@ TEST_F(TlsTest, ProbesUseAPlaintextHealthListenerAndTheAllowListCoversAll) {
   auto check = [](const std::string& target,
                   const std::shared_ptr<grpc::ChannelCredentials>& creds,
                   const std::string& service) {
-    auto health = grpc::health::v1::Health::NewStub(
-        grpc::CreateChannel(target, creds));
+    auto health =
+        grpc::health::v1::Health::NewStub(grpc::CreateChannel(target, creds));
     grpc::health::v1::HealthCheckRequest req;
     req.set_service(service);
     grpc::health::v1::HealthCheckResponse resp;
@@ -228,8 +227,9 @@ TEST_F(TlsTest, UnusableRotationIsLoggedAndCounted) {
   auto metric = [&](const std::string& series) {
     const std::string text = h_->server().metrics().Serialize();
     const size_t at = text.find(series);
-    return at == std::string::npos ? -1.0
-                                   : std::atof(text.c_str() + at + series.size());
+    return at == std::string::npos
+               ? -1.0
+               : std::atof(text.c_str() + at + series.size());
   };
   const std::string expiry =
       "\ncertbridge_tls_certificate_expiry_timestamp_seconds ";
@@ -271,9 +271,11 @@ TEST(TlsFilesTest, ChecksWhatGrpcWouldLoad) {
   WriteFileAtomically(d + "/b.key", b.server_key_pem);
   WriteFileAtomically(d + "/half.pem", a.server_cert_pem.substr(0, 100));
   EXPECT_TRUE(
-      CheckServerCertificateFiles(d + "/a.pem", d + "/a.key", absl::Now()).ok());
+      CheckServerCertificateFiles(d + "/a.pem", d + "/a.key", absl::Now())
+          .ok());
   EXPECT_FALSE(
-      CheckServerCertificateFiles(d + "/a.pem", d + "/b.key", absl::Now()).ok());
+      CheckServerCertificateFiles(d + "/a.pem", d + "/b.key", absl::Now())
+          .ok());
   EXPECT_FALSE(
       CheckServerCertificateFiles(d + "/half.pem", d + "/a.key", absl::Now())
           .ok());

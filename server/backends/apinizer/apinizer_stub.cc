@@ -337,8 +337,7 @@ void ApinizerStub::UpdateCertificate(
                      std::move(fallback), std::move(finish));
   };
   const std::string& etag = request.certificate().etag();
-  if (take_description && take_alias && take_envs && take_pem &&
-      etag.empty()) {
+  if (take_description && take_alias && take_envs && take_pem && etag.empty()) {
     write(std::move(f), std::move(done));
     return;
   }
@@ -441,8 +440,7 @@ void ApinizerStub::DeleteCertificate(
              Query({{"jwkDeleteAction",
                      JwkDeleteActionParam(request.jwk_delete_action())}});
   Send(ctx, Operation::kDelete, std::move(http),
-       [this, done = std::move(done),
-        resource = FormatCertificateName(name)](
+       [this, done = std::move(done), resource = FormatCertificateName(name)](
            absl::StatusOr<HttpResponse> r) mutable {
          if (!r.ok()) {
            done(r.status());

@@ -42,8 +42,7 @@ class ApinizerStub final : public BackendStub {
                          Done<v1::DeleteCertificateResponse> done) override;
   /// Reads the certificate and accepts it when name, alias, description,
   /// environments and certificate content match the request.
-  void RecoverCreate(std::shared_ptr<CallContext> ctx,
-                     const ParentName& parent,
+  void RecoverCreate(std::shared_ptr<CallContext> ctx, const ParentName& parent,
                      const v1::CreateCertificateRequest& request,
                      absl::Status conflict,
                      Done<v1::Certificate> done) override;

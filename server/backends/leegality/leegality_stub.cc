@@ -86,9 +86,8 @@ LeegalityStub::ResponseHandler LeegalityStub::CertificateHandler(
           expected_id.empty()
               ? absl::StrCat("certificate id ", QuoteInput(id),
                              " is not a UUID")
-              : absl::StrCat("the body describes certificate ",
-                             QuoteInput(id), ", not ",
-                             QuoteInput(expected_id))));
+              : absl::StrCat("the body describes certificate ", QuoteInput(id),
+                             ", not ", QuoteInput(expected_id))));
       return;
     }
     done(*std::move(cert));
@@ -127,8 +126,8 @@ void LeegalityStub::UpdateCertificate(
     const v1::UpdateCertificateRequest& request, Done<v1::Certificate> done) {
   const v1::LeegalityCertificate& cert = request.certificate().leegality();
   ctx->AddSecret(cert.passkey());
-  auto put = [this, ctx, &cert, &request, id = name.certificate](
-                 Done<v1::Certificate> finish) {
+  auto put = [this, ctx, &cert, &request,
+              id = name.certificate](Done<v1::Certificate> finish) {
     HttpRequest http = MultipartRequest(cert, LeegalityUpdateParts(request));
     http.method = "PUT";
     http.url = CertificateUrl(id);
@@ -144,22 +143,22 @@ void LeegalityStub::UpdateCertificate(
   HttpRequest read;
   read.method = "GET";
   read.url = CertificateUrl(name.certificate);
-  exchange_.Send(
-      ctx, Operation::kUpdate, std::move(read),
-      CertificateHandler(
-          name.certificate,
-          [this, etag, put = std::move(put), done = std::move(done)](
-              absl::StatusOr<v1::Certificate> current) mutable {
-            if (!current.ok()) {
-              done(current.status());
-              return;
-            }
-            if (auto s = CheckEtag(etag, *current, config_.name); !s.ok()) {
-              done(std::move(s));
-              return;
-            }
-            put(std::move(done));
-          }));
+  exchange_.Send(ctx, Operation::kUpdate, std::move(read),
+                 CertificateHandler(
+                     name.certificate,
+                     [this, etag, put = std::move(put), done = std::move(done)](
+                         absl::StatusOr<v1::Certificate> current) mutable {
+                       if (!current.ok()) {
+                         done(current.status());
+                         return;
+                       }
+                       if (auto s = CheckEtag(etag, *current, config_.name);
+                           !s.ok()) {
+                         done(std::move(s));
+                         return;
+                       }
+                       put(std::move(done));
+                     }));
 }
 
 void LeegalityStub::DeleteCertificate(
@@ -169,22 +168,23 @@ void LeegalityStub::DeleteCertificate(
   HttpRequest http;
   http.method = "DELETE";
   http.url = CertificateUrl(name.certificate);
-  exchange_.Send(ctx, Operation::kDelete, std::move(http),
-                 [this, done = std::move(done), name = FormatCertificateName(name)](
-                     absl::StatusOr<HttpResponse> r) mutable {
-                   if (!r.ok()) {
-                     done(r.status());
-                     return;
-                   }
-                   if (auto s = ParseLeegalityDeleteAck(r->body); !s.ok()) {
-                     done(MalformedResponseError(config_.name, r->status_code,
-                                                 s.message()));
-                     return;
-                   }
-                   v1::DeleteCertificateResponse response;
-                   response.set_name(name);
-                   done(std::move(response));
-                 });
+  exchange_.Send(
+      ctx, Operation::kDelete, std::move(http),
+      [this, done = std::move(done), name = FormatCertificateName(name)](
+          absl::StatusOr<HttpResponse> r) mutable {
+        if (!r.ok()) {
+          done(r.status());
+          return;
+        }
+        if (auto s = ParseLeegalityDeleteAck(r->body); !s.ok()) {
+          done(MalformedResponseError(config_.name, r->status_code,
+                                      s.message()));
+          return;
+        }
+        v1::DeleteCertificateResponse response;
+        response.set_name(name);
+        done(std::move(response));
+      });
 }
 
 }  // namespace certbridge

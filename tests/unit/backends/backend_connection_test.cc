@@ -104,7 +104,8 @@ TEST_F(BackendConnectionTest, GivesUpAfterMaxAttemptsWithTheLastError) {
   auto c = Make();
   auto req = Get();
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  c->GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  c->GetCertificate(Context(), testing::KeptName(req.name()), req,
+                    Capture(out));
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(transport_.Respond(500, ""));
     transport_.FireTimer();
@@ -119,7 +120,8 @@ TEST_F(BackendConnectionTest, CreateIsNotRetriedAfterTheRequestMayHaveLeft) {
   auto c = Make();
   auto req = Create();
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(out));
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req,
+                       Capture(out));
   ASSERT_TRUE(transport_.Respond(503, ""));
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->status().code(), absl::StatusCode::kUnavailable);
@@ -131,7 +133,8 @@ TEST_F(BackendConnectionTest, CreateIsRetriedWhenItNeverLeft) {
   auto c = Make();
   auto req = Create();
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(out));
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req,
+                       Capture(out));
   ASSERT_TRUE(transport_.Complete(
       TransportError{TransportErrorKind::kConnectFailed, false, "refused"}));
   ASSERT_TRUE(transport_.FireTimer());
@@ -144,7 +147,8 @@ TEST_F(BackendConnectionTest, RateLimitWaitsAtLeastRetryAfterForAnyMethod) {
   auto c = Make();
   auto req = Create();
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(out));
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req,
+                       Capture(out));
   ASSERT_TRUE(transport_.Respond(429, "", {{"retry-after", "2"}}));
   ASSERT_EQ(transport_.pending_timers(), 1u);
   EXPECT_GE(transport_.scheduled_delays()[0], absl::Seconds(2));
@@ -154,7 +158,8 @@ TEST_F(BackendConnectionTest, RetryAfterPastTheDeadlineEndsAtOnce) {
   auto c = Make();
   auto req = Get();
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  c->GetCertificate(Context(absl::Seconds(1)), testing::KeptName(req.name()), req, Capture(out));
+  c->GetCertificate(Context(absl::Seconds(1)), testing::KeptName(req.name()),
+                    req, Capture(out));
   ASSERT_TRUE(transport_.Respond(429, "", {{"retry-after", "5"}}));
   ASSERT_TRUE(out.has_value()) << "no timer past the deadline";
   EXPECT_EQ(transport_.pending_timers(), 0u);
@@ -181,7 +186,8 @@ TEST_F(BackendConnectionTest, DeleteThatMeetsNotFoundAfterAResetIsDone) {
   v1::DeleteCertificateRequest req;
   req.set_name(kName);
   std::optional<absl::StatusOr<v1::DeleteCertificateResponse>> out;
-  c->DeleteCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  c->DeleteCertificate(Context(), testing::KeptName(req.name()), req,
+                       Capture(out));
   ASSERT_TRUE(transport_.Complete(
       TransportError{TransportErrorKind::kConnectionReset, true, "reset"}));
   ASSERT_TRUE(transport_.FireTimer());
@@ -197,7 +203,8 @@ TEST_F(BackendConnectionTest, DeleteNotFoundWithoutEarlierAttemptIsNotFound) {
   v1::DeleteCertificateRequest req;
   req.set_name(kName);
   std::optional<absl::StatusOr<v1::DeleteCertificateResponse>> out;
-  c->DeleteCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  c->DeleteCertificate(Context(), testing::KeptName(req.name()), req,
+                       Capture(out));
   ASSERT_TRUE(transport_.Respond(404, "{}"));
   EXPECT_EQ(out->status().code(), absl::StatusCode::kNotFound);
 }
@@ -229,11 +236,13 @@ TEST_F(BackendConnectionTest, BreakerFailsFastWithoutSending) {
   auto req = Get();
   for (int i = 0; i < 2; ++i) {
     std::optional<absl::StatusOr<v1::Certificate>> out;
-    c->GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+    c->GetCertificate(Context(), testing::KeptName(req.name()), req,
+                      Capture(out));
     ASSERT_TRUE(transport_.Respond(502, ""));
   }
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  c->GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  c->GetCertificate(Context(), testing::KeptName(req.name()), req,
+                    Capture(out));
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(Reason(out->status()), reason::kBackendCircuitOpen);
   EXPECT_TRUE(GetRetryDelay(out->status()).has_value());
@@ -261,13 +270,16 @@ TEST_F(BackendConnectionTest, CreateWithSameRequestIdIsReplayed) {
   auto c = Make();
   auto req = Create("8f1f6c2e-1d1e-4e43-9a55-0d2c1e9b8f10");
   std::optional<absl::StatusOr<v1::Certificate>> first, joined, replayed;
-  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(first));
-  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(joined));
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req,
+                       Capture(first));
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req,
+                       Capture(joined));
   EXPECT_EQ(transport_.requests().size(), 1u) << "joined, not sent twice";
   ASSERT_TRUE(transport_.Respond(201, std::string("{\"data\":") + kVo + "}"));
   ASSERT_TRUE(first->ok());
   ASSERT_TRUE(joined.has_value() && joined->ok());
-  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(replayed));
+  c->CreateCertificate(Context(), testing::KeptParent(req.parent()), req,
+                       Capture(replayed));
   ASSERT_TRUE(replayed.has_value() && replayed->ok());
   EXPECT_EQ((*replayed)->name(), (*first)->name());
   EXPECT_EQ(transport_.requests().size(), 1u);
@@ -275,10 +287,10 @@ TEST_F(BackendConnectionTest, CreateWithSameRequestIdIsReplayed) {
   auto different = req;
   different.mutable_certificate()->mutable_leegality()->set_pkcs12_file("x");
   std::optional<absl::StatusOr<v1::Certificate>> mismatch;
-  c->CreateCertificate(Context(), testing::KeptParent(different.parent()), different, Capture(mismatch));
+  c->CreateCertificate(Context(), testing::KeptParent(different.parent()),
+                       different, Capture(mismatch));
   EXPECT_EQ(mismatch->status().code(), absl::StatusCode::kInvalidArgument);
 }
-
 
 // Issue 10 finding 8: every 5xx counts for the breaker, not just the four
 // that are retried.
@@ -376,9 +388,8 @@ TEST_F(BackendConnectionTest, OverloadBetweenRepeatsKeepsTheUnknownOutcome) {
   api.max_concurrent_calls = 1;
   auto stub = std::make_unique<ApinizerStub>(api, transport_,
                                              MakeStaticTokenSource("t"));
-  auto c = std::make_unique<BackendConnection>(api, std::move(stub),
-                                               transport_, &store_, nullptr,
-                                               clock_);
+  auto c = std::make_unique<BackendConnection>(api, std::move(stub), transport_,
+                                               &store_, nullptr, clock_);
   v1::CreateCertificateRequest req;
   req.set_parent("backends/api/projects/p");
   req.set_certificate_id("root");
@@ -386,7 +397,8 @@ TEST_F(BackendConnectionTest, OverloadBetweenRepeatsKeepsTheUnknownOutcome) {
   auto* a = req.mutable_certificate()->mutable_apinizer();
   a->set_alias("root");
   a->add_environments("prod");
-  a->set_pem_certificate("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+  a->set_pem_certificate(
+      "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
   const ParentName& parent = testing::KeptParent(req.parent());
   std::optional<absl::StatusOr<v1::Certificate>> first;
   c->CreateCertificate(Context(), parent, req, Capture(first));

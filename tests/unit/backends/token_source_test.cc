@@ -5,7 +5,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -15,10 +14,10 @@
 
 #include "absl/strings/escaping.h"
 #include "server/backends/call_context.h"
-#include "server/common/failure.h"
 #include "server/backends/client_credentials_token_source.h"
 #include "server/backends/leegality/leegality_stub.h"
 #include "server/common/errors.h"
+#include "server/common/failure.h"
 #include "server/common/log.h"
 #include "tests/testing/fake_transport.h"
 #include "tests/testing/names.h"
@@ -146,7 +145,8 @@ TEST_F(ClientCredentialsTest, ManyCallersOneLeegalityTokenRequest) {
   auto source = Make();
   std::vector<std::optional<std::string>> got(20);
   for (auto& g : got) {
-    source->GetToken(AnyCall(), [&g](absl::StatusOr<std::string> t) { g = *t; });
+    source->GetToken(AnyCall(),
+                     [&g](absl::StatusOr<std::string> t) { g = *t; });
   }
   ASSERT_EQ(transport_.requests().size(), 1u);
   const HttpRequest& r = transport_.requests()[0];
@@ -224,9 +224,9 @@ TEST(JwtTest, OutlandishExpIsIgnored) {
 }
 
 TEST(TokenResponseTest, TokensWithHeaderBreakingCharactersAreRefused) {
-  auto r = ParseTokenResponse(BackendKind::kApinizer,
-                              R"({"access_token":"a\r\nX-Evil: 1"})",
-                              absl::Now());
+  auto r =
+      ParseTokenResponse(BackendKind::kApinizer,
+                         R"({"access_token":"a\r\nX-Evil: 1"})", absl::Now());
   EXPECT_FALSE(r.ok());
 }
 
@@ -262,6 +262,22 @@ TEST_F(ClientCredentialsTest, TokenEndpointFailuresCarryTheirFacts) {
   ASSERT_TRUE(facts.has_value());
   EXPECT_EQ(facts->source, FailureFacts::Source::kTokenEndpoint);
   EXPECT_EQ(facts->http_status, 503);
+  // A token endpoint that is down is an outage, not refused credentials
+  // (errors.md: "its own reason").
+  EXPECT_EQ(error->code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(GetErrorInfo(*error)->reason, "BACKEND_UNAVAILABLE");
+}
+
+TEST_F(ClientCredentialsTest, RateLimitedTokenEndpointIsResourceExhausted) {
+  auto source = Make();
+  std::optional<absl::Status> error;
+  source->GetToken(AnyCall(),
+                   [&](absl::StatusOr<std::string> t) { error = t.status(); });
+  ASSERT_TRUE(transport_.Respond(429, "slow down"));
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(GetErrorInfo(*error)->reason, "BACKEND_RATE_LIMITED");
+  EXPECT_THAT(std::string(error->message()), HasSubstr("HTTP 429"));
 }
 
 TEST(MakeTokenSourceTest, ClientSecretMustBeText) {
@@ -288,7 +304,8 @@ TEST(MakeTokenSourceTest, ClientSecretMustBeText) {
 TEST_F(ClientCredentialsTest, RefusedCredentialsFailWithoutTheSecret) {
   auto source = Make();
   std::optional<absl::Status> error;
-  source->GetToken(AnyCall(), [&](absl::StatusOr<std::string> t) { error = t.status(); });
+  source->GetToken(AnyCall(),
+                   [&](absl::StatusOr<std::string> t) { error = t.status(); });
   ASSERT_TRUE(transport_.Respond(
       401,
       R"({"error":"unauthorized_client","error_description":"Bad credentials for s3cr3t&=value"})"));
@@ -309,7 +326,8 @@ TEST_F(ClientCredentialsTest, A401RefreshesTheTokenAndResendsOnce) {
       std::make_shared<CallContext>(absl::Now() + absl::Seconds(30), "r");
   std::optional<absl::StatusOr<v1::Certificate>> out;
   stub.GetCertificate(
-      ctx, testing::KeptName(req.name()), req, [&](absl::StatusOr<v1::Certificate> r) { out = std::move(r); });
+      ctx, testing::KeptName(req.name()), req,
+      [&](absl::StatusOr<v1::Certificate> r) { out = std::move(r); });
   ASSERT_TRUE(transport_.Respond(200, R"({"token":"old"})"));
   ASSERT_TRUE(transport_.Respond(401, R"({"code":"LE_ERR_SS_401"})"));
   ASSERT_TRUE(transport_.Respond(200, R"({"token":"new"})"));
@@ -333,7 +351,8 @@ TEST_F(ClientCredentialsTest, A401WithNoNewerTokenIsNotResent) {
       std::make_shared<CallContext>(absl::Now() + absl::Seconds(30), "r");
   std::optional<absl::StatusOr<v1::Certificate>> out;
   stub.GetCertificate(
-      ctx, testing::KeptName(req.name()), req, [&](absl::StatusOr<v1::Certificate> r) { out = std::move(r); });
+      ctx, testing::KeptName(req.name()), req,
+      [&](absl::StatusOr<v1::Certificate> r) { out = std::move(r); });
   ASSERT_TRUE(transport_.Respond(401, R"({"code":"LE_ERR_SS_401"})"));
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(GetErrorInfo(out->status())->reason, reason::kBackendAuthFailed);
@@ -353,7 +372,8 @@ TEST(MakeTokenSourceTest, WorldReadableTokenFileIsWarnedAbout) {
   const std::string path = std::string(dir) + "/token";
   std::ofstream(path) << "tok";
   std::vector<std::string> lines;
-  Logger::Get().SetSink([&](absl::string_view line) { lines.emplace_back(line); });
+  Logger::Get().SetSink(
+      [&](absl::string_view line) { lines.emplace_back(line); });
   BackendConfig config;
   config.name = "lee";
   config.credentials.source = CredentialsConfig::Source::kFile;

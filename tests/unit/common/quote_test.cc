@@ -24,7 +24,10 @@ TEST(QuoteTest, CutsLongInputOnACharacterBoundaryAndSaysSo) {
 TEST(QuoteTest, BoundTextKeepsValidTextAndMarksTheCut) {
   EXPECT_EQ(BoundText("hello", 10), "hello");
   EXPECT_EQ(BoundText("hello world", 5), "hello...");
-  EXPECT_EQ(BoundText("a\x01" "b\xff", 10), "a?b?");
+  EXPECT_EQ(BoundText("a\x01"
+                      "b\xff",
+                      10),
+            "a?b?");
 }
 
 TEST(QuoteTest, Utf8Validation) {

@@ -66,9 +66,9 @@ TEST(ResourceNameTest, SegmentsThatCouldChangeThePathAreRefused) {
   EXPECT_FALSE(ParseParentName("backends/a/projects/..", "parent").ok());
   EXPECT_FALSE(ParseParentName("backends/a/projects/%2E", "parent").ok());
   // Dots inside a name are ordinary characters.
-  EXPECT_TRUE(ParseCertificateName(
-                  "backends/a/projects/p/certificates/...", "name")
-                  .ok());
+  EXPECT_TRUE(
+      ParseCertificateName("backends/a/projects/p/certificates/...", "name")
+          .ok());
   EXPECT_TRUE(
       ParseCertificateName("backends/a/projects/p/certificates/a..b", "name")
           .ok());

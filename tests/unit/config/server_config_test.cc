@@ -104,7 +104,12 @@ INSTANTIATE_TEST_SUITE_P(
                   {"name":"l","kind":"apinizer","base_url":"http://127.0.0.2",
                    "auth":{"token_env":"T"}}]})",
                 "duplicate backend name"},
-        BadCase{R"({"log_level":"loud","backends":[]})", "log_level"}));
+        BadCase{R"({"log_level":"loud","backends":[]})", "log_level"},
+        // gRPC takes some durations as int milliseconds: 600h would wrap.
+        BadCase{R"({"max_connection_age":"600h","backends":[]})",
+                "max_connection_age: must be at most 168h"},
+        BadCase{R"({"shutdown_grace_period":"9999h","backends":[]})",
+                "shutdown_grace_period: must be at most 168h"}));
 
 // Issue 10 findings 17 and 20: URLs are parsed as libcurl will use them.
 TEST(ServerConfigTest, BackendAndTokenUrlsMustNotLeakCredentials) {

@@ -55,8 +55,10 @@ TEST_F(CurlTransportTest, CancelOfAFinishedIdIsHarmless) {
   ASSERT_TRUE(transport.ok());
   (*transport)->Cancel(12345);
   std::atomic<bool> fired{false};
-  const auto id = (*transport)->Schedule(absl::ZeroDuration(),
-                                         [&](absl::Status) { fired = true; });
+  const auto id =
+      (*transport)->Schedule(absl::ZeroDuration(), [&](absl::Status) {
+        fired = true;
+      });
   (*transport)->Cancel(id);  // racing the firing: either way, once
   transport->reset();
   EXPECT_TRUE(fired.load());

@@ -50,8 +50,8 @@ std::vector<Row> Rows() {
   using K = TransportErrorKind;
   return {
       // Never left: every method (errors.md transport rows 1 and 3).
-      {"connect refused", Transport(K::kConnectFailed, false), true, true,
-       true, false},
+      {"connect refused", Transport(K::kConnectFailed, false), true, true, true,
+       false},
       {"dns", Transport(K::kDnsFailure, false), true, true, true, false},
       {"tls handshake reset", Transport(K::kTlsHandshake, false), true, true,
        true, false},
@@ -74,8 +74,8 @@ std::vector<Row> Rows() {
       {"520", Http(520), false, false, true, true},
       {"599", Http(599), false, false, true, true},
       // A certificate the trust store rejects: counted, never retried.
-      {"tls verification", Transport(K::kTlsVerification, false), false,
-       false, true, false},
+      {"tls verification", Transport(K::kTlsVerification, false), false, false,
+       true, false},
       // The token endpoint failing: the API call never left.
       {"token endpoint 503", TokenEndpoint(503), true, true, true, false},
       {"token endpoint 501", TokenEndpoint(501), false, false, true, false},
@@ -127,10 +127,9 @@ TEST(RetryPolicyTest, OnlyAnswersAboutTheRequestAreDefinitive) {
   EXPECT_FALSE(IsBackendAnswer(Http(500)));
   EXPECT_FALSE(IsBackendAnswer(TokenEndpoint(503)));
   EXPECT_FALSE(IsBackendAnswer(TokenEndpoint(401)));
-  EXPECT_FALSE(IsBackendAnswer(
-      Transport(TransportErrorKind::kTlsVerification, false)));
-  EXPECT_FALSE(IsBackendAnswer(MakeError(absl::StatusCode::kUnavailable,
-                                         "open",
+  EXPECT_FALSE(
+      IsBackendAnswer(Transport(TransportErrorKind::kTlsVerification, false)));
+  EXPECT_FALSE(IsBackendAnswer(MakeError(absl::StatusCode::kUnavailable, "open",
                                          reason::kBackendCircuitOpen)));
 }
 

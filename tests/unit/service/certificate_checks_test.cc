@@ -75,8 +75,8 @@ TEST(CheckPkcs12Test, IterationCountsAreCappedBeforeDeriving) {
   // Over the configured cap: refused, for the MAC and for the key.
   o.mac_iterations = 6000;
   o.key_iterations = 2048;
-  auto mac = CheckPkcs12(testing::MakePkcs12(o), o.passkey, absl::Now(), "f",
-                         limits);
+  auto mac =
+      CheckPkcs12(testing::MakePkcs12(o), o.passkey, absl::Now(), "f", limits);
   ASSERT_FALSE(mac.ok());
   EXPECT_EQ(Reason(mac.status()), reason::kInvalidPkcs12);
   EXPECT_NE(mac.status().message().find("6000 key-derivation iterations"),
@@ -84,9 +84,9 @@ TEST(CheckPkcs12Test, IterationCountsAreCappedBeforeDeriving) {
       << mac.status();
   o.mac_iterations = 2048;
   o.key_iterations = 6000;
-  EXPECT_FALSE(CheckPkcs12(testing::MakePkcs12(o), o.passkey, absl::Now(),
-                           "f", limits)
-                   .ok());
+  EXPECT_FALSE(
+      CheckPkcs12(testing::MakePkcs12(o), o.passkey, absl::Now(), "f", limits)
+          .ok());
   // An attacker's count (2^31 - 1 would take minutes to derive) is refused
   // from the header alone.
   testing::Pkcs12Options forged;

@@ -2,7 +2,6 @@
 // escaping), multipart fields, the read-modify-write Update and the JWK
 // parameters.
 #include "server/backends/apinizer/apinizer_stub.h"
-#include "server/backends/apinizer/apinizer_json.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,6 +9,7 @@
 #include <optional>
 
 #include "absl/strings/escaping.h"
+#include "server/backends/apinizer/apinizer_json.h"
 #include "server/backends/call_context.h"
 #include "server/common/errors.h"
 #include "tests/testing/fake_transport.h"
@@ -66,7 +66,8 @@ TEST_F(ApinizerStubTest, GetUsesEscapedPathWithTrailingSlashAndBearer) {
   v1::GetCertificateRequest req;
   req.set_name(kName);
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req,
+                      Capture(out));
   ASSERT_EQ(transport_.requests().size(), 1u);
   EXPECT_EQ(transport_.requests()[0].url,
             "http://manager.test/apiops/projects/My%20Project/certificates/"
@@ -88,7 +89,8 @@ TEST_F(ApinizerStubTest, LegacyRawAuthorizationHeaderIsSelectable) {
   v1::GetCertificateRequest req;
   req.set_name(kName);
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req,
+                      Capture(out));
   ASSERT_EQ(transport_.requests().size(), 1u);
   int authorization = 0;
   for (const auto& [k, v] : transport_.requests()[0].headers) {
@@ -105,7 +107,8 @@ TEST_F(ApinizerStubTest, NotFoundIn400BodyIsNotFound) {
   v1::GetCertificateRequest req;
   req.set_name(kName);
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req,
+                      Capture(out));
   ASSERT_TRUE(transport_.Respond(
       400,
       R"({"status":"FAILURE","resultMessage":"Certificate (name: bank root) is not found!"})"));
@@ -117,7 +120,8 @@ TEST_F(ApinizerStubTest, FailureEnvelopeIn200IsAnError) {
   v1::GetCertificateRequest req;
   req.set_name(kName);
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req,
+                      Capture(out));
   ASSERT_TRUE(transport_.Respond(
       200,
       R"({"status":"FAILURE","resultMessage":"User does not have required permission for this operation!"})"));
@@ -139,7 +143,8 @@ TEST_F(ApinizerStubTest, CreateSendsEveryRequiredFieldThenReadsBack) {
   a->set_pem_certificate(
       "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n");
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(out));
+  stub.CreateCertificate(Context(), testing::KeptParent(req.parent()), req,
+                         Capture(out));
   ASSERT_EQ(transport_.requests().size(), 1u);
   const HttpRequest& post = transport_.requests()[0];
   EXPECT_EQ(post.method, "POST");
@@ -147,12 +152,14 @@ TEST_F(ApinizerStubTest, CreateSendsEveryRequiredFieldThenReadsBack) {
             "http://manager.test/apiops/projects/My%20Project/certificates/");
   EXPECT_THAT(std::string(post.body_view()),
               HasSubstr("name=\"certificateName\"\r\n\r\nbank root\r\n"));
-  EXPECT_THAT(std::string(post.body_view()), HasSubstr("name=\"alias\"\r\n\r\nbank\r\n"));
+  EXPECT_THAT(std::string(post.body_view()),
+              HasSubstr("name=\"alias\"\r\n\r\nbank\r\n"));
   EXPECT_THAT(std::string(post.body_view()),
               HasSubstr("name=\"certificateDescription\"\r\n\r\nRoot CA\r\n"));
   EXPECT_THAT(std::string(post.body_view()),
               HasSubstr("name=\"environmentList\"\r\n\r\nprod,uat\r\n"));
-  EXPECT_THAT(std::string(post.body_view()), HasSubstr("name=\"pemEncodedFile\"; filename="));
+  EXPECT_THAT(std::string(post.body_view()),
+              HasSubstr("name=\"pemEncodedFile\"; filename="));
   ASSERT_TRUE(transport_.Respond(200, kDeployed));
   ASSERT_EQ(transport_.requests().size(), 2u) << "reads the certificate back";
   EXPECT_EQ(transport_.requests()[1].method, "GET");
@@ -171,7 +178,8 @@ TEST_F(ApinizerStubTest, CreateSucceedsEvenIfReadBackFails) {
   req.mutable_certificate()->mutable_apinizer()->set_alias("a");
   req.mutable_certificate()->mutable_apinizer()->add_environments("prod");
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(out));
+  stub.CreateCertificate(Context(), testing::KeptParent(req.parent()), req,
+                         Capture(out));
   ASSERT_TRUE(transport_.Respond(200, kDeployed));
   ASSERT_TRUE(transport_.Respond(500, "{}"));
   ASSERT_TRUE(out->ok()) << out->status();
@@ -190,7 +198,8 @@ TEST_F(ApinizerStubTest, PartialUpdateKeepsCurrentPemAndFields) {
   req.set_jwk_update_action(v1::JWK_UPDATE_ACTION_UPDATE);
   req.set_jwk_update_scope(v1::ALL_PROJECTS);
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.UpdateCertificate(Context(), testing::KeptName(req.certificate().name()), req, Capture(out));
+  stub.UpdateCertificate(Context(), testing::KeptName(req.certificate().name()),
+                         req, Capture(out));
   ASSERT_EQ(transport_.requests().size(), 1u);
   EXPECT_EQ(transport_.requests()[0].method, "GET") << "reads first";
   ASSERT_TRUE(transport_.Respond(200, GetBody()));
@@ -202,9 +211,12 @@ TEST_F(ApinizerStubTest, PartialUpdateKeepsCurrentPemAndFields) {
             "bank%20root/?jwkUpdateAction=UPDATE&updateScope=ALL_PROJECTS");
   EXPECT_THAT(std::string(put.body_view()), HasSubstr("new text"));
   EXPECT_THAT(std::string(put.body_view()), Not(HasSubstr("old description")));
-  EXPECT_THAT(std::string(put.body_view()), HasSubstr("name=\"alias\"\r\n\r\nbank\r\n"));
-  EXPECT_THAT(std::string(put.body_view()), HasSubstr("name=\"environmentList\"\r\n\r\nprod\r\n"));
-  EXPECT_THAT(std::string(put.body_view()), HasSubstr("-----BEGIN CERTIFICATE-----\n"));
+  EXPECT_THAT(std::string(put.body_view()),
+              HasSubstr("name=\"alias\"\r\n\r\nbank\r\n"));
+  EXPECT_THAT(std::string(put.body_view()),
+              HasSubstr("name=\"environmentList\"\r\n\r\nprod\r\n"));
+  EXPECT_THAT(std::string(put.body_view()),
+              HasSubstr("-----BEGIN CERTIFICATE-----\n"));
   EXPECT_THAT(std::string(put.body_view()), HasSubstr(kCurrentPemBody));
   ASSERT_TRUE(transport_.Respond(200, kDeployed));
   ASSERT_TRUE(transport_.Respond(200, GetBody("new text")));
@@ -223,7 +235,8 @@ TEST_F(ApinizerStubTest, FullUpdateSkipsTheRead) {
   a->set_pem_certificate("PEM");
   req.mutable_update_mask()->add_paths("*");
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.UpdateCertificate(Context(), testing::KeptName(req.certificate().name()), req, Capture(out));
+  stub.UpdateCertificate(Context(), testing::KeptName(req.certificate().name()),
+                         req, Capture(out));
   ASSERT_EQ(transport_.requests().size(), 1u);
   EXPECT_EQ(transport_.requests()[0].method, "PUT");
   EXPECT_THAT(transport_.requests()[0].url, Not(HasSubstr("?")));
@@ -236,7 +249,8 @@ TEST_F(ApinizerStubTest, UpdateOfMissingCertificateIsNotFound) {
   req.mutable_update_mask()->add_paths("apinizer.alias");
   req.mutable_certificate()->mutable_apinizer()->set_alias("x");
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.UpdateCertificate(Context(), testing::KeptName(req.certificate().name()), req, Capture(out));
+  stub.UpdateCertificate(Context(), testing::KeptName(req.certificate().name()),
+                         req, Capture(out));
   ASSERT_TRUE(transport_.Respond(
       400,
       R"({"error":"bad_request","error_description":"Certificate (name: bank root) is not found!"})"));
@@ -250,7 +264,8 @@ TEST_F(ApinizerStubTest, DeletePassesJwkActionAndReportsUndeployment) {
   req.set_name(kName);
   req.set_jwk_delete_action(v1::JWK_DELETE_ACTION_DELETE);
   std::optional<absl::StatusOr<v1::DeleteCertificateResponse>> out;
-  stub.DeleteCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  stub.DeleteCertificate(Context(), testing::KeptName(req.name()), req,
+                         Capture(out));
   EXPECT_EQ(transport_.requests()[0].method, "DELETE");
   EXPECT_THAT(transport_.requests()[0].url,
               HasSubstr("/bank%20root/?jwkDeleteAction=DELETE"));
@@ -268,7 +283,8 @@ TEST_F(ApinizerStubTest, DeleteWithoutJwkActionSendsNoQuery) {
   v1::DeleteCertificateRequest req;
   req.set_name(kName);
   std::optional<absl::StatusOr<v1::DeleteCertificateResponse>> out;
-  stub.DeleteCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  stub.DeleteCertificate(Context(), testing::KeptName(req.name()), req,
+                         Capture(out));
   EXPECT_THAT(transport_.requests()[0].url, Not(HasSubstr("?")));
 }
 

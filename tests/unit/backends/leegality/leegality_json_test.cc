@@ -1,4 +1,4 @@
-// Bodies copied from the vendor pages (shared/seeds 000-003).
+// Bodies copied from the vendor's SignStation certificate pages.
 #include "server/backends/leegality/leegality_json.h"
 
 #include <gtest/gtest.h>

@@ -71,7 +71,8 @@ TEST_F(LeegalityStubTest, GetSendsDocumentedRequestAndParsesBareObject) {
   v1::GetCertificateRequest req;
   req.set_name(Name());
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req,
+                      Capture(out));
 
   ASSERT_EQ(transport_.requests().size(), 1u);
   const HttpRequest& sent = transport_.requests()[0];
@@ -100,7 +101,8 @@ TEST_F(LeegalityStubTest, BearerStyleIsSelectable) {
   v1::GetCertificateRequest req;
   req.set_name(Name());
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req,
+                      Capture(out));
   ASSERT_EQ(transport_.requests().size(), 1u);
   EXPECT_EQ(HeaderOf(transport_.requests()[0], "Authorization"),
             std::string("Bearer ") + kToken);
@@ -118,7 +120,8 @@ TEST_F(LeegalityStubTest, CreateUploadsMultipartAndParsesDataEnvelope) {
   l->set_department_id("18b45e41-0d2c-4b0c-9a55-3b7e7c1f0a52");
   l->set_enabled(false);
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(out));
+  stub.CreateCertificate(Context(), testing::KeptParent(req.parent()), req,
+                         Capture(out));
 
   ASSERT_EQ(transport_.requests().size(), 1u);
   const HttpRequest& sent = transport_.requests()[0];
@@ -129,11 +132,15 @@ TEST_F(LeegalityStubTest, CreateUploadsMultipartAndParsesDataEnvelope) {
   EXPECT_THAT(*content_type, HasSubstr("multipart/form-data; boundary="));
   EXPECT_THAT(std::string(sent.body_view()),
               HasSubstr("name=\"certificateFile\"; filename=\"signer.p12\""));
-  EXPECT_THAT(std::string(sent.body_view()), HasSubstr(std::string("\x30\x82\x01\x00binary", 10)));
-  EXPECT_THAT(std::string(sent.body_view()), HasSubstr("name=\"passkey\"\r\n\r\npa55\r\n"));
-  EXPECT_THAT(std::string(sent.body_view()), HasSubstr("name=\"departmentId\"\r\n\r\n"
-                                   "18b45e41-0d2c-4b0c-9a55-3b7e7c1f0a52\r\n"));
-  EXPECT_THAT(std::string(sent.body_view()), HasSubstr("name=\"enabled\"\r\n\r\nfalse\r\n"));
+  EXPECT_THAT(std::string(sent.body_view()),
+              HasSubstr(std::string("\x30\x82\x01\x00binary", 10)));
+  EXPECT_THAT(std::string(sent.body_view()),
+              HasSubstr("name=\"passkey\"\r\n\r\npa55\r\n"));
+  EXPECT_THAT(std::string(sent.body_view()),
+              HasSubstr("name=\"departmentId\"\r\n\r\n"
+                        "18b45e41-0d2c-4b0c-9a55-3b7e7c1f0a52\r\n"));
+  EXPECT_THAT(std::string(sent.body_view()),
+              HasSubstr("name=\"enabled\"\r\n\r\nfalse\r\n"));
 
   ASSERT_TRUE(transport_.Respond(201, std::string("{\"data\":") + kVo + "}"));
   ASSERT_TRUE(out.has_value());
@@ -150,7 +157,8 @@ TEST_F(LeegalityStubTest, UpdateSendsOnlyMaskedPartsAndParsesNullCodeEnvelope) {
   l->set_enabled(true);
   req.mutable_update_mask()->add_paths("leegality.department_id");
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.UpdateCertificate(Context(), testing::KeptName(req.certificate().name()), req, Capture(out));
+  stub.UpdateCertificate(Context(), testing::KeptName(req.certificate().name()),
+                         req, Capture(out));
 
   ASSERT_EQ(transport_.requests().size(), 1u);
   const HttpRequest& sent = transport_.requests()[0];
@@ -170,7 +178,8 @@ TEST_F(LeegalityStubTest, DeleteAcceptsDocumentedAck) {
   v1::DeleteCertificateRequest req;
   req.set_name(Name());
   std::optional<absl::StatusOr<v1::DeleteCertificateResponse>> out;
-  stub.DeleteCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  stub.DeleteCertificate(Context(), testing::KeptName(req.name()), req,
+                         Capture(out));
   ASSERT_EQ(transport_.requests()[0].method, "DELETE");
   ASSERT_TRUE(transport_.Respond(
       200,
@@ -184,7 +193,8 @@ TEST_F(LeegalityStubTest, NotFoundMapsWithErrorInfo) {
   v1::GetCertificateRequest req;
   req.set_name(Name());
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req,
+                      Capture(out));
   ASSERT_TRUE(transport_.Respond(
       404,
       R"({"code":"LE_ERR_SS_404","errors":[{"message":"Certificate with id x does not exist","path":"/api/v1/certificates/x","code":"LE_ERR_SS_001"}]})"));
@@ -207,7 +217,8 @@ TEST_F(LeegalityStubTest, SecretsEchoedByVendorAreRedacted) {
   l->set_pkcs12_file("p12");
   l->set_passkey("hunter2-passkey");
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.CreateCertificate(Context(), testing::KeptParent(req.parent()), req, Capture(out));
+  stub.CreateCertificate(Context(), testing::KeptParent(req.parent()), req,
+                         Capture(out));
   ASSERT_TRUE(transport_.Respond(
       400,
       std::string(
@@ -225,7 +236,8 @@ TEST_F(LeegalityStubTest, MalformedSuccessBodyIsInternal) {
   v1::GetCertificateRequest req;
   req.set_name(Name());
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req,
+                      Capture(out));
   ASSERT_TRUE(transport_.Respond(200, "<html>gateway</html>"));
   EXPECT_EQ(out->status().code(), absl::StatusCode::kInternal);
   EXPECT_EQ(GetErrorInfo(out->status())->reason,
@@ -237,7 +249,8 @@ TEST_F(LeegalityStubTest, ConnectFailureIsUnavailable) {
   v1::GetCertificateRequest req;
   req.set_name(Name());
   std::optional<absl::StatusOr<v1::Certificate>> out;
-  stub.GetCertificate(Context(), testing::KeptName(req.name()), req, Capture(out));
+  stub.GetCertificate(Context(), testing::KeptName(req.name()), req,
+                      Capture(out));
   ASSERT_TRUE(transport_.Complete(TransportError{
       TransportErrorKind::kConnectFailed, false, "Connection refused"}));
   EXPECT_EQ(out->status().code(), absl::StatusCode::kUnavailable);
@@ -333,8 +346,7 @@ TEST_F(LeegalityStubTest, CreatedIdThatIsNotAUuidIsMalformed) {
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(GetErrorInfo(out->status())->reason,
             reason::kBackendMalformedResponse);
-  EXPECT_EQ(std::string(out->status().message()).find("\n"),
-            std::string::npos);
+  EXPECT_EQ(std::string(out->status().message()).find("\n"), std::string::npos);
 }
 
 }  // namespace
