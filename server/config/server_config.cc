@@ -579,6 +579,12 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
         1;
     return absl::InvalidArgumentError(absl::StrCat(
         "configuration is not valid JSON: line ", line, ", column ", column));
+  } catch (const json::exception& e) {
+    // The parser also throws out_of_range for numbers no double holds
+    // (1e999); left uncaught that aborted start-up instead of saying so.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "configuration is not valid JSON: a number is out of range (",
+        e.id == 406 ? "overflow" : "limit", ")"));
   }
   if (auto s = CheckKeys(
           doc, "",

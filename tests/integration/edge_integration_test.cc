@@ -205,6 +205,44 @@ TEST_F(EdgeTest, DeadlineExpiryIsDeadlineExceededInMetricsAndLogs) {
   EXPECT_THAT(Log(), HasSubstr("\"code\":\"DeadlineExceeded\""));
 }
 
+// The other side of the rule above: a caller that cancels early in its
+// budget cancelled, and is counted so.
+TEST_F(EdgeTest, EarlyExplicitCancelStaysCancelled) {
+  HarnessOptions o;
+  o.configure = [](ServerConfig& c) { c.metrics_address = "127.0.0.1:0"; };
+  auto h = Harness::Start(o);
+  ASSERT_NE(h, nullptr);
+  emulator::FaultSpec slow;
+  slow.method = "GET";
+  slow.delay_ms = 5000;
+  h->emulator().AddFault(slow);
+  v1::GetCertificateRequest r;
+  r.set_name(std::string(kLeegalityParent) + "/certificates/" + kMissingId);
+  v1::Certificate out;
+  auto ctx = Harness::Context(absl::Seconds(30));
+  std::promise<grpc::Status> done;
+  h->stub().async()->GetCertificate(
+      ctx.get(), &r, &out, [&](grpc::Status st) { done.set_value(st); });
+  // Cancel once the backend has the request: the call is under way.
+  ASSERT_TRUE(h->emulator().WaitForRequest(
+      [](const emulator::RecordedRequest& q) { return q.method == "GET"; },
+      absl::Seconds(10)));
+  ctx->TryCancel();
+  EXPECT_EQ(done.get_future().get().error_code(), grpc::StatusCode::CANCELLED);
+  constexpr char kCancelled[] =
+      R"(grpc_server_handled_total{grpc_code="Canceled",grpc_method="GetCertificate",grpc_service="certbridge.v1.CertificateService",grpc_type="unary"} 1)";
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  std::string metrics = h->server().metrics().Serialize();
+  while (!absl::StrContains(metrics, kCancelled) && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+    metrics = h->server().metrics().Serialize();
+  }
+  EXPECT_TRUE(absl::StrContains(metrics, kCancelled));
+  EXPECT_TRUE(absl::StrContains(
+      metrics,
+      R"(grpc_server_handled_total{grpc_code="DeadlineExceeded",grpc_method="GetCertificate",grpc_service="certbridge.v1.CertificateService",grpc_type="unary"} 0)"));
+}
+
 TEST_F(EdgeTest, DefaultDeadlineAppliesOnlyToCallsWithoutOne) {
   HarnessOptions o;
   o.configure = [](ServerConfig& c) {

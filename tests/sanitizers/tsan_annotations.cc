@@ -28,7 +28,8 @@
 // completion that drops the batch's reference to it (FinalizeResult's
 // grpc_call_unref, which runs before the completion callback such as
 // OnDone); the server's start happens before every call is handled; and
-// every batch happens before grpc_server_destroy returns.
+// every batch, and every call's last unref (after OnDone), happens before
+// grpc_server_destroy returns.
 #include <dlfcn.h>
 #include <grpc/grpc.h>
 #include <sanitizer/tsan_interface.h>
@@ -124,7 +125,7 @@ class Scope {
 };
 
 char g_server_started;  // released by grpc_server_start
-char g_batches;         // released by every batch, acquired at server destroy
+char g_batches;  // released by every batch and unref; acquired at destroy
 
 }  // namespace
 
@@ -337,7 +338,10 @@ void grpc_call_ref(grpc_call* call) {
 }
 void grpc_call_unref(grpc_call* call) {
   REAL(void (*)(grpc_call*), grpc_call_unref);
+  // A reference count: each unref is ordered with the others on the call.
   __tsan_acquire(call);
+  __tsan_release(call);
+  __tsan_release(&g_batches);
   real(call);
 }
 void grpc_server_start(grpc_server* server) {

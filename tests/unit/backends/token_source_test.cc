@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 
 #include "absl/strings/escaping.h"
@@ -36,12 +37,15 @@ CallContext& AnyCall() {
   return *ctx;
 }
 
+// The token if it is answered at once. A waiter may be answered after this
+// returns, when the fetch completes; it writes into shared state, not into
+// this frame (ASan found the frame written after return).
 std::optional<std::string> Token(TokenSource& source) {
-  std::optional<std::string> out;
-  source.GetToken(AnyCall(), [&](absl::StatusOr<std::string> t) {
-    out = t.ok() ? *t : "ERROR:" + std::string(t.status().message());
+  auto out = std::make_shared<std::optional<std::string>>();
+  source.GetToken(AnyCall(), [out](absl::StatusOr<std::string> t) {
+    *out = t.ok() ? *t : "ERROR:" + std::string(t.status().message());
   });
-  return out;
+  return *out;
 }
 
 void WriteAtomically(const std::string& path, const std::string& content) {

@@ -7,9 +7,11 @@ namespace {
 
 TEST(MultipartTest, EncodesFieldsAndFileExactly) {
   MultipartBuilder b("XyZ");
+  // AddFile keeps a view: the bytes must outlive Build() (ASan found this
+  // test passing a temporary).
+  const std::string file("\x00\x01\r\n", 4);
   b.AddField("passkey", "pw")
-      .AddFile("certificateFile", "a.p12", "application/x-pkcs12",
-               std::string("\x00\x01\r\n", 4));
+      .AddFile("certificateFile", "a.p12", "application/x-pkcs12", file);
   const std::string body = b.Build();
   EXPECT_EQ(body, std::string("--XyZ\r\nContent-Disposition: form-data; "
                               "name=\"passkey\"\r\n\r\npw\r\n"
