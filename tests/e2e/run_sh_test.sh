@@ -47,7 +47,8 @@ print(re.search(r"```sh\n(.*?)```", section, re.S).group(1))
 PY
 grep -q '^CERTCTL=build/client/certctl$' "$WORK/try_it.sh" || fail "README Try it: no CERTCTL line"
 mkdir "$WORK/try"
-sed -e "s|^CERTCTL=build/client/certctl\$|CERTCTL=\"${CERTCTL[*]}\"|" -e "s|/tmp/|$WORK/try/|g" \
+# /tmp/ first: the checkout itself may live under /tmp.
+sed -e "s|/tmp/|$WORK/try/|g" -e "s|^CERTCTL=build/client/certctl\$|CERTCTL=\"${CERTCTL[*]}\"|" \
   "$WORK/try_it.sh" >"$WORK/try_it.local.sh"
 bash -euo pipefail "$WORK/try_it.local.sh" >"$WORK/try_it.out" 2>&1 \
   || { cat "$WORK/try_it.out"; fail "the README's Try it block failed"; }
