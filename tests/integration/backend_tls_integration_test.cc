@@ -49,13 +49,17 @@ class BackendTlsTest : public ::testing::Test {
       c.backends[0].base_url = https_->base_url();
       c.backends[0].ca_file = ca_file;
       c.backends[0].retry.max_attempts = 1;
+      // Loading the system store parses every certificate in it, inside the
+      // connect phase: a moment normally, seconds under ASan's slow
+      // unwinder. These tests are about verification, not timing.
+      c.backends[0].connect_timeout = absl::Seconds(60);
     };
     h_ = Harness::Start(o);
     ASSERT_NE(h_, nullptr);
   }
 
   grpc::Status Create(v1::Certificate* out) {
-    auto ctx = Harness::Context();
+    auto ctx = Harness::Context(absl::Seconds(60));
     return h_->stub().CreateCertificate(ctx.get(),
                                         LeegalityCreateRequest("tls.p12"), out);
   }
