@@ -38,17 +38,19 @@ buildah bud --isolation chroot --pull=never --layers --target emulator \
 podman image inspect "localhost/certbridge:$VERSION" --format '{{.Config.User}}' | grep -qx '10001:10001' \
   || fail "the runtime image does not run as the non-root user"
 
+# podman here (as root, no systemd) needs runc and explicit ulimits: without
+# them runc fails to set RLIMIT_NOFILE ("operation not permitted").
+PODMAN_RUN=(podman run --runtime runc --network host --ulimit nofile=1024:1024
+            --ulimit nproc=4096:4096)
+
 # The binaries report the revision they were built from.
-version_line="$(podman run --runtime runc --rm --entrypoint /usr/local/bin/certbridge-server \
+version_line="$("${PODMAN_RUN[@]}" --rm --entrypoint /usr/local/bin/certbridge-server \
   "localhost/certbridge:$VERSION" --version)"
 echo "$version_line" | grep -q "$VERSION.*$REVISION" \
   || fail "--version says '$version_line', want $VERSION and $REVISION"
 echo "image: $version_line"
 
 # 3. Smoke run on the host network (loopback only).
-# toolchain.md: rootless-less podman here needs runc and explicit ulimits.
-PODMAN_RUN=(podman run --runtime runc --network host --ulimit nofile=1024:1024
-            --ulimit nproc=4096:4096)
 RUN=("${PODMAN_RUN[@]}" -d --read-only)
 EMU_PORT="$(free_port)"; GRPC_PORT="$(free_port)"; METRICS_PORT="$(free_port)"
 CONTAINERS+=("$("${RUN[@]}" --entrypoint /usr/local/bin/certbridge-emulator \
