@@ -5,8 +5,6 @@
 #include <iostream>
 #include <memory>
 
-#include "absl/random/random.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/file_io.h"
@@ -15,6 +13,7 @@
 #include "client/request_builder.h"
 #include "grpcpp/client_context.h"
 #include "server/app/build_info.h"
+#include "server/common/uuid.h"
 
 namespace certbridge::cli {
 namespace {
@@ -136,22 +135,12 @@ int ExitCodeFor(grpc::StatusCode code) {
   }
 }
 
-std::string NewRequestId() {
-  thread_local absl::BitGen gen;
-  const uint64_t a = absl::Uniform<uint64_t>(gen);
-  const uint64_t b = absl::Uniform<uint64_t>(gen);
-  // UUID version 4 layout.
-  return absl::StrFormat("%08x-%04x-4%03x-%04x-%012x", a >> 32,
-                         (a >> 16) & 0xffff, a & 0xfff,
-                         ((b >> 48) & 0x3fff) | 0x8000, b & 0xffffffffffff);
-}
-
 CommandIo ProcessIo() {
   CommandIo io;
   io.out = &std::cout;
   io.err = &std::cerr;
   io.out_is_terminal = isatty(STDOUT_FILENO) == 1;
-  io.new_request_id = &NewRequestId;
+  io.new_request_id = [] { return NewUuidV4(); };
   io.read_file = [](const std::string& path) {
     return ReadFileCapped(path, kMaxCertificateFileBytes);
   };

@@ -6,9 +6,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "server/backends/call_context.h"
 #include "server/common/errors.h"
@@ -16,6 +14,7 @@
 #include "server/common/grpc_status.h"
 #include "server/common/log.h"
 #include "server/common/quote.h"
+#include "server/common/uuid.h"
 #include "server/service/request_validation.h"
 
 namespace certbridge {
@@ -31,16 +30,6 @@ bool UsableRequestId(absl::string_view id) {
   return true;
 }
 
-std::string NewRequestId() {
-  thread_local absl::BitGen gen;
-  const uint64_t a = absl::Uniform<uint64_t>(gen);
-  const uint64_t b = absl::Uniform<uint64_t>(gen);
-  // UUID version 4 layout.
-  return absl::StrFormat("%08x-%04x-4%03x-%04x-%012x", a >> 32,
-                         (a >> 16) & 0xffff, a & 0xfff,
-                         ((b >> 48) & 0x3fff) | 0x8000, b & 0xffffffffffff);
-}
-
 std::string RequestIdOf(const grpc::CallbackServerContext& context) {
   const auto& md = context.client_metadata();
   auto it = md.find("x-request-id");
@@ -48,7 +37,7 @@ std::string RequestIdOf(const grpc::CallbackServerContext& context) {
     absl::string_view id(it->second.data(), it->second.size());
     if (UsableRequestId(id)) return std::string(id);
   }
-  return NewRequestId();
+  return NewUuidV4();
 }
 
 // gRPC reports "no deadline" as the far future.

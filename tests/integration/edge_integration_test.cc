@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <memory>
 #include <mutex>
 
 #include "absl/strings/escaping.h"
@@ -40,6 +41,20 @@ size_t TrailerBytes(const grpc::Status& s) {
 
 class EdgeTest : public ::testing::Test {
  protected:
+  // A server with metrics on, whose backend delays the next `times` GETs.
+  static std::unique_ptr<Harness> StartWithSlowGets(int delay_ms, int times) {
+    HarnessOptions o;
+    o.configure = [](ServerConfig& c) { c.metrics_address = "127.0.0.1:0"; };
+    auto h = Harness::Start(o);
+    if (h == nullptr) return nullptr;
+    emulator::FaultSpec slow;
+    slow.method = "GET";
+    slow.delay_ms = delay_ms;
+    slow.times = times;
+    h->emulator().AddFault(slow);
+    return h;
+  }
+
   void SetUp() override {
     Logger::Get().SetLevel(LogLevel::kInfo);
     Logger::Get().SetSink([this](absl::string_view line) {
@@ -165,15 +180,8 @@ TEST_F(EdgeTest, HugeInputsGiveBoundedErrorsAndTheConnectionSurvives) {
 }
 
 TEST_F(EdgeTest, DeadlineExpiryIsDeadlineExceededInMetricsAndLogs) {
-  HarnessOptions o;
-  o.configure = [](ServerConfig& c) { c.metrics_address = "127.0.0.1:0"; };
-  auto h = Harness::Start(o);
+  auto h = StartWithSlowGets(/*delay_ms=*/3000, /*times=*/5);
   ASSERT_NE(h, nullptr);
-  emulator::FaultSpec slow;
-  slow.method = "GET";
-  slow.delay_ms = 3000;
-  slow.times = 5;
-  h->emulator().AddFault(slow);
   for (int i = 0; i < 5; ++i) {
     v1::GetCertificateRequest r;
     r.set_name(std::string(kLeegalityParent) + "/certificates/" + kMissingId);
@@ -208,14 +216,8 @@ TEST_F(EdgeTest, DeadlineExpiryIsDeadlineExceededInMetricsAndLogs) {
 // The other side of the rule above: a caller that cancels early in its
 // budget cancelled, and is counted so.
 TEST_F(EdgeTest, EarlyExplicitCancelStaysCancelled) {
-  HarnessOptions o;
-  o.configure = [](ServerConfig& c) { c.metrics_address = "127.0.0.1:0"; };
-  auto h = Harness::Start(o);
+  auto h = StartWithSlowGets(/*delay_ms=*/5000, /*times=*/1);
   ASSERT_NE(h, nullptr);
-  emulator::FaultSpec slow;
-  slow.method = "GET";
-  slow.delay_ms = 5000;
-  h->emulator().AddFault(slow);
   v1::GetCertificateRequest r;
   r.set_name(std::string(kLeegalityParent) + "/certificates/" + kMissingId);
   v1::Certificate out;

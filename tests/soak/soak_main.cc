@@ -36,6 +36,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "certbridge/v1/certificate_service.grpc.pb.h"
+#include "server/common/uuid.h"
 #include "tests/testing/certificate_fixtures.h"
 
 ABSL_FLAG(std::string, target, "", "certbridge gRPC address, host:port.");
@@ -193,14 +194,6 @@ struct Pool {
   std::string wrong_passkey_pkcs12;
 };
 
-std::string NewUuid(absl::BitGen& rng) {
-  const uint64_t hi = absl::Uniform<uint64_t>(rng);
-  const uint64_t lo = absl::Uniform<uint64_t>(rng);
-  return absl::StrFormat(
-      "%08x-%04x-4%03x-%04x-%012x", hi >> 32, (hi >> 16) & 0xffff, hi & 0xfff,
-      0x8000 | ((lo >> 48) & 0x3fff), lo & 0xffffffffffffULL);
-}
-
 class Worker {
  public:
   Worker(int id, const Pool& pool, std::string target, absl::Duration deadline)
@@ -315,7 +308,7 @@ class Worker {
     if (live.empty() || (roll < 25 && live.size() < kMaxLivePerBackend)) {
       v1::CreateCertificateRequest request;
       request.set_parent("backends/leegality");
-      request.set_request_id(NewUuid(rng_));
+      request.set_request_id(certbridge::NewUuidV4(rng_));
       auto& l = *request.mutable_certificate()->mutable_leegality();
       const bool bad = roll % 20 == 7;  // 5%: wrong passkey, refused locally
       l.set_pkcs12_file(bad ? pool_.wrong_passkey_pkcs12 : Pick(pool_.pkcs12));
@@ -361,7 +354,7 @@ class Worker {
       v1::CreateCertificateRequest request;
       request.set_parent(kApinizerParent);
       request.set_certificate_id(id);
-      request.set_request_id(NewUuid(rng_));
+      request.set_request_id(certbridge::NewUuidV4(rng_));
       auto& a = *request.mutable_certificate()->mutable_apinizer();
       a.set_alias(id + "-alias");
       a.set_description("soak test certificate");
