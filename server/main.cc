@@ -21,9 +21,9 @@
 #include "server/app/build_info.h"
 #include "server/app/certbridge_server.h"
 #include "server/app/grpc_log.h"
+#include "server/certificates/certificate_checks.h"
 #include "server/common/log.h"
 #include "server/config/server_config.h"
-#include "server/service/certificate_checks.h"
 
 ABSL_FLAG(std::string, config, "",
           "Path of the JSON configuration file (env CERTBRIDGE_CONFIG).");

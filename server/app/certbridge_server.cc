@@ -19,7 +19,6 @@
 #include "server/app/reflection_v1.h"
 #include "server/app/tls_files.h"
 #include "server/backends/stub_factory.h"
-#include "server/common/backend_types.h"
 #include "server/common/log.h"
 #include "server/service/request_validation.h"
 
@@ -69,7 +68,17 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
-    const ServerConfig& config) {
+    const ServerConfig& config, const VendorRegistry& vendors) {
+  // Every backend's kind and options first: a typo stops start-up before
+  // anything listens.
+  std::vector<std::pair<const BackendConfig*, const Vendor*>> backends;
+  for (size_t i = 0; i < config.backends.size(); ++i) {
+    const BackendConfig& backend = config.backends[i];
+    auto vendor =
+        ResolveVendor(vendors, backend, absl::StrCat("backends[", i, "]"));
+    if (!vendor.ok()) return vendor.status();
+    backends.emplace_back(&backend, *vendor);
+  }
   if (auto s = CheckConfiguredFiles(config); !s.ok()) return s;
   if (config.tls.enabled()) {
     // A pair that cannot serve (key not matching, expired, not PEM) would
@@ -101,16 +110,15 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   self->idempotency_ = std::make_unique<IdempotencyStore>(config.idempotency,
                                                           SystemClock::Get());
 
-  for (const BackendConfig& backend : config.backends) {
+  for (const auto& [backend, vendor] : backends) {
     auto connection = MakeBackendConnection(
-        backend, *self->transport_, self->idempotency_.get(),
-        self->metrics_->ForBackend(backend.name));
+        *backend, *vendor, *self->transport_, self->idempotency_.get(),
+        self->metrics_->ForBackend(backend->name));
     if (!connection.ok()) return connection.status();
     self->registry_.Add(*std::move(connection));
-    LogInfo("backend configured",
-            {{"backend", backend.name},
-             {"kind", std::string(BackendKindName(backend.kind))},
-             {"base_url", backend.base_url}});
+    LogInfo("backend configured", {{"backend", backend->name},
+                                   {"kind", backend->kind},
+                                   {"base_url", backend->base_url}});
   }
   const LimitsConfig& limits = config.limits;
   self->bytes_ =

@@ -16,6 +16,7 @@
 #include "server/app/reflection_v1.h"
 #include "server/backends/backend_registry.h"
 #include "server/backends/idempotency_store.h"
+#include "server/backends/vendor_registry.h"
 #include "server/config/server_config.h"
 #include "server/http/curl_transport.h"
 #include "server/observability/prometheus_metrics.h"
@@ -30,8 +31,11 @@ class CertbridgeServer {
 
   /// Builds everything and starts serving on `config.listen_address`
   /// (port 0 picks a free port; see port()). Errors name the problem.
+  /// Backends' kinds are looked up in `vendors`, which must outlive the
+  /// server.
   static absl::StatusOr<std::unique_ptr<CertbridgeServer>> Start(
-      const ServerConfig& config);
+      const ServerConfig& config,
+      const VendorRegistry& vendors = BuiltinVendors());
 
   /// Shuts down with a zero grace period if Shutdown() was not called.
   ~CertbridgeServer();

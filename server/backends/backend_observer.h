@@ -1,9 +1,12 @@
-// What happens on the way to one backend instance, reported as it happens.
-// The metrics exporter implements it; the backends layer does not know
-// about Prometheus. Every method must be cheap and thread-safe.
+// What happens on the way to one backend instance, reported as it happens by
+// the connection's layers. Metrics (the Prometheus exporter) and logging
+// (LoggingObserver) are implementations that wrap one another; the policies
+// neither log nor know about Prometheus. Every method must be cheap and
+// thread-safe.
 #ifndef CERTBRIDGE_SERVER_BACKENDS_BACKEND_OBSERVER_H_
 #define CERTBRIDGE_SERVER_BACKENDS_BACKEND_OBSERVER_H_
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/common/backend_types.h"
@@ -17,9 +20,17 @@ class BackendObserver {
   /// `error` is none, connect, tls, timeout, reset or other.
   virtual void OnHttpExchange(Operation, int /*http_status*/,
                               absl::string_view /*error*/, absl::Duration) {}
-  /// A retry is about to be scheduled; `reason` is the ErrorInfo reason of
-  /// the failure that caused it.
-  virtual void OnRetry(Operation, absl::string_view /*reason*/) {}
+  /// A retry is about to be scheduled.
+  struct RetryEvent {
+    Operation operation = Operation::kGet;
+    /// The ErrorInfo reason of the failure that caused it.
+    absl::string_view reason;
+    absl::Duration delay;
+    /// Attempts made so far.
+    int attempts = 0;
+    absl::string_view request_id;
+  };
+  virtual void OnRetry(const RetryEvent& /*event*/) {}
   /// The retry budget refused a retry.
   virtual void OnRetryThrottled() {}
   /// A call failed fast: circuit_open or overloaded.
@@ -29,8 +40,9 @@ class BackendObserver {
   virtual void OnInflight(int /*delta*/) {}
   /// A write the backend accepted did not deploy to every environment.
   virtual void OnDeploymentFailed(Operation) {}
-  /// A token was fetched from the backend's token endpoint.
-  virtual void OnTokenRefresh(bool /*ok*/) {}
+  /// A token fetch from the backend's token endpoint ended; a failure's
+  /// message names the backend and HTTP status, never a body or secret.
+  virtual void OnTokenRefresh(const absl::Status& /*result*/) {}
 
   /// Shared instance that ignores everything.
   static BackendObserver& Noop() {

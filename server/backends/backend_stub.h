@@ -1,7 +1,7 @@
 // The vendor-neutral interface every backend kind implements: one method per
-// RPC over the API's proto types, one HTTP exchange per call (Apinizer's
-// read-modify-write Update is the documented exception), no retries: those
-// live in BackendConnection only.
+// RPC over the API's proto types, one HTTP exchange per call (a vendor
+// without a partial update does a documented read-modify-write), no
+// retries: those live in BackendConnection only.
 #ifndef CERTBRIDGE_SERVER_BACKENDS_BACKEND_STUB_H_
 #define CERTBRIDGE_SERVER_BACKENDS_BACKEND_STUB_H_
 

@@ -59,6 +59,13 @@ class CallContext {
   int attempts() const { return attempts_.load(); }
   void AddAttempt() { attempts_.fetch_add(1); }
 
+  /// Whether an attempt of this call (or an earlier call with the same
+  /// request_id) may have been applied by the backend although no answer
+  /// said so: the retry layer sets it, the request_id layer reads it and
+  /// seeds it from a previous call.
+  bool outcome_unknown() const { return outcome_unknown_.load(); }
+  void MarkOutcomeUnknown() { outcome_unknown_.store(true); }
+
   /// Secrets this call carries or uses (passkeys, the tokens attached to
   /// its requests): redacted from everything the call reports.
   void AddSecret(std::string secret);
@@ -69,6 +76,7 @@ class CallContext {
   const std::string request_id_;
   std::atomic<bool> cancelled_{false};
   std::atomic<int> attempts_{0};
+  std::atomic<bool> outcome_unknown_{false};
   std::atomic<Ticket> next_ticket_{0};
   mutable absl::Mutex mu_;
   Ticket current_ ABSL_GUARDED_BY(mu_) = 0;

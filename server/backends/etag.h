@@ -1,6 +1,7 @@
 // AIP-154 etags for certificates: a digest of everything certbridge read
-// about a certificate (plus, for Apinizer, its content, which is not in the
-// resource), so any change a vendor reports changes the etag.
+// about a certificate (plus, where a vendor returns the certificate's
+// content, that content, which is not in the resource), so any change a
+// vendor reports changes the etag.
 #ifndef CERTBRIDGE_SERVER_BACKENDS_ETAG_H_
 #define CERTBRIDGE_SERVER_BACKENDS_ETAG_H_
 

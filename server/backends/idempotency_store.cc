@@ -48,14 +48,14 @@ IdempotencyStore::Fingerprint IdempotencyStore::FingerprintOf(
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(),
                                                              EVP_MD_CTX_free);
   EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
-  // Every field but request_id, each length-prefixed so that no two
-  // requests share a digest input.
+  // Every field but request_id and parent, each length-prefixed so that no
+  // two requests share a digest input. The parent is in the key, parsed, so
+  // two spellings of one parent are one request.
   const auto feed = [&](absl::string_view bytes) {
     const uint64_t n = bytes.size();
     EVP_DigestUpdate(md.get(), &n, sizeof(n));
     EVP_DigestUpdate(md.get(), bytes.data(), bytes.size());
   };
-  feed(request.parent());
   feed(request.certificate_id());
   {
     DigestStream stream(md.get());

@@ -30,7 +30,8 @@ namespace certbridge {
 class IdempotencyStore {
  public:
   using Result = absl::StatusOr<v1::Certificate>;
-  /// SHA-256 of the request without its request_id.
+  /// SHA-256 of the request without its request_id and parent (the key
+  /// holds the parsed parent).
   using Fingerprint = std::array<unsigned char, 32>;
 
   struct Admission {

@@ -55,6 +55,12 @@ RestExchange::RestExchange(const BackendConfig& config,
       parse_error_(parse_error),
       observer_(OrNoop(std::move(observer))) {}
 
+BackendConfig WithDefaultAuthHeader(BackendConfig config,
+                                    AuthHeaderStyle style) {
+  if (!config.credentials.header) config.credentials.header = style;
+  return config;
+}
+
 absl::Status RestExchange::MapBodyError(const CallContext& ctx, Operation op,
                                         int http_status,
                                         BackendErrorBody body) const {
@@ -105,7 +111,8 @@ void RestExchange::Attempt(std::shared_ptr<CallContext> ctx, Operation op,
     }
     // A copy of the small parts only: the body is shared.
     HttpRequest request = *base;
-    switch (config_.credentials.header) {
+    // The vendor's stub filled in its default (WithDefaultAuthHeader).
+    switch (config_.credentials.header.value_or(AuthHeaderStyle::kBearer)) {
       case AuthHeaderStyle::kBearer:
         request.headers.emplace_back("Authorization",
                                      absl::StrCat("Bearer ", *token));

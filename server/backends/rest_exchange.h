@@ -26,6 +26,11 @@
 
 namespace certbridge {
 
+/// `config` with `style` as its credential header unless the configuration
+/// chose one: each vendor's stub applies its documented default.
+BackendConfig WithDefaultAuthHeader(BackendConfig config,
+                                    AuthHeaderStyle style);
+
 class RestExchange {
  public:
   using ErrorParser = BackendErrorBody (*)(absl::string_view body);
@@ -43,8 +48,8 @@ class RestExchange {
   void Send(std::shared_ptr<CallContext> ctx, Operation op, HttpRequest request,
             ResponseHandler done);
 
-  /// Maps an error the vendor reported in a body (e.g. Apinizer's 200 with
-  /// status FAILURE) as if it came with `http_status`.
+  /// Maps an error the vendor reported in a body (e.g. a 200 whose body
+  /// says FAILURE) as if it came with `http_status`.
   absl::Status MapBodyError(const CallContext& ctx, Operation op,
                             int http_status, BackendErrorBody body) const;
 

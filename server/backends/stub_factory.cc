@@ -2,41 +2,54 @@
 
 #include <utility>
 
-#include "server/backends/apinizer/apinizer_stub.h"
-#include "server/backends/leegality/leegality_stub.h"
+#include "absl/strings/str_cat.h"
+#include "server/backends/logging_observer.h"
 
 namespace certbridge {
+absl::StatusOr<const Vendor*> ResolveVendor(const VendorRegistry& vendors,
+                                            const BackendConfig& config,
+                                            absl::string_view path) {
+  const Vendor* vendor = vendors.Find(config.kind);
+  if (vendor == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ".kind: \"", config.kind,
+        "\" is not a backend kind; known kinds: ", vendors.KindList()));
+  }
+  if (auto s =
+          vendor->CheckOptions(config.options, absl::StrCat(path, ".options"));
+      !s.ok()) {
+    return s;
+  }
+  return vendor;
+}
 
 std::unique_ptr<BackendConnection> MakeBackendConnection(
-    const BackendConfig& config, HttpTransport& transport,
+    const BackendConfig& config, const Vendor& vendor, HttpTransport& transport,
     IdempotencyStore* idempotency, std::shared_ptr<TokenSource> tokens,
     std::shared_ptr<BackendObserver> observer) {
-  std::unique_ptr<BackendStub> stub;
-  switch (config.kind) {
-    case BackendKind::kLeegality:
-      stub = std::make_unique<LeegalityStub>(config, transport,
-                                             std::move(tokens), observer);
-      break;
-    case BackendKind::kApinizer:
-      stub = std::make_unique<ApinizerStub>(config, transport,
-                                            std::move(tokens), observer);
-      break;
-  }
-  return std::make_unique<BackendConnection>(config, std::move(stub), transport,
-                                             idempotency, std::move(observer));
+  observer =
+      std::make_shared<LoggingObserver>(config.name, std::move(observer));
+  std::unique_ptr<BackendStub> stub =
+      vendor.MakeStub(config, transport, std::move(tokens), observer);
+  return std::make_unique<BackendConnection>(config, vendor, std::move(stub),
+                                             transport, idempotency,
+                                             std::move(observer));
 }
 
 absl::StatusOr<std::unique_ptr<BackendConnection>> MakeBackendConnection(
-    const BackendConfig& config, HttpTransport& transport,
+    const BackendConfig& config, const Vendor& vendor, HttpTransport& transport,
     IdempotencyStore* idempotency, std::shared_ptr<BackendObserver> observer) {
-  if (observer == nullptr) {
-    observer = std::shared_ptr<BackendObserver>(&BackendObserver::Noop(),
-                                                [](BackendObserver*) {});
-  }
-  auto tokens = MakeTokenSource(config, transport, observer);
+  observer =
+      std::make_shared<LoggingObserver>(config.name, std::move(observer));
+  auto tokens = MakeTokenSource(config, vendor, transport, observer);
   if (!tokens.ok()) return tokens.status();
-  return MakeBackendConnection(config, transport, idempotency,
-                               *std::move(tokens), std::move(observer));
+  // The same logging observer for the tokens and the calls: the second
+  // overload does not wrap again.
+  std::unique_ptr<BackendStub> stub =
+      vendor.MakeStub(config, transport, *std::move(tokens), observer);
+  return std::make_unique<BackendConnection>(config, vendor, std::move(stub),
+                                             transport, idempotency,
+                                             std::move(observer));
 }
 
 }  // namespace certbridge

@@ -198,8 +198,8 @@ std::shared_ptr<TokenSource> MakeStaticTokenSource(std::string token) {
 }
 
 absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
-    const BackendConfig& config, HttpTransport& transport,
-    std::shared_ptr<BackendObserver> observer) {
+    const BackendConfig& config, const TokenProtocol& protocol,
+    HttpTransport& transport, std::shared_ptr<BackendObserver> observer) {
   const CredentialsConfig& c = config.credentials;
   switch (c.source) {
     case CredentialsConfig::Source::kFile: {
@@ -229,8 +229,8 @@ absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
       }
       auto secret = ReadSecret(c);
       if (secret.ok() && !IsPrintableUtf8(*secret)) {
-        // Leegality's token request is JSON, which cannot carry other
-        // bytes; a control character is a mangled file either way.
+        // Token requests may be JSON, which cannot carry other bytes; a
+        // control character is a mangled file either way.
         secret = absl::InvalidArgumentError(
             "auth.client_credentials: the client secret must be UTF-8 text "
             "without control characters");
@@ -241,8 +241,8 @@ absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
       }
       return std::shared_ptr<TokenSource>(
           std::make_shared<ClientCredentialsTokenSource>(
-              config, *std::move(secret), transport, std::move(observer),
-              SystemClock::Get()));
+              config, protocol, *std::move(secret), transport,
+              std::move(observer), SystemClock::Get()));
     }
     case CredentialsConfig::Source::kEnv: {
       const char* value = std::getenv(c.token_env.c_str());

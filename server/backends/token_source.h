@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "server/backends/backend_observer.h"
 #include "server/backends/call_context.h"
+#include "server/backends/token_protocol.h"
 #include "server/config/server_config.h"
 #include "server/http/http_transport.h"
 
@@ -45,11 +46,11 @@ std::shared_ptr<TokenSource> MakeFileTokenSource(const std::string& backend,
                                                  absl::Duration check_interval);
 
 /// Builds the source a backend's configuration asks for. Errors name the
-/// backend and the file or variable, never the token. `transport` serves
-/// client-credentials sources and must outlive the result.
+/// backend and the file or variable, never the token. `protocol` and
+/// `transport` serve client-credentials sources and must outlive the result.
 absl::StatusOr<std::shared_ptr<TokenSource>> MakeTokenSource(
-    const BackendConfig& config, HttpTransport& transport,
-    std::shared_ptr<BackendObserver> observer);
+    const BackendConfig& config, const TokenProtocol& protocol,
+    HttpTransport& transport, std::shared_ptr<BackendObserver> observer);
 
 }  // namespace certbridge
 

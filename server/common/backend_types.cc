@@ -2,16 +2,6 @@
 
 namespace certbridge {
 
-absl::string_view BackendKindName(BackendKind kind) {
-  switch (kind) {
-    case BackendKind::kLeegality:
-      return "leegality";
-    case BackendKind::kApinizer:
-      return "apinizer";
-  }
-  return "unknown";
-}
-
 absl::string_view OperationName(Operation op) {
   switch (op) {
     case Operation::kCreate:

@@ -1,6 +1,6 @@
-// Small closed sets shared by every layer: which vendor a backend instance
-// speaks, and which certificate operation a call performs. Metrics label
-// values and retry decisions key on these.
+// The closed set of certificate operations a call performs, shared by every
+// layer: metric label values and retry decisions key on it. (Which vendor a
+// backend speaks is an open set: server/backends/vendor.h.)
 #ifndef CERTBRIDGE_SERVER_COMMON_BACKEND_TYPES_H_
 #define CERTBRIDGE_SERVER_COMMON_BACKEND_TYPES_H_
 
@@ -8,12 +8,7 @@
 
 namespace certbridge {
 
-enum class BackendKind { kLeegality, kApinizer };
-
 enum class Operation { kCreate, kGet, kUpdate, kDelete };
-
-/// "leegality" / "apinizer" (configuration spelling).
-absl::string_view BackendKindName(BackendKind kind);
 
 /// "create" / "get" / "update" / "delete" (metric label spelling).
 absl::string_view OperationName(Operation op);

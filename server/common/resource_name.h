@@ -1,7 +1,8 @@
 // Parses and formats certbridge resource names:
-//   backends/{backend}/certificates/{id}                          (Leegality)
-//   backends/{backend}/projects/{project}/certificates/{name}     (Apinizer)
-// and their parents. Segments may be %-escaped; parsed values are unescaped.
+//   backends/{backend}/certificates/{id}
+//   backends/{backend}/projects/{project}/certificates/{name}
+// and their parents (which shape a backend uses is its vendor's choice).
+// Segments may be %-escaped; parsed values are unescaped.
 //
 // This is the one name check every method goes through, and the only way a
 // caller's text reaches a backend URL: a parsed segment is never empty,
@@ -27,9 +28,9 @@ inline constexpr std::size_t kMaxSegmentBytes = 255;
 
 struct CertificateName {
   std::string backend;
-  bool has_project = false;  // true for the Apinizer shape
+  bool has_project = false;  // the second shape
   std::string project;       // unescaped
-  std::string certificate;   // Leegality id or Apinizer name, unescaped
+  std::string certificate;   // the vendor's id or name, unescaped
 };
 
 struct ParentName {

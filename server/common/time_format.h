@@ -1,6 +1,6 @@
 // Parses the time strings the vendors return. Their formats are not
-// documented (Leegality prints "string" in examples; Apinizer shows ISO-8601
-// with and without milliseconds), so parsing is tolerant and callers keep the
+// always documented (examples print "string", or ISO-8601 with and without
+// milliseconds), so parsing is tolerant and callers keep the
 // raw string whenever parsing fails.
 #ifndef CERTBRIDGE_SERVER_COMMON_TIME_FORMAT_H_
 #define CERTBRIDGE_SERVER_COMMON_TIME_FORMAT_H_

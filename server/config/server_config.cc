@@ -85,7 +85,7 @@ absl::Status GetDuration(const json& obj, const std::string& key,
 }
 
 absl::Status ParseCredentials(const json& obj, absl::string_view path,
-                              BackendKind kind, CredentialsConfig* out) {
+                              CredentialsConfig* out) {
   if (auto s = CheckKeys(
           obj, path,
           {"header", "token_file", "token_env", "client_credentials"});
@@ -93,8 +93,6 @@ absl::Status ParseCredentials(const json& obj, absl::string_view path,
     return s;
   }
   const std::string prefix = absl::StrCat(path, ".");
-  out->header = kind == BackendKind::kApinizer ? AuthHeaderStyle::kBearer
-                                               : AuthHeaderStyle::kXAuthToken;
   std::string header;
   if (auto s = GetString(obj, "header", prefix, &header); !s.ok()) return s;
   if (header == "x-auth-token") {
@@ -388,12 +386,25 @@ absl::Status ParseServerTls(const json& t, ServerTlsConfig* out) {
   return absl::OkStatus();
 }
 
+bool IsValidKindName(absl::string_view kind) {
+  if (kind.empty() || kind.size() > 32 || !absl::ascii_islower(kind[0])) {
+    return false;
+  }
+  for (char c : kind) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '_' &&
+        c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
 absl::Status ParseBackend(const json& obj, const std::string& path,
                           BackendConfig* out) {
-  if (auto s = CheckKeys(
-          obj, path,
-          {"name", "kind", "base_url", "auth", "timeouts", "tls", "retry",
-           "retry_budget", "circuit_breaker", "max_concurrent_calls"});
+  if (auto s = CheckKeys(obj, path,
+                         {"name", "kind", "base_url", "auth", "timeouts", "tls",
+                          "retry", "retry_budget", "circuit_breaker",
+                          "max_concurrent_calls", "options"});
       !s.ok()) {
     return s;
   }
@@ -404,14 +415,19 @@ absl::Status ParseBackend(const json& obj, const std::string& path,
                       "must match [a-z][a-z0-9-]{0,62} (it appears in "
                       "resource names and metric labels)");
   }
-  std::string kind;
-  if (auto s = GetString(obj, "kind", prefix, &kind); !s.ok()) return s;
-  if (kind == "leegality") {
-    out->kind = BackendKind::kLeegality;
-  } else if (kind == "apinizer") {
-    out->kind = BackendKind::kApinizer;
-  } else {
-    return FieldError(prefix + "kind", "must be \"leegality\" or \"apinizer\"");
+  // Which kinds exist is the vendor registry's business (checked when the
+  // backends are built); here only the spelling.
+  if (auto s = GetString(obj, "kind", prefix, &out->kind); !s.ok()) return s;
+  if (!IsValidKindName(out->kind)) {
+    return FieldError(prefix + "kind",
+                      "must be a backend kind: a lower-case letter, then "
+                      "lower-case letters, digits, '-' or '_'");
+  }
+  if (obj.contains("options")) {
+    if (!obj.at("options").is_object()) {
+      return FieldError(prefix + "options", "must be an object");
+    }
+    out->options = obj.at("options");
   }
   if (auto s = GetString(obj, "base_url", prefix, &out->base_url); !s.ok()) {
     return s;
@@ -423,8 +439,8 @@ absl::Status ParseBackend(const json& obj, const std::string& path,
   }
   while (absl::EndsWith(out->base_url, "/")) out->base_url.pop_back();
   if (!obj.contains("auth")) return FieldError(prefix + "auth", "is required");
-  if (auto s = ParseCredentials(obj.at("auth"), prefix + "auth", out->kind,
-                                &out->credentials);
+  if (auto s =
+          ParseCredentials(obj.at("auth"), prefix + "auth", &out->credentials);
       !s.ok()) {
     return s;
   }

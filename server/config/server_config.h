@@ -5,20 +5,21 @@
 #define CERTBRIDGE_SERVER_CONFIG_SERVER_CONFIG_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "server/common/backend_types.h"
+#include "nlohmann/json.hpp"
 
 namespace certbridge {
 
 enum class AuthHeaderStyle {
-  kXAuthToken,     // X-Auth-Token: <token> (Leegality's endpoint pages)
+  kXAuthToken,     // X-Auth-Token: <token>
   kBearer,         // Authorization: Bearer <token>
-  kAuthorization,  // Authorization: <token> (legacy Apinizer, quirk 13)
+  kAuthorization,  // Authorization: <token> (a bare token, legacy gateways)
 };
 
 struct CredentialsConfig {
@@ -37,7 +38,8 @@ struct CredentialsConfig {
   std::string client_secret_env;
   /// Empty: the vendor's documented endpoint under base_url.
   std::string token_url;
-  AuthHeaderStyle header = AuthHeaderStyle::kXAuthToken;
+  /// Unset: the vendor's documented default, which its stub fills in.
+  std::optional<AuthHeaderStyle> header;
 };
 
 /// errors.md "Retry rules". Backoff before retry n (1-based) is
@@ -75,10 +77,13 @@ struct CircuitBreakerConfig {
 
 struct BackendConfig {
   std::string name;
-  BackendKind kind = BackendKind::kLeegality;
-  /// Leegality: the documented server root, e.g. https://host/api (paths
-  /// /api/v1/... are appended). Apinizer: https://host/apiops.
+  /// A registered vendor's kind (server/backends/vendor.h).
+  std::string kind;
+  /// The vendor's API root as its documentation names it (README
+  /// "Configuration" gives each vendor's).
   std::string base_url;
+  /// Vendor-specific keys, checked by the vendor (Vendor::CheckOptions).
+  nlohmann::json options = nlohmann::json::object();
   CredentialsConfig credentials;
   absl::Duration connect_timeout = absl::Seconds(5);
   /// Per HTTP attempt; the caller's deadline bounds it further.

@@ -49,6 +49,7 @@ struct Transfer {
   HttpResponse response;
   HttpTransport::ResponseCallback done;
   std::size_t max_bytes = 0;
+  std::size_t header_bytes = 0;
   bool too_large = false;
   char error[CURL_ERROR_SIZE] = {0};
 };
@@ -70,9 +71,19 @@ size_t OnBody(char* data, size_t size, size_t nmemb, void* userp) {
   return n;
 }
 
+// Below libcurl's own 300 KiB header limit, whose CURLE_RECV_ERROR would
+// read as a connection reset (and be retried): an endless header block is
+// a response too large, like an endless body.
+constexpr size_t kMaxHeaderBytes = 256 * 1024;
+
 size_t OnHeader(char* data, size_t size, size_t nmemb, void* userp) {
   auto* t = static_cast<Transfer*>(userp);
   const size_t n = size * nmemb;
+  t->header_bytes += n;
+  if (t->header_bytes > kMaxHeaderBytes) {
+    t->too_large = true;
+    return 0;  // CURLE_WRITE_ERROR, classified as kResponseTooLarge
+  }
   absl::string_view line(data, n);
   if (absl::StartsWith(line, "HTTP/")) {
     // A new status line (after 100-continue): headers start over.
@@ -550,9 +561,15 @@ HttpTransport::Id CurlTransport::Send(HttpRequest request,
 HttpTransport::Id CurlTransport::Schedule(absl::Duration delay,
                                           TimerCallback done) {
   const Id id = impl_->NextId();
+  // Any delay is accepted: one too long for the clock's range (an infinite
+  // one included) waits until cancelled instead of overflowing into "now".
+  const auto now = Clock::now();
+  const absl::Duration room =
+      absl::FromChrono(Clock::time_point::max() - now) - absl::Seconds(1);
   const auto when =
-      Clock::now() + std::chrono::nanoseconds(absl::ToInt64Nanoseconds(
-                         std::max(delay, absl::ZeroDuration())));
+      delay >= room ? Clock::time_point::max() - std::chrono::seconds(1)
+                    : now + std::chrono::nanoseconds(absl::ToInt64Nanoseconds(
+                                std::max(delay, absl::ZeroDuration())));
   impl_->Enqueue(TimerCommand{id, when, std::move(done)});
   return id;
 }

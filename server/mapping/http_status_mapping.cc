@@ -36,48 +36,14 @@ bool IsCode(absl::string_view code) {
   return true;
 }
 
-struct Row {
-  absl::StatusCode code;
-  const char* reason;
-};
-
-// Apinizer answers most errors with 400 and tells them apart only in the
-// message text (apinizer.md §7.4), so the 400 row reads the message.
-Row ApinizerBadRequest(absl::string_view message) {
-  const std::string m = absl::AsciiStrToLower(message);
-  // "Environment (X) is not found ..." names a bad input value (an unknown
-  // deployment target), not a missing certificate or project.
-  if (absl::StartsWith(m, "environment")) {
-    return {absl::StatusCode::kInvalidArgument,
-            reason::kBackendRejectedRequest};
-  }
-  if (absl::StrContains(m, "is not found") ||
-      absl::StrContains(m, "was not found")) {
-    return {absl::StatusCode::kNotFound, reason::kCertificateNotFound};
-  }
-  if (absl::StrContains(m, "already used")) {
-    return {absl::StatusCode::kAlreadyExists, reason::kAliasAlreadyInUse};
-  }
-  if (absl::StrContains(m, "already exist")) {
-    return {absl::StatusCode::kAlreadyExists,
-            reason::kCertificateAlreadyExists};
-  }
-  if (absl::StrContains(m, "does not have required permission")) {
-    return {absl::StatusCode::kPermissionDenied,
-            reason::kBackendPermissionDenied};
-  }
-  return {absl::StatusCode::kInvalidArgument, reason::kBackendRejectedRequest};
-}
-
-Row RowFor(const HttpErrorInput& in) {
+ErrorClass RowFor(const HttpErrorInput& in) {
   const int s = in.http_status;
   switch (s) {
     case 400:
-      if (in.kind == BackendKind::kApinizer) {
-        return ApinizerBadRequest(in.body.message);
-      }
-      // Leegality's create page prints a not-found code on its 400 example:
-      // the HTTP status decides, never the body's code.
+      if (in.body.bad_request_class) return *in.body.bad_request_class;
+      // Unless the vendor reads its 400s (above), the HTTP status decides,
+      // never the body's code: a vendor page printing a not-found code on a
+      // 400 example does not make it a NOT_FOUND.
       return {absl::StatusCode::kInvalidArgument,
               reason::kBackendRejectedRequest};
     case 401:
@@ -125,7 +91,7 @@ Row RowFor(const HttpErrorInput& in) {
 }  // namespace
 
 absl::Status MapHttpError(const HttpErrorInput& in) {
-  const Row row = RowFor(in);
+  const ErrorClass row = RowFor(in);
   std::map<std::string, std::string> md = {
       {metadata::kBackend, in.backend},
       {metadata::kHttpStatus, absl::StrCat(in.http_status)}};
@@ -135,9 +101,8 @@ absl::Status MapHttpError(const HttpErrorInput& in) {
             ? absl::StrCat(in.body.code, "/", in.body.inner_code)
             : in.body.code;
   }
-  std::string message =
-      absl::StrCat("backend ", in.backend, " (", BackendKindName(in.kind),
-                   ") returned HTTP ", in.http_status);
+  std::string message = absl::StrCat("backend ", in.backend, " (", in.kind,
+                                     ") returned HTTP ", in.http_status);
   if (!in.body.message.empty()) {
     absl::StrAppend(&message, ": ", ShortMessage(in.body.message));
   }

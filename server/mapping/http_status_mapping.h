@@ -1,5 +1,5 @@
 // The errors.md "Backend HTTP responses" table as one pure, method-aware
-// function: (backend kind, operation, HTTP status, parsed vendor error) ->
+// function: (operation, HTTP status, parsed vendor error) ->
 // absl::Status with its ErrorInfo. Stubs call it; nothing else decides what
 // an HTTP status means.
 #ifndef CERTBRIDGE_SERVER_MAPPING_HTTP_STATUS_MAPPING_H_
@@ -15,15 +15,26 @@
 
 namespace certbridge {
 
+/// A canonical code and the ErrorInfo reason that goes with it.
+struct ErrorClass {
+  absl::StatusCode code;
+  const char* reason;
+};
+
 /// What a vendor error body said, already parsed by the vendor's JSON code.
 struct BackendErrorBody {
-  std::string code;        // e.g. LE_ERR_SS_404 (Leegality), bad_request
-  std::string inner_code;  // e.g. LE_ERR_SS_001
+  std::string code;        // a vendor error code, e.g. bad_request
+  std::string inner_code;  // a nested code, when the vendor nests them
   std::string message;     // untrusted text; shortened before use
+  /// Set by vendors that answer many different errors with HTTP 400 and
+  /// tell them apart only in the body: what this 400 means. Ignored for
+  /// every other status (the status decides, never the body).
+  std::optional<ErrorClass> bad_request_class;
 };
 
 struct HttpErrorInput {
-  BackendKind kind = BackendKind::kLeegality;
+  /// The vendor's kind, named in the message.
+  std::string kind;
   Operation operation = Operation::kGet;
   std::string backend;  // configured instance name
   int http_status = 0;

@@ -85,11 +85,11 @@ class PrometheusMetrics::Backend final : public BackendObserver {
         .Increment();
     duration_[static_cast<int>(op)]->Observe(absl::ToDoubleSeconds(latency));
   }
-  void OnRetry(Operation op, absl::string_view reason) override {
+  void OnRetry(const RetryEvent& event) override {
     m_.retries_
         .Add({{"backend", name_},
-              {"operation", std::string(OperationName(op))},
-              {"reason", std::string(reason)}})
+              {"operation", std::string(OperationName(event.operation))},
+              {"reason", std::string(event.reason)}})
         .Increment();
   }
   void OnRetryThrottled() override { throttled_->Increment(); }
@@ -102,9 +102,10 @@ class PrometheusMetrics::Backend final : public BackendObserver {
   void OnDeploymentFailed(Operation op) override {
     deployment_failed_[static_cast<int>(op)]->Increment();
   }
-  void OnTokenRefresh(bool ok) override {
+  void OnTokenRefresh(const absl::Status& result) override {
     m_.token_refreshes_
-        .Add({{"backend", name_}, {"result", ok ? "success" : "failure"}})
+        .Add({{"backend", name_},
+              {"result", result.ok() ? "success" : "failure"}})
         .Increment();
   }
 
@@ -177,7 +178,7 @@ PrometheusMetrics::PrometheusMetrics(const std::string& version,
       deployment_failures_(
           prometheus::BuildCounter()
               .Name("certbridge_backend_deployment_failures_total")
-              .Help("Apinizer writes answered OK whose deployment to some "
+              .Help("Writes answered OK whose deployment to some gateway "
                     "environment failed (PARTIALLY_FAILED or FAILED).")
               .Register(*registry_)),
       tls_failures_(prometheus::BuildCounter()

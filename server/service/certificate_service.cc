@@ -123,7 +123,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 
   /// The resource a successful Create made, for the log.
   void set_created(std::string name) { created_ = std::move(name); }
-  /// An Apinizer write that succeeded with a failed deployment somewhere:
+  /// A write that succeeded with a failed deployment somewhere:
   /// its state and the environments that failed.
   void set_deployment(std::string state, nlohmann::json failed_environments) {
     deployment_ = std::move(state);
@@ -228,8 +228,9 @@ absl::Status Overloaded(absl::string_view what) {
 }
 
 template <typename Name, typename Response>
-Done<Response> Finisher(UnaryCall<Name>* reactor, Response* response) {
-  return [reactor, response](absl::StatusOr<Response> result) {
+Done<Response> Finisher(UnaryCall<Name>* reactor, const Vendor& vendor,
+                        Response* response) {
+  return [reactor, &vendor, response](absl::StatusOr<Response> result) {
     if (result.ok()) {
       *response = *std::move(result);
       const v1::DeploymentResult* deployment = nullptr;
@@ -237,9 +238,7 @@ Done<Response> Finisher(UnaryCall<Name>* reactor, Response* response) {
         if (std::is_same_v<Name, ParentName>) {
           reactor->set_created(response->name());
         }
-        if (response->has_apinizer()) {
-          deployment = &response->apinizer().deployment_result();
-        }
+        deployment = vendor.DeploymentOf(*response);
       } else {
         deployment = &response->undeployment_result();
       }
@@ -280,7 +279,7 @@ CertificateServiceImpl::CertificateServiceImpl(const BackendRegistry& registry,
       observer_(observer != nullptr ? *observer : RpcObserver::Noop()) {}
 
 // Every handler has the same shape: authorize, route (the one name check),
-// validate for the backend's kind, call the connection. Whatever fails
+// validate for the backend's vendor, call the connection. Whatever fails
 // first finishes the RPC; the connection's completion finishes it
 // otherwise, on whichever thread completes the backend call.
 template <typename Name, typename Request, typename Response, typename Route,
@@ -308,7 +307,7 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::Handle(
   FileCheck file_check;
   const FileChecks checks{options_.checks != nullptr ? &file_check : nullptr,
                           options_.pkcs12};
-  if (absl::Status s = validate(backend->kind(), request, checks); !s.ok()) {
+  if (absl::Status s = validate(backend->vendor(), request, checks); !s.ok()) {
     reactor->Complete(std::move(s));
     return reactor;
   }
@@ -322,7 +321,7 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::Handle(
   }
   auto start = [reactor, backend, response, call]() mutable {
     call(*backend, reactor->call(), reactor->name(),
-         Finisher(reactor, response));
+         Finisher(reactor, backend->vendor(), response));
   };
   if (!file_check) {
     start();
@@ -354,9 +353,9 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::CreateCertificate(
   return Handle<ParentName>(
       context, "CreateCertificate", request->parent(), *request, response,
       [&] { return RouteParent(registry_, request->parent(), "parent"); },
-      [](BackendKind kind, const v1::CreateCertificateRequest& r,
+      [](const Vendor& vendor, const v1::CreateCertificateRequest& r,
          const FileChecks& checks) {
-        return ValidateCreate(kind, r, absl::Now(), checks);
+        return ValidateCreate(vendor, r, absl::Now(), checks);
       },
       [request](BackendConnection& backend, std::shared_ptr<CallContext> ctx,
                 const ParentName& parent, Done<v1::Certificate> done) {
@@ -371,7 +370,7 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::GetCertificate(
   return Handle<CertificateName>(
       context, "GetCertificate", request->name(), *request, response,
       [&] { return RouteCertificateName(registry_, request->name(), "name"); },
-      [](BackendKind, const v1::GetCertificateRequest&, const FileChecks&) {
+      [](const Vendor&, const v1::GetCertificateRequest&, const FileChecks&) {
         return absl::OkStatus();
       },
       [request](BackendConnection& backend, std::shared_ptr<CallContext> ctx,
@@ -390,9 +389,9 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::UpdateCertificate(
         return RouteCertificateName(registry_, request->certificate().name(),
                                     "certificate.name");
       },
-      [](BackendKind kind, const v1::UpdateCertificateRequest& r,
+      [](const Vendor& vendor, const v1::UpdateCertificateRequest& r,
          const FileChecks& checks) {
-        return ValidateUpdate(kind, r, absl::Now(), checks);
+        return ValidateUpdate(vendor, r, absl::Now(), checks);
       },
       [request](BackendConnection& backend, std::shared_ptr<CallContext> ctx,
                 const CertificateName& name, Done<v1::Certificate> done) {
@@ -408,8 +407,8 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::DeleteCertificate(
   return Handle<CertificateName>(
       context, "DeleteCertificate", request->name(), *request, response,
       [&] { return RouteCertificateName(registry_, request->name(), "name"); },
-      [](BackendKind kind, const v1::DeleteCertificateRequest& r,
-         const FileChecks&) { return ValidateDelete(kind, r); },
+      [](const Vendor& vendor, const v1::DeleteCertificateRequest& r,
+         const FileChecks&) { return ValidateDelete(vendor, r); },
       [request](BackendConnection& backend, std::shared_ptr<CallContext> ctx,
                 const CertificateName& name,
                 Done<v1::DeleteCertificateResponse> done) {

@@ -8,9 +8,9 @@
 #include "absl/time/time.h"
 #include "certbridge/v1/certificate_service.grpc.pb.h"
 #include "server/backends/backend_registry.h"
+#include "server/certificates/certificate_checks.h"
 #include "server/resilience/byte_budget.h"
 #include "server/service/caller_policy.h"
-#include "server/service/certificate_checks.h"
 #include "server/service/check_pool.h"
 #include "server/service/rpc_observer.h"
 

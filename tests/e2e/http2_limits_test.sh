@@ -26,7 +26,8 @@ JSON
 "$BUILD_DIR/server/certbridge-server" --config="$WORK/config.json" \
   --port_file="$WORK/grpc.port" 2>"$WORK/server.log" &
 SERVER=$!
-for _ in $(seq 1 200); do [ -s "$WORK/grpc.port" ] && break; sleep 0.05; done
+# Polls for the port file, up to 30 s.
+for _ in $(seq 1 600); do [ -s "$WORK/grpc.port" ] && break; sleep 0.05; done
 [ -s "$WORK/grpc.port" ] || fail "server did not start: $(cat "$WORK/server.log")"
 
 out="$(timeout 10 nghttp -nv "http://127.0.0.1:$(cat "$WORK/grpc.port")/" 2>&1 || true)"

@@ -16,8 +16,35 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-wait_file() { for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.05; done; fail "no $1"; }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Polls for up to 30 s (a loaded machine can be slow to start things).
+wait_file() { for _ in $(seq 1 600); do [ -s "$1" ] && return 0; sleep 0.05; done; fail "no $1"; }
+# The TCP port process $1 listens on, read back from /proc once it does (so
+# it can be started on port 0: no free-port guess that someone else could
+# take before it binds). Empty if it does not listen (yet).
+listening_port() {
+  /usr/bin/python3 - "$1" <<'PY'
+import os, sys
+pid = sys.argv[1]
+inodes = set()
+for fd in os.listdir(f"/proc/{pid}/fd"):
+    try:
+        link = os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        continue
+    if link.startswith("socket:["):
+        inodes.add(link[8:-1])
+for table in ("tcp", "tcp6"):
+    try:
+        lines = open(f"/proc/{pid}/net/{table}").read().splitlines()[1:]
+    except OSError:
+        continue
+    for line in lines:
+        f = line.split()
+        if f[3] == "0A" and f[9] in inodes:  # LISTEN, and this process'
+            print(int(f[1].rsplit(":", 1)[1], 16))
+            sys.exit(0)
+PY
+}
 
 "$BUILD_DIR/tests/emulator/certbridge-emulator" --port=0 --port_file="$WORK/emu.port" \
   --leegality_token=t 2>/dev/null &
@@ -47,7 +74,6 @@ openssl pkcs12 -export -in "$WORK/c.pem" -inkey "$WORK/k.pem" -passout "file:$WO
 # The relabeling a prometheus-operator ServiceMonitor (deploy/base/
 # servicemonitor.yaml) produces: job = Service name, plus namespace,
 # service, endpoint (port name) and pod.
-PROM_PORT="$(free_port)"
 cat >"$WORK/prometheus.yml" <<YAML
 global:
   scrape_interval: 1s
@@ -69,8 +95,17 @@ scrape_configs:
         replacement: certbridge
 YAML
 prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
-  --web.listen-address="127.0.0.1:$PROM_PORT" >"$WORK/prometheus.log" 2>&1 &
-PIDS+=($!)
+  --web.listen-address="127.0.0.1:0" >"$WORK/prometheus.log" 2>&1 &
+PROM_PID=$!
+PIDS+=("$PROM_PID")
+PROM_PORT=""
+for _ in $(seq 1 600); do  # polling, up to 30 s
+  PROM_PORT="$(listening_port "$PROM_PID" 2>/dev/null || true)"
+  [ -n "$PROM_PORT" ] && break
+  kill -0 "$PROM_PID" 2>/dev/null || { tail -20 "$WORK/prometheus.log" >&2; fail "prometheus exited"; }
+  sleep 0.05
+done
+[ -n "$PROM_PORT" ] || { tail -20 "$WORK/prometheus.log" >&2; fail "prometheus did not listen"; }
 QUERY='grpc_server_handled_total{job="certbridge",namespace="certbridge",grpc_method="CreateCertificate",grpc_code="OK"}'
 for _ in $(seq 1 90); do
   result="$(curl -fsS --get "http://127.0.0.1:$PROM_PORT/api/v1/query" \
@@ -87,7 +122,7 @@ except Exception: print("")')"
     echo PASS
     exit 0
   fi
-  sleep 1
+  sleep 1  # polling (scrape_interval 1s), up to 90 s
 done
 tail -20 "$WORK/prometheus.log" >&2
 fail "Prometheus never returned the series: $result"

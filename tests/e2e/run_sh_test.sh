@@ -26,7 +26,7 @@ BUILD_DIR="$BUILD_DIR" RUN_DIR="$WORK/run" CERTBRIDGE_SKIP_BUILD=1 \
   CERTBRIDGE_GRPC_ADDRESS=127.0.0.1:0 CERTBRIDGE_METRICS_ADDRESS=127.0.0.1:0 EMULATOR_PORT=0 \
   "$ROOT/scripts/run.sh" >"$WORK/run.out" 2>&1 &
 RUN_PID=$!
-for _ in $(seq 1 200); do
+for _ in $(seq 1 600); do  # polling for the port file, up to 30 s
   [ -s "$WORK/run/grpc.port" ] && break
   kill -0 "$RUN_PID" 2>/dev/null || { cat "$WORK/run.out"; fail "run.sh exited"; }
   sleep 0.05
@@ -103,10 +103,17 @@ out="$("${CERTCTL[@]}" update "$aname" --description="rotated")"
 [ "$(echo "$out" | json 'd["apinizer"]["description"]')" = rotated ] || fail "apinizer update"
 "${CERTCTL[@]}" delete "$aname" --jwk_delete_action=NULLIFY >/dev/null || fail "apinizer delete"
 
-# Metrics are served and count the calls just made.
-metrics="$(curl -fsS "http://127.0.0.1:$(cat "$WORK/run/metrics.port")/metrics")"
-echo "$metrics" | grep -q 'grpc_server_handled_total{grpc_code="OK",grpc_method="CreateCertificate",grpc_service="certbridge.v1.CertificateService",grpc_type="unary"} 4' \
-  || fail "metrics do not show the four creates (two from the README block)"
+# Metrics are served and count the calls just made. The server counts a
+# call once it has finished it, which can be a moment after the caller has
+# its answer: poll (up to 30 s) until the count shows.
+CREATES='grpc_server_handled_total{grpc_code="OK",grpc_method="CreateCertificate",grpc_service="certbridge.v1.CertificateService",grpc_type="unary"} 4'
+counted=""
+for _ in $(seq 1 600); do
+  metrics="$(curl -fsS "http://127.0.0.1:$(cat "$WORK/run/metrics.port")/metrics")"
+  grep -qF "$CREATES" <<<"$metrics" && { counted=1; break; }
+  sleep 0.05
+done
+[ -n "$counted" ] || fail "metrics do not show the four creates (two from the README block)"
 
 # Ctrl-C stops run.sh and everything it started.
 kill -INT "$RUN_PID"

@@ -20,7 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$WORK/server.log" ] && tail -20 "$WORK/server.log" >&2; exit 1; }
-wait_file() { for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.05; done; fail "no $1"; }
+# Polls for up to 30 s (a loaded machine can be slow to start things).
+wait_file() { for _ in $(seq 1 600); do [ -s "$1" ] && return 0; sleep 0.05; done; fail "no $1"; }
 HEALTH="$BUILD_DIR/client/certbridge-health"
 CERTCTL="$BUILD_DIR/client/certctl"
 
@@ -43,7 +44,9 @@ with open(work + "/probes", "w") as f:
         f.write(f'{name} {grpc.get("service", "")}\n')
 for key in ("listen_address", "health_listen_address", "metrics_address"):
     config[key] = "127.0.0.1:0"
-config["shutdown_drain_delay"] = "2s"
+# Time the probe in step 4 needs: NOT_SERVING is only visible during the
+# drain delay, and a loaded machine may take a while to run the probe.
+config["shutdown_drain_delay"] = "5s"
 tls = config["tls"]
 for key, local in (("cert_file", "server.crt"), ("key_file", "server.key"),
                    ("client_ca_file", "ca.crt")):
@@ -136,11 +139,13 @@ fi
 READY_SERVICE="$(awk '$1 == "readinessProbe" {print $2}' "$WORK/probes")"
 kill -TERM "$SERVER"
 saw=""
-for _ in $(seq 1 30); do
+# Poll the probe until it fails (up to 30 s, or until the server is gone).
+for _ in $(seq 1 600); do
   if ! "$HEALTH" --address="127.0.0.1:$HP" --service="$READY_SERVICE" >/dev/null 2>&1; then
     kill -0 "$SERVER" 2>/dev/null && saw=1
     break
   fi
+  kill -0 "$SERVER" 2>/dev/null || break
   sleep 0.05
 done
 [ -n "$saw" ] || fail "readiness did not turn NOT_SERVING during the drain delay"

@@ -56,6 +56,7 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Start(
   e->apinizer_ = std::make_unique<ApinizerApi>(e->options_.apinizer_token);
   e->apinizer_->set_token_issuer(e->apinizer_tokens_.get());
   e->apis_.push_back(e->apinizer_.get());
+  for (const auto& api : e->options_.extra_apis) e->apis_.push_back(api.get());
   HttpServerOptions server_options;
   server_options.host = e->options_.host;
   server_options.port = e->options_.port;

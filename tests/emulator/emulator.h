@@ -48,6 +48,9 @@ struct EmulatorOptions {
   std::string tls_key_file;
   /// Called once per finished backend request (the binary logs it).
   std::function<void(const RecordedRequest&)> on_request;
+  /// More vendors' APIs, served after the built-in ones (a vendor that
+  /// lives outside this folder, e.g. the example vendor of the tests).
+  std::vector<std::shared_ptr<BackendApi>> extra_apis;
 };
 
 class Emulator {

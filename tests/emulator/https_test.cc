@@ -71,12 +71,14 @@ const PkiFiles& Pki() {
   return *files;
 }
 
-// Polls `done` for up to 5 s: the server counts a failed handshake on its
-// connection thread, shortly after the client has given up.
+// Polls `done` for up to 30 s (a loaded machine can be slow): the server
+// counts a failed handshake on its connection thread, shortly after the
+// client has given up.
 bool Eventually(const std::function<bool()>& done) {
-  for (int i = 0; i < 500; ++i) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < give_up) {
     if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
+    absl::SleepFor(absl::Milliseconds(10));  // polling, bounded by give_up
   }
   return done();
 }
@@ -165,7 +167,9 @@ TEST_F(HttpsServerTest, ChunkedAndExpectContinueBodies) {
       client_.Send("PUT", url_ + "/echo", big, {"Expect: 100-continue"});
   ASSERT_EQ(expect.code, CURLE_OK) << expect.error;
   EXPECT_EQ(expect.body.size(), big.size());
-  EXPECT_LT(expect.took, absl::Seconds(2));
+  // Not curl's 5 s 100-continue fallback: generous (~100 ms is usual), and
+  // below it.
+  EXPECT_LT(expect.took, absl::Seconds(4));
 }
 
 TEST_F(HttpsServerTest, ClientWithoutTheCaFailsVerificationAndIsCounted) {
@@ -225,7 +229,8 @@ TEST_F(HttpsServerTest, StopEndsPendingHandshakesIdleAndWaitingConnections) {
   ASSERT_TRUE(Eventually([&] { return waiting_.load() == 1; }));
   const absl::Time start = absl::Now();
   server_->Stop();
-  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  // Stop interrupts the handler's 30 s wait: a few ms, 10 s is generous.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
   waiter.join();
   EXPECT_EQ(server_->handshake_failures(), 0)
       << "handshakes cut short by Stop() are not failures";
@@ -312,7 +317,9 @@ TEST_F(HttpsEmulatorTest, FiveMebibyteUploadIsFast) {
   CurlReply r = Create(big, {"Expect: 100-continue"});
   ASSERT_EQ(r.code, CURLE_OK) << r.error;
   EXPECT_EQ(r.status, 201) << r.body;
-  EXPECT_LT(r.took, absl::Seconds(1));
+  // Not curl's 5 s 100-continue fallback: generous (~100 ms is usual), and
+  // below it.
+  EXPECT_LT(r.took, absl::Seconds(4));
   EXPECT_EQ(emulator_->leegality().size(), 1u);
 }
 
@@ -333,7 +340,7 @@ TEST_F(HttpsEmulatorTest, ClientClosingDuringDelayIsRecorded) {
   EXPECT_EQ(r.code, CURLE_OPERATION_TIMEDOUT);
   EXPECT_TRUE(emulator_->WaitForRequest(
       [](const RecordedRequest& rr) { return rr.client_closed; },
-      absl::Seconds(2)));
+      absl::Seconds(30)));
   EXPECT_EQ(emulator_->Requests().back().status, 0);
 }
 

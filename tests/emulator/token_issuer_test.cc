@@ -185,6 +185,7 @@ TEST_F(TokenEndpointTest, LeegalityTokenExpires) {
   const absl::Time exp =
       absl::FromUnixSeconds(Claims(token)["exp"].get<std::int64_t>());
   EXPECT_EQ(LeegalityGet("X-Auth-Token: " + token).status, 404);
+  // Time, not synchronisation: the token has to expire.
   absl::SleepFor(exp - absl::Now() + absl::Milliseconds(20));
   CurlReply expired = LeegalityGet("X-Auth-Token: " + token);
   EXPECT_EQ(expired.status, 401);
@@ -285,6 +286,7 @@ TEST_F(TokenEndpointTest, ApinizerExpiredTokenIsTokenWasExpired) {
   EXPECT_EQ(ApinizerList(token).status, 200);
   const absl::Time exp =
       absl::FromUnixSeconds(Claims(token)["exp"].get<std::int64_t>());
+  // Time, not synchronisation: the token has to expire.
   absl::SleepFor(exp - absl::Now() + absl::Milliseconds(20));
   CurlReply r = ApinizerList(token);
   EXPECT_EQ(r.status, 401);

@@ -16,7 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/time/time.h"
-#include "server/service/certificate_checks.h"
+#include "server/certificates/certificate_checks.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

@@ -29,7 +29,6 @@
 
 namespace {
 
-using certbridge::BackendKind;
 using certbridge::Operation;
 
 const absl::Time kNow = absl::FromUnixSeconds(1767225600);  // 2026-01-01
@@ -62,8 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   certbridge::HttpErrorInput in;
-  in.kind =
-      (data[0] & 1) != 0 ? BackendKind::kApinizer : BackendKind::kLeegality;
+  const bool apinizer = (data[0] & 1) != 0;
+  in.kind = apinizer ? "apinizer" : "leegality";
   in.operation = static_cast<Operation>((data[0] >> 1) & 3);
   in.http_status = ((data[1] << 8) | data[2]) % 1000;
   // The longest backend name configuration allows.
@@ -75,9 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                      ? absl::string_view()
                                      : rest.substr(eol + 1);
   in.retry_after = CheckRetryAfter(retry_after);
-  in.body = in.kind == BackendKind::kLeegality
-                ? certbridge::ParseLeegalityError(body)
-                : certbridge::ParseApinizerError(body);
+  in.body = apinizer ? certbridge::ParseApinizerError(body)
+                     : certbridge::ParseLeegalityError(body);
 
   const absl::Status status = certbridge::MapHttpError(in);
   FUZZ_CHECK(!status.ok());

@@ -1,14 +1,13 @@
 #include "tests/integration/certbridge_harness.h"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
@@ -16,6 +15,17 @@
 #include "tests/testing/certificate_fixtures.h"
 
 namespace certbridge::testing {
+
+namespace {
+
+// Reservations made by DeadUrl() and not yet owned by a harness. Per thread:
+// the harness a test starts next on the same thread adopts them.
+std::vector<ReservedPort>& PendingDeadPorts() {
+  thread_local std::vector<ReservedPort> pending;
+  return pending;
+}
+
+}  // namespace
 
 std::unique_ptr<Harness> Harness::Start(HarnessOptions options) {
   std::unique_ptr<Harness> h(new Harness());
@@ -26,7 +36,9 @@ std::unique_ptr<Harness> Harness::Start(HarnessOptions options) {
   }
   h->temp_dir_ = dir_template;
 
-  auto emulator = emulator::Emulator::Start({});
+  emulator::EmulatorOptions emulator_options;
+  emulator_options.extra_apis = options.extra_apis;
+  auto emulator = emulator::Emulator::Start(std::move(emulator_options));
   if (!emulator.ok()) {
     ADD_FAILURE() << "emulator: " << emulator.status();
     return nullptr;
@@ -46,22 +58,25 @@ std::unique_ptr<Harness> Harness::Start(HarnessOptions options) {
   config.log_level = "warning";
   BackendConfig leegality;
   leegality.name = "leegality";
-  leegality.kind = BackendKind::kLeegality;
+  leegality.kind = "leegality";
   leegality.base_url = h->emulator_->base_url();
   leegality.credentials.source = CredentialsConfig::Source::kFile;
   leegality.credentials.token_file = leegality_token;
   config.backends.push_back(leegality);
   BackendConfig apinizer;
   apinizer.name = "apinizer";
-  apinizer.kind = BackendKind::kApinizer;
+  apinizer.kind = "apinizer";
   apinizer.base_url = h->emulator_->base_url() + "/apiops";
   apinizer.credentials.source = CredentialsConfig::Source::kFile;
   apinizer.credentials.token_file = apinizer_token;
   apinizer.credentials.header = AuthHeaderStyle::kBearer;
   config.backends.push_back(apinizer);
   if (options.configure) options.configure(config);
+  // DeadUrl()s made for this configuration stay reserved while it runs.
+  h->dead_ports_ = std::exchange(PendingDeadPorts(), {});
 
-  auto server = CertbridgeServer::Start(config);
+  auto server = CertbridgeServer::Start(
+      config, options.vendors != nullptr ? *options.vendors : BuiltinVendors());
   if (!server.ok()) {
     ADD_FAILURE() << "server: " << server.status();
     return nullptr;
@@ -94,18 +109,12 @@ std::unique_ptr<grpc::ClientContext> Harness::Context(absl::Duration timeout) {
 }
 
 std::string Harness::DeadUrl() {
-  // Bind an ephemeral port and close it: nothing listens there afterwards.
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const int port = ntohs(addr.sin_port);
-  close(fd);
-  return absl::StrCat("http://127.0.0.1:", port);
+  // The port stays bound (not listening) until the harness that adopts it
+  // is gone: connects are refused and nothing else can listen there.
+  ReservedPort port;
+  std::string url = port.url();
+  PendingDeadPorts().push_back(std::move(port));
+  return url;
 }
 
 RpcError DecodeRpcError(const grpc::Status& status) {

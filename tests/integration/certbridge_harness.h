@@ -10,12 +10,14 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "certbridge/v1/certificate_service.grpc.pb.h"
 #include "server/app/certbridge_server.h"
 #include "server/config/server_config.h"
 #include "tests/emulator/emulator.h"
+#include "tests/testing/reserved_port.h"
 
 namespace certbridge::testing {
 
@@ -27,6 +29,11 @@ inline constexpr char kLegalDepartment[] =
 struct HarnessOptions {
   /// Edits the generated configuration before the server starts.
   std::function<void(ServerConfig&)> configure;
+  /// The server's vendors (default: the shipped ones); must outlive the
+  /// harness.
+  const VendorRegistry* vendors = nullptr;
+  /// More APIs for the emulator to serve (a test vendor's).
+  std::vector<std::shared_ptr<emulator::BackendApi>> extra_apis;
 };
 
 class Harness {
@@ -46,7 +53,11 @@ class Harness {
   static std::unique_ptr<grpc::ClientContext> Context(
       absl::Duration timeout = absl::Seconds(10));
 
-  /// A base URL on which nothing listens (connection refused).
+  /// A base URL on which nothing listens (connection refused): a port held
+  /// by a ReservedPort, so no one else can start listening there. The
+  /// reservation is handed to the next Harness::Start() on this thread
+  /// (call DeadUrl() before it or from HarnessOptions::configure) and held
+  /// until that harness is destroyed.
   static std::string DeadUrl();
 
  private:
@@ -57,6 +68,8 @@ class Harness {
   std::unique_ptr<CertbridgeServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::CertificateService::Stub> stub_;
+  /// The ports behind DeadUrl()s of this harness' configuration.
+  std::vector<ReservedPort> dead_ports_;
 };
 
 /// The decoded google.rpc.ErrorInfo of a failed call (empty reason if none).

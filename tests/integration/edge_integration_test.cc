@@ -92,9 +92,14 @@ TEST_F(EdgeTest, HugeInputsGiveBoundedErrorsAndTheConnectionSurvives) {
     v1::GetCertificateRequest r;
     r.set_name(seeded.name());
     v1::Certificate out;
-    auto ctx = Harness::Context();
+    auto ctx = Harness::Context(absl::Seconds(30));
     return h->stub().GetCertificate(ctx.get(), r, &out);
   });
+  // The slow call is in flight once the backend has it (and it, not a
+  // later GET below, took the slow fault).
+  EXPECT_TRUE(h->emulator().WaitForRequest(
+      [](const emulator::RecordedRequest& q) { return q.method == "GET"; },
+      absl::Seconds(30)));
 
   const std::string big(10 * 1024, 'Z');
   const std::string big_utf8 = [] {
@@ -200,11 +205,11 @@ TEST_F(EdgeTest, DeadlineExpiryIsDeadlineExceededInMetricsAndLogs) {
     if (at == std::string::npos) return -1;
     return std::atoi(text.c_str() + at + series.size());
   };
-  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
   std::string metrics = h->server().metrics().Serialize();
   while (value(metrics, kDeadline) + value(metrics, kCancelled) < 5 &&
          absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(20));
+    absl::SleepFor(absl::Milliseconds(20));  // polling, bounded by give_up
     metrics = h->server().metrics().Serialize();
   }
   EXPECT_EQ(value(metrics, kDeadline), 5);
@@ -228,15 +233,15 @@ TEST_F(EdgeTest, EarlyExplicitCancelStaysCancelled) {
   // Cancel once the backend has the request: the call is under way.
   ASSERT_TRUE(h->emulator().WaitForRequest(
       [](const emulator::RecordedRequest& q) { return q.method == "GET"; },
-      absl::Seconds(10)));
+      absl::Seconds(30)));
   ctx->TryCancel();
   EXPECT_EQ(done.get_future().get().error_code(), grpc::StatusCode::CANCELLED);
   constexpr char kCancelled[] =
       R"(grpc_server_handled_total{grpc_code="Canceled",grpc_method="GetCertificate",grpc_service="certbridge.v1.CertificateService",grpc_type="unary"} 1)";
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
   std::string metrics = h->server().metrics().Serialize();
   while (!absl::StrContains(metrics, kCancelled) && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(20));
+    absl::SleepFor(absl::Milliseconds(20));  // polling, bounded by give_up
     metrics = h->server().metrics().Serialize();
   }
   EXPECT_TRUE(absl::StrContains(metrics, kCancelled));
@@ -269,7 +274,7 @@ TEST_F(EdgeTest, DefaultDeadlineAppliesOnlyToCallsWithoutOne) {
   r.set_name(created.name());
   v1::Certificate out;
   // The caller's own, longer deadline is honoured.
-  auto with_deadline = Harness::Context(absl::Seconds(5));
+  auto with_deadline = Harness::Context(absl::Seconds(30));
   const grpc::Status honoured =
       h->stub().GetCertificate(with_deadline.get(), r, &out);
   EXPECT_TRUE(honoured.ok()) << honoured.error_message();

@@ -3,7 +3,7 @@
 #include <curl/curl.h>
 #include <gtest/gtest.h>
 
-#include "server/service/certificate_checks.h"
+#include "server/certificates/certificate_checks.h"
 
 int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_ALL);

@@ -70,11 +70,12 @@ TEST(MemoryTest, FiftyConcurrentFiveMebibyteCreatesStayUnderTheBound) {
   EXPECT_GT(timed_out, 0);
   EXPECT_GT(overloaded, 0);
   EXPECT_EQ(timed_out + overloaded, 50);
-  // Memory is returned once the calls are over.
+  // Memory is returned once the calls are over (polled: the server frees
+  // it as the cancelled calls unwind).
   ProcessSample after = SampleProcess(server->pid());
-  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
   while (after.rss_kib > idle.rss_kib + 64 * 1024 && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(100));
+    absl::SleepFor(absl::Milliseconds(100));  // polling, bounded by give_up
     after = SampleProcess(server->pid());
   }
   std::cout << "server RSS idle " << idle.rss_kib / 1024 << " MiB, peak "

@@ -6,6 +6,7 @@
 #include <grpc/support/log.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -173,10 +174,11 @@ TEST(OperationsTest, HealthServesBothNamesAndTurnsNotServingOnShutdown) {
     EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
   }
   // A watcher (as a load balancer would hold) sees NOT_SERVING as soon as
-  // shutdown begins, while a slow call is still draining.
+  // shutdown begins, while a slow call is still draining. The backend holds
+  // that call far longer than the steps below take.
   emulator::FaultSpec slow;
   slow.method = "GET";
-  slow.delay_ms = 1000;
+  slow.delay_ms = 3000;
   h->emulator().AddFault(slow);
   grpc::health::v1::HealthCheckRequest req;
   req.set_service("certbridge.v1.CertificateService");
@@ -187,34 +189,58 @@ TEST(OperationsTest, HealthServesBothNamesAndTurnsNotServingOnShutdown) {
   EXPECT_EQ(update.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 
   grpc::Status slow_status;
+  std::atomic<bool> slow_done{false};
   std::thread slow_call([&] {
     v1::Certificate out;
     slow_status =
         Get(*h, std::string(kLeegalityParent) + "/certificates/" + kMissingId,
-            &out);
+            &out, absl::Seconds(30));
+    slow_done = true;
   });
-  absl::SleepFor(absl::Milliseconds(200));
+  // Shut down once the slow call is in flight: the backend has it. (No
+  // ASSERTs from here on: returning would leave threads unjoined.)
+  EXPECT_TRUE(h->emulator().WaitForRequest(
+      [](const emulator::RecordedRequest& r) { return r.method == "GET"; },
+      absl::Seconds(30)));
   const absl::Time start = absl::Now();
-  std::thread shutdown([&] { h->server().Shutdown(absl::Seconds(5)); });
-  ASSERT_TRUE(watch->Read(&update));
+  std::thread shutdown([&] { h->server().Shutdown(absl::Seconds(30)); });
+  EXPECT_TRUE(watch->Read(&update));
   EXPECT_EQ(update.status(),
             grpc::health::v1::HealthCheckResponse::NOT_SERVING);
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  // "As soon as": before the call it waits for has drained (the event),
+  // and well inside a generous bound (a few ms are usual).
+  EXPECT_FALSE(slow_done) << "NOT_SERVING only after the drain";
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  // Done watching; an open watch would hold Shutdown for its whole grace.
+  watch_ctx->TryCancel();
   // New calls are refused while the slow one drains, and never reach the
-  // backend. (Health flips first, then gRPC's Shutdown starts refusing:
-  // give that step a moment.)
-  absl::SleepFor(absl::Milliseconds(300));
+  // backend. Health flips first, then gRPC's Shutdown starts refusing: wait
+  // for that by polling Health/Check on the main listener (it reaches no
+  // backend) until it is refused too.
+  {
+    grpc::health::v1::HealthCheckRequest check;
+    grpc::health::v1::HealthCheckResponse ignored;
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    grpc::Status checked;
+    while (absl::Now() < give_up) {
+      auto ctx = Harness::Context(absl::Seconds(5));
+      checked = health->Check(ctx.get(), check, &ignored);
+      if (!checked.ok()) break;
+      absl::SleepFor(absl::Milliseconds(10));  // polling, bounded by give_up
+    }
+    EXPECT_FALSE(checked.ok()) << "gRPC never began refusing calls";
+  }
   v1::Certificate out;
   const grpc::Status refused =
       Get(*h, std::string(kLeegalityParent) + "/certificates/" + kMissingId,
-          &out, absl::Seconds(2));
+          &out, absl::Seconds(10));
   EXPECT_TRUE(refused.error_code() == grpc::StatusCode::UNAVAILABLE ||
               refused.error_code() == grpc::StatusCode::CANCELLED)
       << refused.error_code();
+  EXPECT_FALSE(slow_done) << "refused only after the drain";
   EXPECT_EQ(h->emulator().Requests().size(), 1u);
   slow_call.join();
   shutdown.join();
-  watch_ctx->TryCancel();
   // The in-flight call finished normally (404 from the emulator).
   EXPECT_EQ(slow_status.error_code(), grpc::StatusCode::NOT_FOUND)
       << slow_status.error_message();
@@ -227,8 +253,11 @@ TEST(OperationsTest, DrainDelayKeepsServingWhileReportingNotServing) {
   auto h = Harness::Start();
   ASSERT_NE(h, nullptr);
   const std::string target = "127.0.0.1:" + std::to_string(h->server().port());
+  // The drain delay is time the test needs to pass (Shutdown sleeps
+  // through it); the checks below take a few ms each, so 5 s leaves a
+  // loaded machine plenty of room.
   std::thread shutdown([&] {
-    h->server().Shutdown(/*drain_delay=*/absl::Seconds(2),
+    h->server().Shutdown(/*drain_delay=*/absl::Seconds(5),
                          /*grace=*/absl::Seconds(2));
   });
   const std::string name =
@@ -238,17 +267,25 @@ TEST(OperationsTest, DrainDelayKeepsServingWhileReportingNotServing) {
     auto health = grpc::health::v1::Health::NewStub(
         grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
     grpc::health::v1::HealthCheckResponse resp;
-    const absl::Time give_up = absl::Now() + absl::Seconds(1);
-    do {
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < give_up) {
       grpc::health::v1::HealthCheckRequest req;
       auto ctx = Harness::Context();
-      ASSERT_TRUE(health->Check(ctx.get(), req, &resp).ok());
-    } while (resp.status() !=
-                 grpc::health::v1::HealthCheckResponse::NOT_SERVING &&
-             absl::Now() < give_up);
+      const grpc::Status checked = health->Check(ctx.get(), req, &resp);
+      if (!checked.ok() ||
+          resp.status() == grpc::health::v1::HealthCheckResponse::NOT_SERVING) {
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(5));  // polling, bounded by give_up
+    }
+    if (resp.status() != grpc::health::v1::HealthCheckResponse::NOT_SERVING) {
+      ADD_FAILURE() << "health never turned NOT_SERVING";
+      shutdown.join();
+      return;
+    }
   }
   int not_serving_seen = 0, calls_served = 0;
-  // Several fresh connections during the first second of the delay.
+  // Several fresh connections during the delay.
   for (int i = 0; i < 5; ++i) {
     grpc::ChannelArguments args;
     args.SetInt("grpc.channel_id", i);  // no subchannel sharing
@@ -258,7 +295,8 @@ TEST(OperationsTest, DrainDelayKeepsServingWhileReportingNotServing) {
     grpc::health::v1::HealthCheckRequest req;
     grpc::health::v1::HealthCheckResponse resp;
     auto ctx = Harness::Context();
-    ASSERT_TRUE(health->Check(ctx.get(), req, &resp).ok());
+    EXPECT_TRUE(health->Check(ctx.get(), req, &resp).ok());  // no ASSERT:
+    // returning would leave the shutdown thread unjoined.
     if (resp.status() == grpc::health::v1::HealthCheckResponse::NOT_SERVING) {
       ++not_serving_seen;
     }
@@ -272,7 +310,6 @@ TEST(OperationsTest, DrainDelayKeepsServingWhileReportingNotServing) {
         grpc::StatusCode::NOT_FOUND) {
       ++calls_served;
     }
-    absl::SleepFor(absl::Milliseconds(200));
   }
   shutdown.join();
   EXPECT_EQ(not_serving_seen, 5);
@@ -283,27 +320,35 @@ TEST(OperationsTest, DrainDelayKeepsServingWhileReportingNotServing) {
 TEST(OperationsTest, ShutdownCancelsCallsStillRunningAfterTheGracePeriod) {
   auto h = Harness::Start();
   ASSERT_NE(h, nullptr);
+  // The backend would hold the call for a minute, as would its deadline.
   emulator::FaultSpec slow;
   slow.method = "GET";
-  slow.delay_ms = 5000;
+  slow.delay_ms = 60000;
   h->emulator().AddFault(slow);
   grpc::Status status;
   std::thread call([&] {
     v1::Certificate out;
     status =
         Get(*h, std::string(kLeegalityParent) + "/certificates/" + kMissingId,
-            &out);
+            &out, absl::Seconds(60));
   });
-  absl::SleepFor(absl::Milliseconds(200));
+  // Shut down once the call is in flight: the backend has it.
+  const bool arrived = h->emulator().WaitForRequest(
+      [](const emulator::RecordedRequest& r) { return r.method == "GET"; },
+      absl::Seconds(30));
+  EXPECT_TRUE(arrived);
   const absl::Time start = absl::Now();
   h->server().Shutdown(absl::Milliseconds(300));
   call.join();
-  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  // Cancelled at the end of the 300 ms grace, not left to run for the
+  // minute: a bound of 30x the grace, still far from the minute.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
   EXPECT_NE(status.error_code(), grpc::StatusCode::OK);
+  EXPECT_NE(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   // The backend transfer was aborted, not left running.
   EXPECT_TRUE(h->emulator().WaitForRequest(
       [](const emulator::RecordedRequest& r) { return r.client_closed; },
-      absl::Seconds(2)));
+      absl::Seconds(30)));
 }
 
 TEST(OperationsTest, ReflectionListsTheService) {
@@ -518,10 +563,10 @@ TEST(OperationsTest, CircuitGaugeRecoversWhileIdleAndTransitionsAreLoggedOnce) {
       R"(certbridge_backend_circuit_state{backend="leegality"} 1)";
   EXPECT_THAT(h->server().metrics().Serialize(), HasSubstr(kOpen));
   // No call comes; the open period (1 s) ends and the gauge follows.
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
   while (!absl::StrContains(h->server().metrics().Serialize(), kHalfOpen) &&
          absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(50));
+    absl::SleepFor(absl::Milliseconds(50));  // polling, bounded by give_up
   }
   EXPECT_THAT(h->server().metrics().Serialize(), HasSubstr(kHalfOpen));
   h.reset();

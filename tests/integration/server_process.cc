@@ -71,7 +71,9 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(
     ADD_FAILURE() << "cannot start " << binary;
     return nullptr;
   }
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  // Polls for the port file, generously: a loaded machine can take a while
+  // to exec and start the server.
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
   while (absl::Now() < give_up) {
     std::ifstream in(port_file);
     int port = 0;
@@ -83,7 +85,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(
       p->pid_ = -1;
       break;
     }
-    absl::SleepFor(absl::Milliseconds(20));
+    absl::SleepFor(absl::Milliseconds(20));  // polling, bounded by give_up
   }
   std::ifstream in(log);
   std::stringstream text;

@@ -23,7 +23,7 @@ class ServerProcess {
  public:
   /// Starts `binary` with `config_json` (written to a file in `dir`);
   /// nullptr (and a test failure) if it does not report its port within
-  /// 10 s. Its stderr goes to dir/server.log.
+  /// 30 s. Its stderr goes to dir/server.log.
   static std::unique_ptr<ServerProcess> Start(const std::string& binary,
                                               const std::string& dir,
                                               const std::string& config_json);

@@ -185,13 +185,25 @@ TEST_F(TlsTest, ProbesUseAPlaintextHealthListenerAndTheAllowListCoversAll) {
             grpc::StatusCode::OK);
   EXPECT_EQ(check(main_target, Tls(ca_.ca_pem, &stranger), "").first,
             grpc::StatusCode::PERMISSION_DENIED);
-  // Shutdown turns the probe listener NOT_SERVING too.
-  std::thread shutdown([this] {
-    h_->server().Shutdown(absl::Milliseconds(500), absl::Seconds(1));
-  });
-  absl::SleepFor(absl::Milliseconds(100));
-  EXPECT_EQ(check(health_target, grpc::InsecureChannelCredentials(), "").second,
-            grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  // Shutdown turns the probe listener NOT_SERVING too, for the whole drain
+  // delay (time the probe needs; 5 s is plenty for a few ms of polling).
+  std::thread shutdown(
+      [this] { h_->server().Shutdown(absl::Seconds(5), absl::Seconds(1)); });
+  // Poll the probe until it answers NOT_SERVING (or stops answering).
+  std::pair<grpc::StatusCode,
+            grpc::health::v1::HealthCheckResponse::ServingStatus>
+      probe;
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < give_up) {
+    probe = check(health_target, grpc::InsecureChannelCredentials(), "");
+    if (probe.first != grpc::StatusCode::OK ||
+        probe.second == grpc::health::v1::HealthCheckResponse::NOT_SERVING) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(10));  // polling, bounded by give_up
+  }
+  EXPECT_EQ(probe.first, grpc::StatusCode::OK);
+  EXPECT_EQ(probe.second, grpc::health::v1::HealthCheckResponse::NOT_SERVING);
   shutdown.join();
 }
 
@@ -201,10 +213,12 @@ TEST_F(TlsTest, RotatedServerCertificateIsServedWithoutRestart) {
   const TestPki next_ca = emulator::MakeTestPki();
   WriteFileAtomically(dir_ + "/server.key", next_ca.server_key_pem);
   WriteFileAtomically(dir_ + "/server.pem", next_ca.server_cert_pem);
-  // gRPC re-reads the files every reload_interval (1 s here).
+  // gRPC re-reads the files every reload_interval (1 s here): poll until
+  // the new certificate is served, for up to 30 s.
   grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
-  for (int i = 0; i < 40 && code != grpc::StatusCode::NOT_FOUND; ++i) {
-    absl::SleepFor(absl::Milliseconds(250));
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (code != grpc::StatusCode::NOT_FOUND && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(250));  // polling, bounded by give_up
     code = Call(Tls(next_ca.ca_pem)).error_code();
   }
   EXPECT_EQ(code, grpc::StatusCode::NOT_FOUND);
@@ -233,18 +247,18 @@ TEST_F(TlsTest, UnusableRotationIsLoggedAndCounted) {
   };
   const std::string expiry =
       "\ncertbridge_tls_certificate_expiry_timestamp_seconds ";
-  // The files are looked at within a second of start.
+  // The files are looked at within a second of start (polled, up to 30 s).
   const absl::Time started = absl::Now();
-  while (metric(expiry) <= 0 && absl::Now() < started + absl::Seconds(5)) {
-    absl::SleepFor(absl::Milliseconds(50));
+  while (metric(expiry) <= 0 && absl::Now() < started + absl::Seconds(30)) {
+    absl::SleepFor(absl::Milliseconds(50));  // polling, bounded
   }
   EXPECT_EQ(metric(failures), 0);
   EXPECT_GT(metric(expiry), absl::ToUnixSeconds(absl::Now()));
   const TestPki next = emulator::MakeTestPki();
   WriteFileAtomically(dir_ + "/server.pem", next.server_cert_pem);  // no key
-  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
   while (metric(failures) < 1 && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(50));
+    absl::SleepFor(absl::Milliseconds(50));  // polling, bounded by give_up
   }
   EXPECT_EQ(metric(failures), 1);
   h_.reset();

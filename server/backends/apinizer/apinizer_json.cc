@@ -4,9 +4,11 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "server/backends/etag.h"
+#include "server/common/errors.h"
 #include "server/common/resource_name.h"
 #include "server/common/time_format.h"
 
@@ -227,6 +229,34 @@ absl::StatusOr<v1::DeploymentResult> ParseApinizerDeployment(
   return result;
 }
 
+// Apinizer answers most errors with 400 and tells them apart only in the
+// message text (apinizer.md §7.4).
+ErrorClass ClassifyApinizerBadRequest(absl::string_view message) {
+  const std::string m = absl::AsciiStrToLower(message);
+  // "Environment (X) is not found ..." names a bad input value (an unknown
+  // deployment target), not a missing certificate or project.
+  if (absl::StartsWith(m, "environment")) {
+    return {absl::StatusCode::kInvalidArgument,
+            reason::kBackendRejectedRequest};
+  }
+  if (absl::StrContains(m, "is not found") ||
+      absl::StrContains(m, "was not found")) {
+    return {absl::StatusCode::kNotFound, reason::kCertificateNotFound};
+  }
+  if (absl::StrContains(m, "already used")) {
+    return {absl::StatusCode::kAlreadyExists, reason::kAliasAlreadyInUse};
+  }
+  if (absl::StrContains(m, "already exist")) {
+    return {absl::StatusCode::kAlreadyExists,
+            reason::kCertificateAlreadyExists};
+  }
+  if (absl::StrContains(m, "does not have required permission")) {
+    return {absl::StatusCode::kPermissionDenied,
+            reason::kBackendPermissionDenied};
+  }
+  return {absl::StatusCode::kInvalidArgument, reason::kBackendRejectedRequest};
+}
+
 BackendErrorBody ParseApinizerError(absl::string_view body) {
   BackendErrorBody out;
   const json doc = Parse(body);
@@ -238,6 +268,7 @@ BackendErrorBody ParseApinizerError(absl::string_view body) {
   (void)StringField(doc, "status", &status);
   out.message = !result_message.empty() ? result_message : description;
   out.code = !error.empty() ? error : status;
+  out.bad_request_class = ClassifyApinizerBadRequest(out.message);
   return out;
 }
 

@@ -31,8 +31,12 @@ absl::StatusOr<v1::DeploymentResult> ParseApinizerDeployment(
     absl::string_view body);
 
 /// Best effort: message = resultMessage ?? error_description; code = error
-/// or status.
+/// or status; bad_request_class read from the message, since Apinizer uses
+/// 400 for not-found, duplicates and permissions alike.
 BackendErrorBody ParseApinizerError(absl::string_view body);
+
+/// What an Apinizer 400 means, from its message text.
+ErrorClass ClassifyApinizerBadRequest(absl::string_view message);
 
 /// A 200 whose body reports failure ({"status":"FAILURE"} or
 /// {"success":false} without a deployment result): the error it carries.

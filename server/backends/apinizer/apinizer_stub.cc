@@ -133,7 +133,8 @@ std::string Query(
 ApinizerStub::ApinizerStub(BackendConfig config, HttpTransport& transport,
                            std::shared_ptr<TokenSource> tokens,
                            std::shared_ptr<BackendObserver> observer)
-    : config_(std::move(config)),
+    : config_(
+          WithDefaultAuthHeader(std::move(config), AuthHeaderStyle::kBearer)),
       exchange_(config_, transport, std::move(tokens), &ParseApinizerError,
                 std::move(observer)) {}
 

@@ -48,7 +48,8 @@ HttpRequest MultipartRequest(const v1::LeegalityCertificate& cert,
 LeegalityStub::LeegalityStub(BackendConfig config, HttpTransport& transport,
                              std::shared_ptr<TokenSource> tokens,
                              std::shared_ptr<BackendObserver> observer)
-    : config_(std::move(config)),
+    : config_(WithDefaultAuthHeader(std::move(config),
+                                    AuthHeaderStyle::kXAuthToken)),
       exchange_(config_, transport, std::move(tokens), &ParseLeegalityError,
                 std::move(observer)) {}
 

@@ -13,6 +13,7 @@
 #include "server/backends/idempotency_store.h"
 #include "server/backends/leegality/leegality_stub.h"
 #include "server/common/errors.h"
+#include "tests/testing/builtin_vendor.h"
 #include "tests/testing/fake_transport.h"
 #include "tests/testing/names.h"
 #include "tests/unit/resilience/fake_clock.h"
@@ -29,7 +30,7 @@ class BackendConnectionTest : public ::testing::Test {
  protected:
   BackendConnectionTest() {
     config_.name = "lee";
-    config_.kind = BackendKind::kLeegality;
+    config_.kind = "leegality";
     config_.base_url = "http://lee.test/api";
     config_.retry.max_attempts = 3;
     config_.circuit_breaker.consecutive_failures = 100;
@@ -39,7 +40,8 @@ class BackendConnectionTest : public ::testing::Test {
     auto stub = std::make_unique<LeegalityStub>(config_, transport_,
                                                 MakeStaticTokenSource("t"));
     return std::make_unique<BackendConnection>(
-        config_, std::move(stub), transport_, &store_, nullptr, clock_);
+        config_, BuiltinVendor("leegality"), std::move(stub), transport_,
+        &store_, nullptr, clock_);
   }
 
   std::shared_ptr<CallContext> Context(
@@ -383,12 +385,13 @@ TEST_F(BackendConnectionTest, FailFastAnswersAreNotReplayedForARequestId) {
 TEST_F(BackendConnectionTest, OverloadBetweenRepeatsKeepsTheUnknownOutcome) {
   BackendConfig api = config_;
   api.name = "api";
-  api.kind = BackendKind::kApinizer;
+  api.kind = "apinizer";
   api.base_url = "http://api.test/apiops";
   api.max_concurrent_calls = 1;
   auto stub = std::make_unique<ApinizerStub>(api, transport_,
                                              MakeStaticTokenSource("t"));
-  auto c = std::make_unique<BackendConnection>(api, std::move(stub), transport_,
+  auto c = std::make_unique<BackendConnection>(api, BuiltinVendor("apinizer"),
+                                               std::move(stub), transport_,
                                                &store_, nullptr, clock_);
   v1::CreateCertificateRequest req;
   req.set_parent("backends/api/projects/p");

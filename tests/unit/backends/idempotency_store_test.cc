@@ -105,7 +105,9 @@ TEST_F(IdempotencyStoreTest, AbandonedJoinerGetsCancelledAndOthersTheResult) {
   EXPECT_EQ(waited_[1]->name(), "x");
 }
 
-TEST_F(IdempotencyStoreTest, FingerprintIgnoresTheRequestIdOnly) {
+// The parent is not in the fingerprint: it is in the key, parsed, so two
+// spellings of one parent are one request (idempotent_create_stub_test).
+TEST_F(IdempotencyStoreTest, FingerprintIgnoresTheRequestIdAndParent) {
   v1::CreateCertificateRequest a;
   a.set_parent("backends/x");
   a.set_request_id("1");
@@ -120,6 +122,9 @@ TEST_F(IdempotencyStoreTest, FingerprintIgnoresTheRequestIdOnly) {
             IdempotencyStore::FingerprintOf(b));
   v1::CreateCertificateRequest c = a;
   c.set_parent("backends/y");
+  EXPECT_EQ(IdempotencyStore::FingerprintOf(a),
+            IdempotencyStore::FingerprintOf(c));
+  c.set_certificate_id("other");
   EXPECT_NE(IdempotencyStore::FingerprintOf(a),
             IdempotencyStore::FingerprintOf(c));
 }

@@ -20,6 +20,7 @@
 #include "server/common/errors.h"
 #include "server/common/failure.h"
 #include "server/common/log.h"
+#include "tests/testing/builtin_vendor.h"
 #include "tests/testing/fake_transport.h"
 #include "tests/testing/names.h"
 #include "tests/unit/resilience/fake_clock.h"
@@ -114,7 +115,9 @@ std::string Jwt(absl::Time exp) {
 
 class CountingObserver final : public BackendObserver {
  public:
-  void OnTokenRefresh(bool ok) override { (ok ? ok_ : failed_)++; }
+  void OnTokenRefresh(const absl::Status& result) override {
+    (result.ok() ? ok_ : failed_)++;
+  }
   int ok_ = 0, failed_ = 0;
 };
 
@@ -122,14 +125,14 @@ class ClientCredentialsTest : public ::testing::Test {
  protected:
   ClientCredentialsTest() {
     config_.name = "lee";
-    config_.kind = BackendKind::kLeegality;
+    config_.kind = "leegality";
     config_.base_url = "http://lee.test/api";
     config_.credentials.source = CredentialsConfig::Source::kClientCredentials;
     config_.credentials.client_id = "svc-client";
   }
   std::shared_ptr<ClientCredentialsTokenSource> Make() {
     return std::make_shared<ClientCredentialsTokenSource>(
-        config_, "s3cr3t&=value", transport_,
+        config_, BuiltinVendor(config_.kind), "s3cr3t&=value", transport_,
         std::shared_ptr<BackendObserver>(&observer_, [](BackendObserver*) {}),
         clock_);
   }
@@ -196,7 +199,7 @@ TEST_F(ClientCredentialsTest, ExpiredOrInvalidatedTokensAreFetchedAgain) {
 }
 
 TEST_F(ClientCredentialsTest, ApinizerFormEncodedClientCredentials) {
-  config_.kind = BackendKind::kApinizer;
+  config_.kind = "apinizer";
   config_.base_url = "http://mgr.test/apiops";
   auto source = Make();
   std::optional<std::string> got;
@@ -228,9 +231,7 @@ TEST(JwtTest, OutlandishExpIsIgnored) {
 }
 
 TEST(TokenResponseTest, TokensWithHeaderBreakingCharactersAreRefused) {
-  auto r =
-      ParseTokenResponse(BackendKind::kApinizer,
-                         R"({"access_token":"a\r\nX-Evil: 1"})", absl::Now());
+  auto r = ParseTokenJson(R"({"access_token":"a\r\nX-Evil: 1"})", absl::Now());
   EXPECT_FALSE(r.ok());
 }
 
@@ -291,13 +292,14 @@ TEST(MakeTokenSourceTest, ClientSecretMustBeText) {
   std::ofstream(path, std::ios::binary) << std::string("s3c\xff\xfe\x01r", 7);
   BackendConfig config;
   config.name = "lee";
-  config.kind = BackendKind::kLeegality;
+  config.kind = "leegality";
   config.base_url = "http://lee.test/api";
   config.credentials.source = CredentialsConfig::Source::kClientCredentials;
   config.credentials.client_id = "id";
   config.credentials.client_secret_file = path;
   testing::FakeTransport transport;
-  auto source = MakeTokenSource(config, transport, nullptr);
+  auto source =
+      MakeTokenSource(config, BuiltinVendor("leegality"), transport, nullptr);
   ASSERT_FALSE(source.ok());
   EXPECT_THAT(std::string(source.status().message()),
               HasSubstr("client secret must be UTF-8"));
@@ -384,9 +386,13 @@ TEST(MakeTokenSourceTest, WorldReadableTokenFileIsWarnedAbout) {
   config.credentials.token_file = path;
   testing::FakeTransport transport;
   chmod(path.c_str(), 0644);
-  ASSERT_TRUE(MakeTokenSource(config, transport, nullptr).ok());
+  ASSERT_TRUE(
+      MakeTokenSource(config, BuiltinVendor("leegality"), transport, nullptr)
+          .ok());
   chmod(path.c_str(), 0400);
-  ASSERT_TRUE(MakeTokenSource(config, transport, nullptr).ok());
+  ASSERT_TRUE(
+      MakeTokenSource(config, BuiltinVendor("leegality"), transport, nullptr)
+          .ok());
   Logger::Get().SetSink(nullptr);
   int warnings = 0;
   for (const auto& line : lines) {

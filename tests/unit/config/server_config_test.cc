@@ -31,7 +31,7 @@ TEST(ServerConfigTest, ParsesFullDocument) {
   EXPECT_EQ(c->default_deadline, absl::Seconds(20));
   ASSERT_EQ(c->backends.size(), 2u);
   const BackendConfig& l = c->backends[0];
-  EXPECT_EQ(l.kind, BackendKind::kLeegality);
+  EXPECT_EQ(l.kind, "leegality");
   EXPECT_EQ(l.base_url, "https://signstation.example/api");  // slash trimmed
   EXPECT_EQ(l.credentials.source, CredentialsConfig::Source::kFile);
   EXPECT_EQ(l.credentials.header, AuthHeaderStyle::kBearer);
@@ -39,18 +39,36 @@ TEST(ServerConfigTest, ParsesFullDocument) {
   EXPECT_EQ(l.request_timeout, absl::Milliseconds(1500));
   EXPECT_EQ(l.ca_file, "/etc/ca.pem");
   const BackendConfig& a = c->backends[1];
-  EXPECT_EQ(a.kind, BackendKind::kApinizer);
+  EXPECT_EQ(a.kind, "apinizer");
   EXPECT_EQ(a.credentials.source, CredentialsConfig::Source::kEnv);
-  // Each kind defaults to its vendor's documented header.
-  EXPECT_EQ(a.credentials.header, AuthHeaderStyle::kBearer);
+  // Unset: the vendor's default is filled in when the backend is built
+  // (vendor_registry_test).
+  EXPECT_FALSE(a.credentials.header.has_value());
 }
 
-TEST(ServerConfigTest, LeegalityDefaultsToXAuthToken) {
+TEST(ServerConfigTest, DefaultsWhenUnset) {
   auto c = ParseServerConfig(R"({"backends":[{"name":"l","kind":"leegality",
       "base_url":"http://localhost/api","auth":{"token_env":"T"}}]})");
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->backends[0].credentials.header, AuthHeaderStyle::kXAuthToken);
+  EXPECT_FALSE(c->backends[0].credentials.header.has_value());
   EXPECT_EQ(c->backends[0].request_timeout, absl::Seconds(30));
+  EXPECT_TRUE(c->backends[0].options.is_object());
+  EXPECT_TRUE(c->backends[0].options.empty());
+}
+
+// Vendor-specific keys travel verbatim to the vendor, which checks them.
+TEST(ServerConfigTest, OptionsAreKeptForTheVendor) {
+  auto c = ParseServerConfig(R"({"backends":[{"name":"l","kind":"leegality",
+      "base_url":"http://localhost/api","auth":{"token_env":"T"},
+      "options":{"projects":["a","b"]}}]})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->backends[0].options.at("projects").size(), 2u);
+  auto bad = ParseServerConfig(R"({"backends":[{"name":"l","kind":"leegality",
+      "base_url":"http://localhost/api","auth":{"token_env":"T"},
+      "options":[1]}]})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              ::testing::HasSubstr("backends[0].options"));
 }
 
 struct BadCase {
@@ -79,7 +97,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{R"({"backends":[], "port": 1})", "port: unknown key"},
         BadCase{R"({"backends":[{"name":"L","kind":"leegality"}]})",
                 "backends[0].name"},
-        BadCase{R"({"backends":[{"name":"l","kind":"vault"}]})",
+        BadCase{R"({"backends":[{"name":"l","kind":"Vault!"}]})",
                 "backends[0].kind"},
         BadCase{R"({"backends":[{"name":"l","kind":"leegality",
                   "base_url":"ftp://x"}]})",

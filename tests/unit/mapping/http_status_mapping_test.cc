@@ -1,5 +1,6 @@
-// One row per line of errors.md "Backend HTTP responses" (plus Apinizer's
-// message-dependent 400s), so a change to the contract fails here first.
+// One row per line of errors.md "Backend HTTP responses", so a change to the
+// contract fails here first. (Vendors' readings of their 400 bodies are
+// tested in their folders.)
 #include "server/mapping/http_status_mapping.h"
 
 #include <gtest/gtest.h>
@@ -10,7 +11,6 @@ namespace certbridge {
 namespace {
 
 struct Row {
-  BackendKind kind;
   Operation op;
   int http;
   const char* message;
@@ -23,7 +23,7 @@ class HttpStatusMappingTest : public ::testing::TestWithParam<Row> {};
 TEST_P(HttpStatusMappingTest, MapsAsErrorsMdSays) {
   const Row& row = GetParam();
   HttpErrorInput in;
-  in.kind = row.kind;
+  in.kind = "leegality";
   in.operation = row.op;
   in.backend = "b1";
   in.http_status = row.http;
@@ -41,8 +41,6 @@ TEST_P(HttpStatusMappingTest, MapsAsErrorsMdSays) {
   EXPECT_NE(s.message().find("b1"), absl::string_view::npos);
 }
 
-constexpr auto L = BackendKind::kLeegality;
-constexpr auto A = BackendKind::kApinizer;
 constexpr auto kCreate = Operation::kCreate;
 constexpr auto kGet = Operation::kGet;
 constexpr auto kUpdate = Operation::kUpdate;
@@ -52,53 +50,51 @@ using C = absl::StatusCode;
 INSTANTIATE_TEST_SUITE_P(
     ErrorsMd, HttpStatusMappingTest,
     ::testing::Values(
-        Row{L, kGet, 400, "Invalid UUID provided.", C::kInvalidArgument,
+        Row{kGet, 400, "Invalid UUID provided.", C::kInvalidArgument,
             "BACKEND_REJECTED_REQUEST"},
-        // Leegality's create 400 example carries a not-found code: ignored.
-        Row{L, kCreate, 400, "Certificate with id x does not exist",
+        // A vendor page's 400 example carries a not-found code: ignored.
+        Row{kCreate, 400, "Certificate with id x does not exist",
             C::kInvalidArgument, "BACKEND_REJECTED_REQUEST"},
-        Row{A, kGet, 400, "Certificate (name: x) is not found!", C::kNotFound,
-            "CERTIFICATE_NOT_FOUND"},
-        Row{A, kGet, 400,
-            "Project(P) was not found or user does not have privilege to "
-            "access it!",
-            C::kNotFound, "CERTIFICATE_NOT_FOUND"},
-        Row{A, kCreate, 400,
-            "Environment (qa) is not found or user does not have privilege "
-            "to access it!",
-            C::kInvalidArgument, "BACKEND_REJECTED_REQUEST"},
-        Row{A, kCreate, 400, "Certificate (name: x) is already exist!",
-            C::kAlreadyExists, "CERTIFICATE_ALREADY_EXISTS"},
-        Row{A, kCreate, 400,
-            "Alias (x) is already used for another certificate, try changing "
-            "this value!",
-            C::kAlreadyExists, "ALIAS_ALREADY_IN_USE"},
-        Row{A, kDelete, 400,
-            "User does not have required permission for this operation!",
-            C::kPermissionDenied, "BACKEND_PERMISSION_DENIED"},
-        Row{A, kCreate, 400, "alias value can not be empty!",
-            C::kInvalidArgument, "BACKEND_REJECTED_REQUEST"},
-        Row{L, kGet, 401, "Invalid or expired token", C::kInternal,
+        Row{kGet, 401, "Invalid or expired token", C::kInternal,
             "BACKEND_AUTH_FAILED"},
-        Row{L, kGet, 403, "Access denied", C::kPermissionDenied,
+        Row{kGet, 403, "Access denied", C::kPermissionDenied,
             "BACKEND_PERMISSION_DENIED"},
-        Row{L, kGet, 404, "", C::kNotFound, "CERTIFICATE_NOT_FOUND"},
-        Row{L, kDelete, 404, "", C::kNotFound, "CERTIFICATE_NOT_FOUND"},
-        Row{L, kCreate, 409, "already exists", C::kAlreadyExists,
+        Row{kGet, 404, "", C::kNotFound, "CERTIFICATE_NOT_FOUND"},
+        Row{kDelete, 404, "", C::kNotFound, "CERTIFICATE_NOT_FOUND"},
+        Row{kCreate, 409, "already exists", C::kAlreadyExists,
             "CERTIFICATE_ALREADY_EXISTS"},
-        Row{L, kUpdate, 409, "", C::kAborted, "CONCURRENT_MODIFICATION"},
-        Row{L, kDelete, 409, "", C::kAborted, "CONCURRENT_MODIFICATION"},
-        Row{L, kCreate, 413, "too big", C::kInvalidArgument, "FILE_TOO_LARGE"},
-        Row{L, kCreate, 429, "", C::kResourceExhausted, "BACKEND_RATE_LIMITED"},
-        Row{L, kGet, 500, "Internal Server Error", C::kInternal,
+        Row{kUpdate, 409, "", C::kAborted, "CONCURRENT_MODIFICATION"},
+        Row{kDelete, 409, "", C::kAborted, "CONCURRENT_MODIFICATION"},
+        Row{kCreate, 413, "too big", C::kInvalidArgument, "FILE_TOO_LARGE"},
+        Row{kCreate, 429, "", C::kResourceExhausted, "BACKEND_RATE_LIMITED"},
+        Row{kGet, 500, "Internal Server Error", C::kInternal,
             "BACKEND_INTERNAL_ERROR"},
-        Row{L, kGet, 502, "", C::kUnavailable, "BACKEND_UNAVAILABLE"},
-        Row{L, kGet, 503, "", C::kUnavailable, "BACKEND_UNAVAILABLE"},
-        Row{L, kGet, 504, "", C::kUnavailable, "BACKEND_TIMEOUT"},
-        Row{L, kCreate, 415, "", C::kInvalidArgument, "BACKEND_ERROR"},
-        Row{L, kGet, 418, "", C::kInvalidArgument, "BACKEND_ERROR"},
-        Row{L, kGet, 501, "", C::kInternal, "BACKEND_ERROR"},
-        Row{L, kGet, 302, "", C::kInternal, "BACKEND_ERROR"}));
+        Row{kGet, 502, "", C::kUnavailable, "BACKEND_UNAVAILABLE"},
+        Row{kGet, 503, "", C::kUnavailable, "BACKEND_UNAVAILABLE"},
+        Row{kGet, 504, "", C::kUnavailable, "BACKEND_TIMEOUT"},
+        Row{kCreate, 415, "", C::kInvalidArgument, "BACKEND_ERROR"},
+        Row{kGet, 418, "", C::kInvalidArgument, "BACKEND_ERROR"},
+        Row{kGet, 501, "", C::kInternal, "BACKEND_ERROR"},
+        Row{kGet, 302, "", C::kInternal, "BACKEND_ERROR"}));
+
+// A vendor that reuses 400 for everything says what each 400 means; the
+// reading applies to 400 only: every other status keeps its table row.
+TEST(HttpStatusMappingTest, VendorReadingOfA400AppliesTo400Only) {
+  HttpErrorInput in;
+  in.kind = "vendor";
+  in.backend = "b1";
+  in.body.bad_request_class =
+      ErrorClass{absl::StatusCode::kNotFound, reason::kCertificateNotFound};
+  in.http_status = 400;
+  EXPECT_EQ(MapHttpError(in).code(), absl::StatusCode::kNotFound);
+  in.http_status = 500;
+  EXPECT_EQ(MapHttpError(in).code(), absl::StatusCode::kInternal);
+  in.http_status = 409;
+  EXPECT_EQ(MapHttpError(in).code(), absl::StatusCode::kAborted);
+  in.body.bad_request_class.reset();
+  in.http_status = 400;
+  EXPECT_EQ(MapHttpError(in).code(), absl::StatusCode::kInvalidArgument);
+}
 
 TEST(HttpStatusMappingTest, RetryInfoFromRetryAfterOn429And503Only) {
   HttpErrorInput in;

@@ -15,9 +15,10 @@ namespace {
 
 // Statuses as the mapping produces them, so the policy is tested on what
 // it really receives (its decisions read the internal FailureFacts).
-absl::Status Http(int status, BackendKind kind = BackendKind::kLeegality) {
+absl::Status Http(int status, std::optional<ErrorClass> vendor_400 = {}) {
   HttpErrorInput in;
-  in.kind = kind;
+  in.kind = "vendor";
+  in.body.bad_request_class = vendor_400;
   in.backend = "b";
   in.http_status = status;
   return MapHttpError(in);
@@ -82,9 +83,11 @@ std::vector<Row> Rows() {
       {"token endpoint refusal", TokenEndpoint(401), false, false, false,
        false},
       // Answers about the request: nothing to retry or count.
-      {"400 leegality", Http(400), false, false, false, false},
-      {"400 apinizer", Http(400, BackendKind::kApinizer), false, false, false,
-       false},
+      {"400", Http(400), false, false, false, false},
+      {"400 read by the vendor",
+       Http(400,
+            ErrorClass{absl::StatusCode::kNotFound, "CERTIFICATE_NOT_FOUND"}),
+       false, false, false, false},
       {"401", Http(401), false, false, false, false},
       {"404", Http(404), false, false, false, false},
       {"409", Http(409), false, false, false, false},

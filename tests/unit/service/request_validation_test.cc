@@ -4,8 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "server/certificates/certificate_checks.h"
 #include "server/common/errors.h"
-#include "server/service/certificate_checks.h"
+#include "tests/testing/builtin_vendor.h"
 #include "tests/testing/certificate_fixtures.h"
 
 namespace certbridge {
@@ -17,9 +18,9 @@ class RequestValidationTest : public ::testing::Test {
  protected:
   RequestValidationTest() {
     registry_.Add(std::make_unique<BackendConnection>(
-        "lee", BackendKind::kLeegality, std::make_unique<BackendStub>()));
+        "lee", BuiltinVendor("leegality"), std::make_unique<BackendStub>()));
     registry_.Add(std::make_unique<BackendConnection>(
-        "api", BackendKind::kApinizer, std::make_unique<BackendStub>()));
+        "api", BuiltinVendor("apinizer"), std::make_unique<BackendStub>()));
   }
 
   static std::string Reason(const absl::Status& s) {
@@ -80,37 +81,37 @@ TEST_F(RequestValidationTest, NamesRouteToTheRightKind) {
 
 TEST_F(RequestValidationTest, ValidRequestsPass) {
   EXPECT_TRUE(
-      ValidateCreate(BackendKind::kApinizer, ApinizerCreate(), now_).ok());
+      ValidateCreate(BuiltinVendor("apinizer"), ApinizerCreate(), now_).ok());
   EXPECT_TRUE(
-      ValidateCreate(BackendKind::kLeegality, LeegalityCreate(), now_).ok());
+      ValidateCreate(BuiltinVendor("leegality"), LeegalityCreate(), now_).ok());
 }
 
 TEST_F(RequestValidationTest, LeegalityFileRules) {
   auto r = LeegalityCreate();
   r.mutable_certificate()->mutable_leegality()->set_passkey("nope");
-  auto s = ValidateCreate(BackendKind::kLeegality, r, now_);
+  auto s = ValidateCreate(BuiltinVendor("leegality"), r, now_);
   EXPECT_EQ(Reason(s), "INVALID_PKCS12");
   EXPECT_EQ(Field(s), "certificate.leegality.pkcs12_file");
 
   r = LeegalityCreate();
   r.mutable_certificate()->mutable_leegality()->set_pkcs12_file(
       std::string(kMaxCertificateFileBytes + 1, 'x'));
-  EXPECT_EQ(Reason(ValidateCreate(BackendKind::kLeegality, r, now_)),
+  EXPECT_EQ(Reason(ValidateCreate(BuiltinVendor("leegality"), r, now_)),
             "FILE_TOO_LARGE");
 
   r = LeegalityCreate();
   r.mutable_certificate()->mutable_leegality()->set_department_id("hr");
-  EXPECT_EQ(Field(ValidateCreate(BackendKind::kLeegality, r, now_)),
+  EXPECT_EQ(Field(ValidateCreate(BuiltinVendor("leegality"), r, now_)),
             "certificate.leegality.department_id");
 
   r = LeegalityCreate();
   r.set_certificate_id("chosen");
-  EXPECT_EQ(Field(ValidateCreate(BackendKind::kLeegality, r, now_)),
+  EXPECT_EQ(Field(ValidateCreate(BuiltinVendor("leegality"), r, now_)),
             "certificate_id");
 
   r = LeegalityCreate();
   r.set_request_id("not-a-uuid");
-  EXPECT_EQ(Field(ValidateCreate(BackendKind::kLeegality, r, now_)),
+  EXPECT_EQ(Field(ValidateCreate(BuiltinVendor("leegality"), r, now_)),
             "request_id");
 }
 
@@ -160,7 +161,7 @@ TEST_F(RequestValidationTest, ApinizerCreateRules) {
   for (const Case& c : cases) {
     auto r = ApinizerCreate();
     c.edit(r);
-    auto s = ValidateCreate(BackendKind::kApinizer, r, now_);
+    auto s = ValidateCreate(BuiltinVendor("apinizer"), r, now_);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.field;
     EXPECT_EQ(Reason(s), c.reason) << c.field;
     EXPECT_EQ(Field(s), c.field);
@@ -172,26 +173,26 @@ TEST_F(RequestValidationTest, ApinizerUpdateMaskRules) {
   r.mutable_certificate()->set_name("backends/api/projects/p/certificates/c");
   r.mutable_certificate()->mutable_apinizer()->set_description("d");
   r.mutable_update_mask()->add_paths("apinizer.description");
-  EXPECT_TRUE(ValidateUpdate(BackendKind::kApinizer, r, now_).ok());
+  EXPECT_TRUE(ValidateUpdate(BuiltinVendor("apinizer"), r, now_).ok());
 
   auto bad_path = r;
   bad_path.mutable_update_mask()->add_paths("leegality.enabled");
-  EXPECT_EQ(Field(ValidateUpdate(BackendKind::kApinizer, bad_path, now_)),
+  EXPECT_EQ(Field(ValidateUpdate(BuiltinVendor("apinizer"), bad_path, now_)),
             "update_mask");
 
   auto empty_alias = r;
   empty_alias.mutable_update_mask()->add_paths("apinizer.alias");
-  EXPECT_EQ(Field(ValidateUpdate(BackendKind::kApinizer, empty_alias, now_)),
+  EXPECT_EQ(Field(ValidateUpdate(BuiltinVendor("apinizer"), empty_alias, now_)),
             "certificate.apinizer.alias");
 
   auto scope_only = r;
   scope_only.set_jwk_update_scope(v1::ALL_PROJECTS);
-  EXPECT_EQ(Field(ValidateUpdate(BackendKind::kApinizer, scope_only, now_)),
+  EXPECT_EQ(Field(ValidateUpdate(BuiltinVendor("apinizer"), scope_only, now_)),
             "jwk_update_scope");
 
   auto no_mask = r;
   no_mask.clear_update_mask();
-  EXPECT_EQ(Field(ValidateUpdate(BackendKind::kApinizer, no_mask, now_)),
+  EXPECT_EQ(Field(ValidateUpdate(BuiltinVendor("apinizer"), no_mask, now_)),
             "update_mask");
 }
 
@@ -201,17 +202,17 @@ TEST_F(RequestValidationTest, ApinizerOnlyFieldsAreRefusedOnLeegality) {
                                     kUuid);
   r.mutable_certificate()->mutable_leegality()->set_enabled(true);
   r.mutable_update_mask()->add_paths("leegality.enabled");
-  EXPECT_TRUE(ValidateUpdate(BackendKind::kLeegality, r, now_).ok());
+  EXPECT_TRUE(ValidateUpdate(BuiltinVendor("leegality"), r, now_).ok());
   r.set_jwk_update_action(v1::JWK_UPDATE_ACTION_UPDATE);
-  EXPECT_EQ(Field(ValidateUpdate(BackendKind::kLeegality, r, now_)),
+  EXPECT_EQ(Field(ValidateUpdate(BuiltinVendor("leegality"), r, now_)),
             "jwk_update_action");
 
   v1::DeleteCertificateRequest d;
   d.set_name(std::string("backends/lee/certificates/") + kUuid);
   d.set_jwk_delete_action(v1::JWK_DELETE_ACTION_DELETE);
-  EXPECT_EQ(Field(ValidateDelete(BackendKind::kLeegality, d)),
+  EXPECT_EQ(Field(ValidateDelete(BuiltinVendor("leegality"), d)),
             "jwk_delete_action");
-  EXPECT_TRUE(ValidateDelete(BackendKind::kApinizer, d).ok());
+  EXPECT_TRUE(ValidateDelete(BuiltinVendor("apinizer"), d).ok());
 }
 
 // Issue 10 finding 11: an Update that would send SignStation an empty PUT
@@ -222,14 +223,14 @@ TEST_F(RequestValidationTest, LeegalityUpdateThatChangesNothingIsRefused) {
                                     kUuid);
   r.mutable_certificate()->mutable_leegality();
   r.mutable_update_mask()->add_paths("*");
-  auto s = ValidateUpdate(BackendKind::kLeegality, r, now_);
+  auto s = ValidateUpdate(BuiltinVendor("leegality"), r, now_);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Field(s), "update_mask");
 
   r.mutable_update_mask()->Clear();
   r.mutable_update_mask()->add_paths("leegality.file_name");
   r.mutable_certificate()->mutable_leegality()->set_file_name("new.p12");
-  s = ValidateUpdate(BackendKind::kLeegality, r, now_);
+  s = ValidateUpdate(BuiltinVendor("leegality"), r, now_);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("together with leegality.pkcs12_file"),
             absl::string_view::npos)
@@ -239,7 +240,7 @@ TEST_F(RequestValidationTest, LeegalityUpdateThatChangesNothingIsRefused) {
   r.mutable_update_mask()->Clear();
   r.mutable_update_mask()->add_paths("*");
   r.mutable_certificate()->mutable_leegality()->set_enabled(false);
-  EXPECT_TRUE(ValidateUpdate(BackendKind::kLeegality, r, now_).ok());
+  EXPECT_TRUE(ValidateUpdate(BuiltinVendor("leegality"), r, now_).ok());
 }
 
 // Issue 10 finding 2: Create's certificate_id obeys the same segment rules
@@ -251,7 +252,7 @@ TEST_F(RequestValidationTest, CertificateIdFollowsTheNameRules) {
         std::string("\xff")}) {
     auto r = ApinizerCreate();
     r.set_certificate_id(bad);
-    auto s = ValidateCreate(BackendKind::kApinizer, r, now_);
+    auto s = ValidateCreate(BuiltinVendor("apinizer"), r, now_);
     EXPECT_EQ(Reason(s), "INVALID_NAME") << bad;
     const std::string name =
         "backends/api/projects/p/certificates/" + EscapeSegment(bad);

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "nlohmann/json.hpp"
+#include "server/common/errors.h"
+
 namespace certbridge {
 namespace {
 
@@ -114,6 +117,70 @@ TEST(ApinizerJsonTest, FailureHiddenIn200) {
                    .has_value());
   EXPECT_FALSE(ApinizerFailureIn200(R"({"status":"SUCCESS"})").has_value());
 }
+
+// apinizer.md §7.4: Apinizer answers not-found, duplicates and permission
+// problems alike with HTTP 400; only the message tells them apart. Mapped
+// end to end: the body as the vendor sends it, through MapHttpError.
+struct Row {
+  Operation op;
+  int http;
+  const char* message;
+  absl::StatusCode code;
+  const char* reason;
+};
+
+class ApinizerErrorMappingTest : public ::testing::TestWithParam<Row> {};
+
+TEST_P(ApinizerErrorMappingTest, FourHundredsAreReadByTheirMessage) {
+  const Row& row = GetParam();
+  HttpErrorInput in;
+  in.kind = "apinizer";
+  in.operation = row.op;
+  in.backend = "b1";
+  in.http_status = row.http;
+  in.body = ParseApinizerError(nlohmann::json{
+      {"status", "FAILURE"},
+      {"resultMessage",
+       row.message}}.dump());
+  absl::Status s = MapHttpError(in);
+  EXPECT_EQ(s.code(), row.code) << row.message;
+  auto info = GetErrorInfo(s);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason, row.reason) << row.message;
+}
+
+constexpr auto kCreate = Operation::kCreate;
+constexpr auto kGet = Operation::kGet;
+constexpr auto kDelete = Operation::kDelete;
+using C = absl::StatusCode;
+
+INSTANTIATE_TEST_SUITE_P(
+    ApinizerMd, ApinizerErrorMappingTest,
+    ::testing::Values(
+        Row{kGet, 400, "Certificate (name: x) is not found!", C::kNotFound,
+            "CERTIFICATE_NOT_FOUND"},
+        Row{kGet, 400,
+            "Project(P) was not found or user does not have privilege to "
+            "access it!",
+            C::kNotFound, "CERTIFICATE_NOT_FOUND"},
+        Row{kCreate, 400,
+            "Environment (qa) is not found or user does not have privilege "
+            "to access it!",
+            C::kInvalidArgument, "BACKEND_REJECTED_REQUEST"},
+        Row{kCreate, 400, "Certificate (name: x) is already exist!",
+            C::kAlreadyExists, "CERTIFICATE_ALREADY_EXISTS"},
+        Row{kCreate, 400,
+            "Alias (x) is already used for another certificate, try changing "
+            "this value!",
+            C::kAlreadyExists, "ALIAS_ALREADY_IN_USE"},
+        Row{kDelete, 400,
+            "User does not have required permission for this operation!",
+            C::kPermissionDenied, "BACKEND_PERMISSION_DENIED"},
+        Row{kCreate, 400, "alias value can not be empty!", C::kInvalidArgument,
+            "BACKEND_REJECTED_REQUEST"},
+        // The reading is for 400s: a 500 saying "not found" is still a 500.
+        Row{kGet, 500, "Certificate (name: x) is not found!", C::kInternal,
+            "BACKEND_INTERNAL_ERROR"}));
 
 }  // namespace
 }  // namespace certbridge

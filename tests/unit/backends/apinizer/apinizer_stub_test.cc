@@ -43,7 +43,7 @@ class ApinizerStubTest : public ::testing::Test {
  protected:
   ApinizerStubTest() {
     config_.name = "api";
-    config_.kind = BackendKind::kApinizer;
+    config_.kind = "apinizer";
     config_.base_url = kBase;
     config_.credentials.header = AuthHeaderStyle::kBearer;
   }

@@ -40,7 +40,7 @@ class LeegalityStubTest : public ::testing::Test {
  protected:
   LeegalityStubTest() {
     config_.name = "lee";
-    config_.kind = BackendKind::kLeegality;
+    config_.kind = "leegality";
     config_.base_url = "http://signstation.test/api";
   }
 

@@ -1,4 +1,4 @@
-#include "server/service/certificate_checks.h"
+#include "server/certificates/certificate_checks.h"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>

@@ -1,8 +1,8 @@
 // Opens the certificate files callers upload, with OpenSSL, before anything
 // is sent to a backend: a PKCS#12 must open with its passkey and hold a
 // usable signing certificate; a PEM must be an X.509 certificate.
-#ifndef CERTBRIDGE_SERVER_SERVICE_CERTIFICATE_CHECKS_H_
-#define CERTBRIDGE_SERVER_SERVICE_CERTIFICATE_CHECKS_H_
+#ifndef CERTBRIDGE_SERVER_CERTIFICATES_CERTIFICATE_CHECKS_H_
+#define CERTBRIDGE_SERVER_CERTIFICATES_CERTIFICATE_CHECKS_H_
 
 #include <string>
 
@@ -54,4 +54,4 @@ void LoadLegacyPkcs12Support();
 
 }  // namespace certbridge
 
-#endif  // CERTBRIDGE_SERVER_SERVICE_CERTIFICATE_CHECKS_H_
+#endif  // CERTBRIDGE_SERVER_CERTIFICATES_CERTIFICATE_CHECKS_H_

@@ -1,5 +1,5 @@
 // What certbridge reads from uploaded certificates before any backend call.
-#include "server/service/certificate_checks.h"
+#include "server/certificates/certificate_checks.h"
 
 #include <gtest/gtest.h>
 
