@@ -74,7 +74,7 @@ size_t OnBody(char* data, size_t size, size_t nmemb, void* userp) {
 // Below libcurl's own 300 KiB header limit, whose CURLE_RECV_ERROR would
 // read as a connection reset (and be retried): an endless header block is
 // a response too large, like an endless body.
-constexpr size_t kMaxHeaderBytes = 256 * 1024;
+constexpr size_t kMaxHeaderBytes = size_t{256} * 1024;
 
 size_t OnHeader(char* data, size_t size, size_t nmemb, void* userp) {
   auto* t = static_cast<Transfer*>(userp);

@@ -240,6 +240,7 @@ Done<Response> Finisher(UnaryCall<Name>* reactor, const Vendor& vendor,
         }
         deployment = vendor.DeploymentOf(*response);
       } else {
+        static_cast<void>(vendor);  // deletes report their own result
         deployment = &response->undeployment_result();
       }
       if (deployment != nullptr &&

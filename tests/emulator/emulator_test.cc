@@ -25,8 +25,8 @@
 namespace certbridge::emulator {
 namespace {
 
+using nlohmann::json;
 using ::testing::HasSubstr;
-using json = nlohmann::json;
 
 constexpr char kMissingId[] = "0b7c2f7e-6d4a-4c1e-9a55-3b7e7c1f0a52";
 const std::string kToken = EmulatorOptions().leegality_token;

@@ -15,10 +15,11 @@ absl::StatusOr<FaultSpec> FaultFromJson(const nlohmann::json& j) {
   }
   FaultSpec f;
   for (const auto& [key, value] : j.items()) {
-    auto want = [&](bool ok, const char* type) -> absl::Status {
+    // A structured binding cannot be captured in C++17 (clang refuses it).
+    auto want = [&k = key](bool ok, const char* type) -> absl::Status {
       if (ok) return absl::OkStatus();
       return absl::InvalidArgumentError(
-          absl::StrCat("fault field '", key, "' must be ", type));
+          absl::StrCat("fault field '", k, "' must be ", type));
     };
     absl::Status s;
     if (key == "method") {

@@ -35,8 +35,8 @@ namespace {
 
 using ::certbridge::emulator::test::CurlClient;
 using ::certbridge::emulator::test::CurlReply;
+using nlohmann::json;
 using ::testing::HasSubstr;
-using json = nlohmann::json;
 
 constexpr char kMissingId[] = "0b7c2f7e-6d4a-4c1e-9a55-3b7e7c1f0a52";
 

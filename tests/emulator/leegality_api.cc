@@ -23,7 +23,8 @@ namespace certbridge::emulator {
 namespace {
 
 // ordered_json keeps the field order of the vendor pages.
-using json = nlohmann::ordered_json;
+using json = nlohmann::ordered_json;  // NOLINT(readability-identifier-naming):
+                                      // nlohmann spelling
 
 constexpr absl::string_view kCollection = "/api/v1/certificates";
 

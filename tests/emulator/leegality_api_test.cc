@@ -13,10 +13,10 @@
 namespace certbridge::emulator {
 namespace {
 
+using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::Not;
-using json = nlohmann::json;
 
 constexpr char kToken[] = "tok";
 constexpr char kMissingId[] = "0b7c2f7e-6d4a-4c1e-9a55-3b7e7c1f0a52";

@@ -270,8 +270,7 @@ TEST_F(IdempotentCreateStubTest, TheSameIdUnderAnotherParentIsAnotherCall) {
 // text, so a repeat spelling the parent differently (a %-escaped segment)
 // was refused as "a different CreateCertificate request" instead of being
 // replayed.
-TEST_F(IdempotentCreateStubTest,
-       AnotherSpellingOfTheParentIsTheSameRequest) {
+TEST_F(IdempotentCreateStubTest, AnotherSpellingOfTheParentIsTheSameRequest) {
   const auto plain = Create("backends/lee/projects/pA", kRequestId);
   const auto escaped = Create("backends/lee/projects/p%41", kRequestId);
   ASSERT_EQ(FormatParentName(testing::KeptParent(plain.parent())),

@@ -69,8 +69,8 @@ TEST_F(RequestValidationTest, NamesRouteToTheRightKind) {
        {"backends/lee/certificates/not-a-uuid",  // Leegality ids are UUIDs
         "backends/nope/certificates/46d4e120-ed03-47cc-98c6-529bff3bbabc",
         "backends/api/certificates/x",  // Apinizer needs project
-        "backends/lee/projects/p/certificates/"
-        "46d4e120-ed03-47cc-98c6-529bff3bbabc",
+        ("backends/lee/projects/p/certificates/"
+         "46d4e120-ed03-47cc-98c6-529bff3bbabc"),
         "certificates/x", ""}) {
     auto r = RouteCertificateName(registry_, bad, "name");
     ASSERT_FALSE(r.ok()) << bad;

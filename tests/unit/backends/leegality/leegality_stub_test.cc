@@ -114,7 +114,10 @@ TEST_F(LeegalityStubTest, CreateUploadsMultipartAndParsesDataEnvelope) {
   v1::CreateCertificateRequest req;
   req.set_parent("backends/lee");
   auto* l = req.mutable_certificate()->mutable_leegality();
-  l->set_pkcs12_file(std::string("\x30\x82\x01\x00binary", 10));
+  l->set_pkcs12_file(
+      std::string("\x30\x82\x01\x00"
+                  "binary",
+                  10));
   l->set_passkey("pa55");
   l->set_file_name("signer.p12");
   l->set_department_id("18b45e41-0d2c-4b0c-9a55-3b7e7c1f0a52");
@@ -133,7 +136,9 @@ TEST_F(LeegalityStubTest, CreateUploadsMultipartAndParsesDataEnvelope) {
   EXPECT_THAT(std::string(sent.body_view()),
               HasSubstr("name=\"certificateFile\"; filename=\"signer.p12\""));
   EXPECT_THAT(std::string(sent.body_view()),
-              HasSubstr(std::string("\x30\x82\x01\x00binary", 10)));
+              HasSubstr(std::string("\x30\x82\x01\x00"
+                                    "binary",
+                                    10)));
   EXPECT_THAT(std::string(sent.body_view()),
               HasSubstr("name=\"passkey\"\r\n\r\npa55\r\n"));
   EXPECT_THAT(std::string(sent.body_view()),
