@@ -5,16 +5,6 @@
 #include "server/backends/idempotent_create_stub.h"
 
 namespace certbridge {
-namespace {
-
-std::shared_ptr<BackendObserver> OrNoop(std::shared_ptr<BackendObserver> o) {
-  if (o != nullptr) return o;
-  return std::shared_ptr<BackendObserver>(&BackendObserver::Noop(),
-                                          [](BackendObserver*) {});
-}
-
-}  // namespace
-
 BackendConnection::BackendConnection(const BackendConfig& config,
                                      const Vendor& vendor,
                                      std::unique_ptr<BackendStub> stub,
@@ -23,7 +13,7 @@ BackendConnection::BackendConnection(const BackendConfig& config,
                                      std::shared_ptr<BackendObserver> observer,
                                      const Clock& clock, RandomSource random)
     : name_(config.name), vendor_(vendor) {
-  observer = OrNoop(std::move(observer));
+  observer = BackendObserver::OrNoop(std::move(observer));
   auto breaker = std::make_unique<BreakerStub>(
       std::move(stub),
       config.circuit_breaker.enabled

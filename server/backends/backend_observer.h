@@ -6,6 +6,8 @@
 #ifndef CERTBRIDGE_SERVER_BACKENDS_BACKEND_OBSERVER_H_
 #define CERTBRIDGE_SERVER_BACKENDS_BACKEND_OBSERVER_H_
 
+#include <memory>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -48,6 +50,12 @@ class BackendObserver {
   static BackendObserver& Noop() {
     static BackendObserver noop;
     return noop;
+  }
+  /// `observer`, or the shared no-op when it is null.
+  static std::shared_ptr<BackendObserver> OrNoop(
+      std::shared_ptr<BackendObserver> observer) {
+    if (observer != nullptr) return observer;
+    return std::shared_ptr<BackendObserver>(&Noop(), [](BackendObserver*) {});
   }
 };
 

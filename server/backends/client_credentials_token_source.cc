@@ -24,10 +24,7 @@ ClientCredentialsTokenSource::ClientCredentialsTokenSource(
       protocol_(protocol),
       client_secret_(std::move(client_secret)),
       transport_(transport),
-      observer_(observer != nullptr
-                    ? std::move(observer)
-                    : std::shared_ptr<BackendObserver>(
-                          &BackendObserver::Noop(), [](BackendObserver*) {})),
+      observer_(BackendObserver::OrNoop(std::move(observer))),
       clock_(clock) {}
 
 HttpRequest ClientCredentialsTokenSource::TokenRequest() const {

@@ -8,11 +8,7 @@ namespace certbridge {
 
 LoggingObserver::LoggingObserver(std::string backend,
                                  std::shared_ptr<BackendObserver> next)
-    : backend_(std::move(backend)),
-      next_(next != nullptr
-                ? std::move(next)
-                : std::shared_ptr<BackendObserver>(&BackendObserver::Noop(),
-                                                   [](BackendObserver*) {})) {}
+    : backend_(std::move(backend)), next_(OrNoop(std::move(next))) {}
 
 void LoggingObserver::OnRetry(const RetryEvent& event) {
   next_->OnRetry(event);

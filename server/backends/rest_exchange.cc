@@ -35,13 +35,6 @@ absl::string_view ErrorLabel(TransportErrorKind kind) {
   }
 }
 
-std::shared_ptr<BackendObserver> OrNoop(
-    std::shared_ptr<BackendObserver> observer) {
-  if (observer != nullptr) return observer;
-  return std::shared_ptr<BackendObserver>(&BackendObserver::Noop(),
-                                          [](BackendObserver*) {});
-}
-
 }  // namespace
 
 RestExchange::RestExchange(const BackendConfig& config,
@@ -53,7 +46,7 @@ RestExchange::RestExchange(const BackendConfig& config,
       transport_(transport),
       tokens_(std::move(tokens)),
       parse_error_(parse_error),
-      observer_(OrNoop(std::move(observer))) {}
+      observer_(BackendObserver::OrNoop(std::move(observer))) {}
 
 BackendConfig WithDefaultAuthHeader(BackendConfig config,
                                     AuthHeaderStyle style) {

@@ -81,6 +81,19 @@ absl::StatusOr<std::string> ParseSegment(absl::string_view raw,
 
 }  // namespace
 
+bool IsValidKindName(absl::string_view kind) {
+  if (kind.empty() || kind.size() > 32 || !absl::ascii_islower(kind[0])) {
+    return false;
+  }
+  for (char c : kind) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '_' &&
+        c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool IsValidBackendName(absl::string_view name) {
   if (name.empty() || name.size() > 63) return false;
   if (!absl::ascii_islower(name[0])) return false;

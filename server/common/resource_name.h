@@ -59,6 +59,10 @@ std::string EscapeSegment(absl::string_view segment);
 /// appear in resource names and metric labels).
 bool IsValidBackendName(absl::string_view name);
 
+/// Backend kinds (vendor names in configuration and labels): a lower-case
+/// letter, then lower-case letters, digits, '-' or '_', at most 32 bytes.
+bool IsValidKindName(absl::string_view kind);
+
 /// 8-4-4-4-12 hexadecimal, either case.
 bool IsUuid(absl::string_view text);
 

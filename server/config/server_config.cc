@@ -386,19 +386,6 @@ absl::Status ParseServerTls(const json& t, ServerTlsConfig* out) {
   return absl::OkStatus();
 }
 
-bool IsValidKindName(absl::string_view kind) {
-  if (kind.empty() || kind.size() > 32 || !absl::ascii_islower(kind[0])) {
-    return false;
-  }
-  for (char c : kind) {
-    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '_' &&
-        c != '-') {
-      return false;
-    }
-  }
-  return true;
-}
-
 absl::Status ParseBackend(const json& obj, const std::string& path,
                           BackendConfig* out) {
   if (auto s = CheckKeys(obj, path,
