@@ -19,7 +19,7 @@ COPY . .
 # this revision.
 ARG REVISION=unknown
 # Unit tests gate the image; integration tests run in CI (scripts/test.sh).
-RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCERTBRIDGE_BUILD_BENCH=OFF \
       -DCERTBRIDGE_REVISION="${REVISION}" \
     && cmake --build /build \
     && ctest --test-dir /build -L unit --output-on-failure \

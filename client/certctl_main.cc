@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "certbridge/v1/certificate_service.grpc.pb.h"
 #include "client/command_line.h"
 #include "client/commands.h"
-#include "grpcpp/create_channel.h"
+#include "client/library/certificate_client.h"
+#include "client/library/client_channel.h"
 #include "grpcpp/security/credentials.h"
 
 namespace {
@@ -64,9 +64,11 @@ int main(int argc, char** argv) {
   if (command->verb == cli::Verb::kHelp ||
       command->verb == cli::Verb::kVersion ||
       command->verb == cli::Verb::kCompletion) {
-    auto unused = certbridge::v1::CertificateService::NewStub(
-        grpc::CreateChannel("unused:0", grpc::InsecureChannelCredentials()));
-    return cli::RunCommand(*command, *unused, cli::ProcessIo());
+    // Answered locally; the client is never called.
+    const certbridge::CertificateClient unused(
+        certbridge::CreateCertificateChannel(
+            "unused:0", grpc::InsecureChannelCredentials()));
+    return cli::RunCommand(*command, unused, cli::ProcessIo());
   }
   const std::string address =
       cli::ResolveAddress(*command, std::getenv(cli::kAddressEnvVar));
@@ -75,7 +77,10 @@ int main(int argc, char** argv) {
     std::cerr << "certctl: " << credentials.status().message() << "\n";
     return 2;
   }
-  auto channel = grpc::CreateChannel(address, *credentials);
-  auto stub = certbridge::v1::CertificateService::NewStub(channel);
-  return cli::RunCommand(*command, *stub, cli::ProcessIo());
+  // The channel carries docs/grpc_service_config.json: UNAVAILABLE and
+  // RESOURCE_EXHAUSTED are retried within --timeout, a create with its
+  // request_id unchanged.
+  const certbridge::CertificateClient client(
+      certbridge::CreateCertificateChannel(address, *credentials));
+  return cli::RunCommand(*command, client, cli::ProcessIo());
 }

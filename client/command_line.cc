@@ -8,9 +8,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "client/vendors/cli_vendor_registry.h"
 
 namespace certbridge::cli {
 namespace {
@@ -19,8 +19,8 @@ absl::Status Usage(absl::string_view message) {
   return absl::InvalidArgumentError(message);
 }
 
-// Every flag certctl knows. Which ones a command accepts is decided by
-// AllowedFlags below.
+// Every flag certctl knows: one per field of Command. Which ones a command
+// accepts besides the global ones is its vendor's to say (CliVendor::FlagsFor).
 const std::set<std::string>& KnownFlags() {
   static const auto* const kFlags =
       new std::set<std::string>{"address",
@@ -44,7 +44,20 @@ const std::set<std::string>& KnownFlags() {
                                 "update_mask",
                                 "jwk_update_action",
                                 "jwk_update_scope",
-                                "jwk_delete_action"};
+                                "jwk_delete_action",
+                                "filter",
+                                "order_by",
+                                "page_size",
+                                "page_token",
+                                "all"};
+  return *kFlags;
+}
+
+// `certctl list` takes the same flags whatever the vendor: the server
+// filters, orders and pages every vendor's list alike.
+const std::set<std::string>& ListFlags() {
+  static const auto* const kFlags = new std::set<std::string>{
+      "filter", "order_by", "page_size", "page_token", "all"};
   return *kFlags;
 }
 
@@ -53,40 +66,6 @@ const std::set<std::string>& GlobalFlags() {
       "address",     "timeout",       "x_request_id", "output",
       "tls_ca_file", "tls_cert_file", "tls_key_file"};
   return *kFlags;
-}
-
-std::set<std::string> AllowedFlags(Verb verb, ResourceKind kind) {
-  const bool leegality = kind == ResourceKind::kLeegality;
-  switch (verb) {
-    case Verb::kHelp:
-    case Verb::kVersion:
-    case Verb::kCompletion:
-    case Verb::kGet:
-      return {};
-    case Verb::kCreate:
-      if (leegality) {
-        return {"file",          "file_name", "passkey_file", "passkey_env",
-                "department_id", "enabled",   "request_id"};
-      }
-      return {"file",        "certificate_id", "alias",
-              "description", "environments",   "request_id"};
-    case Verb::kUpdate:
-      if (leegality) {
-        return {"file",          "file_name", "passkey_file", "passkey_env",
-                "department_id", "enabled",   "update_mask"};
-      }
-      return {"file",
-              "alias",
-              "description",
-              "environments",
-              "update_mask",
-              "jwk_update_action",
-              "jwk_update_scope"};
-    case Verb::kDelete:
-      if (leegality) return {};
-      return {"jwk_delete_action"};
-  }
-  return {};
 }
 
 absl::string_view VerbName(Verb verb) {
@@ -105,6 +84,8 @@ absl::string_view VerbName(Verb verb) {
       return "update";
     case Verb::kDelete:
       return "delete";
+    case Verb::kList:
+      return "list";
   }
   return "?";
 }
@@ -117,6 +98,7 @@ std::optional<Verb> ParseVerb(absl::string_view word) {
   if (word == "create") return Verb::kCreate;
   if (word == "update") return Verb::kUpdate;
   if (word == "delete") return Verb::kDelete;
+  if (word == "list") return Verb::kList;
   return std::nullopt;
 }
 
@@ -163,14 +145,6 @@ absl::StatusOr<Enum> ParseEnumFlag(absl::string_view flag,
       absl::StrCat("--", flag, ": \"", value, "\" is not one of ", choices));
 }
 
-std::vector<std::string> NonEmptySegments(absl::string_view name) {
-  std::vector<std::string> parts = absl::StrSplit(name, '/');
-  for (const auto& p : parts) {
-    if (p.empty()) return {};
-  }
-  return parts;
-}
-
 constexpr char kPasskeyFlagMessage[] =
     "--passkey is not supported: a passkey on the command line is visible to "
     "other users through `ps` and is kept in shell history. Use "
@@ -179,38 +153,12 @@ constexpr char kPasskeyFlagMessage[] =
 
 }  // namespace
 
-absl::StatusOr<ResourceKind> KindOfName(absl::string_view name) {
-  const auto parts = NonEmptySegments(name);
-  if (parts.size() == 4 && parts[0] == "backends" &&
-      parts[2] == "certificates") {
-    return ResourceKind::kLeegality;
-  }
-  if (parts.size() == 6 && parts[0] == "backends" && parts[2] == "projects" &&
-      parts[4] == "certificates") {
-    return ResourceKind::kApinizer;
-  }
-  return Usage(absl::StrCat(
-      "NAME must be backends/{backend}/certificates/{id} (Leegality) or "
-      "backends/{backend}/projects/{project}/certificates/{name} (Apinizer); "
-      "got \"",
-      name, "\""));
-}
-
-absl::StatusOr<ResourceKind> KindOfParent(absl::string_view parent) {
-  const auto parts = NonEmptySegments(parent);
-  if (parts.size() == 2 && parts[0] == "backends") {
-    return ResourceKind::kLeegality;
-  }
-  if (parts.size() == 4 && parts[0] == "backends" && parts[2] == "projects") {
-    return ResourceKind::kApinizer;
-  }
-  return Usage(
-      absl::StrCat("PARENT must be backends/{backend} (Leegality) or "
-                   "backends/{backend}/projects/{project} (Apinizer); got \"",
-                   parent, "\""));
-}
-
 absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
+  return ParseCommandLine(args, BuiltinCliVendors());
+}
+
+absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args,
+                                         const CliVendorRegistry& vendors) {
   std::map<std::string, std::string> flags;
   std::vector<std::string> positional;
   bool help_flag = false;
@@ -254,6 +202,8 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
     }
     if (has_value) {
       value = std::string(body.substr(eq + 1));
+    } else if (name == "all") {
+      value = "true";  // the one switch: --all alone means --all=true
     } else {
       if (i + 1 >= args.size()) {
         return Usage(absl::StrCat("--", name, " needs a value"));
@@ -280,18 +230,19 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
   auto verb = ParseVerb(positional[0]);
   if (!verb) {
     return Usage(absl::StrCat("unknown command \"", positional[0],
-                              "\"; commands are get, create, update, delete, "
-                              "version, completion, help"));
+                              "\"; commands are get, list, create, update, "
+                              "delete, version, completion, help"));
   }
   command.verb = *verb;
   const size_t want_positional =
       command.verb == Verb::kHelp || command.verb == Verb::kVersion ? 1 : 2;
   if (positional.size() < want_positional) {
-    return Usage(absl::StrCat("`certctl ", VerbName(command.verb), "` needs ",
-                              command.verb == Verb::kCreate ? "a PARENT"
-                              : command.verb == Verb::kCompletion
-                                  ? "a shell (bash)"
-                                  : "a NAME"));
+    return Usage(absl::StrCat(
+        "`certctl ", VerbName(command.verb), "` needs ",
+        command.verb == Verb::kCreate || command.verb == Verb::kList
+            ? "a PARENT"
+        : command.verb == Verb::kCompletion ? "a shell (bash)"
+                                            : "a NAME"));
   }
   if (positional.size() > want_positional) {
     return Usage(absl::StrCat("unexpected argument \"",
@@ -304,27 +255,32 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
     command.target = positional[1];
   } else if (command.verb != Verb::kHelp && command.verb != Verb::kVersion) {
     command.target = positional[1];
-    auto kind = command.verb == Verb::kCreate ? KindOfParent(command.target)
-                                              : KindOfName(command.target);
-    if (!kind.ok()) return kind.status();
-    command.kind = *kind;
+    auto vendor = command.verb == Verb::kCreate || command.verb == Verb::kList
+                      ? vendors.VendorOfParent(command.target)
+                      : vendors.VendorOfName(command.target);
+    if (!vendor.ok()) return vendor.status();
+    command.vendor = *vendor;
   }
 
   // Reject flags that do not apply before interpreting any value.
-  const std::set<std::string> allowed =
-      AllowedFlags(command.verb, command.kind);
+  std::set<std::string> allowed = command.vendor == nullptr
+                                      ? std::set<std::string>{}
+                                      : command.vendor->FlagsFor(command.verb);
+  if (command.verb == Verb::kList) {
+    allowed.insert(ListFlags().begin(), ListFlags().end());
+  }
   for (const auto& [name, value] : flags) {
     if (GlobalFlags().count(name) != 0 || allowed.count(name) != 0) continue;
     if (command.verb == Verb::kHelp || command.verb == Verb::kGet ||
-        command.verb == Verb::kVersion || command.verb == Verb::kCompletion) {
+        command.verb == Verb::kList || command.verb == Verb::kVersion ||
+        command.verb == Verb::kCompletion) {
       return Usage(absl::StrCat("--", name, " does not apply to `certctl ",
                                 VerbName(command.verb), "`"));
     }
-    return Usage(absl::StrCat(
-        "--", name, " does not apply to `certctl ", VerbName(command.verb),
-        "` on a ",
-        command.kind == ResourceKind::kLeegality ? "Leegality" : "Apinizer",
-        " resource (", command.target, ")"));
+    return Usage(absl::StrCat("--", name, " does not apply to `certctl ",
+                              VerbName(command.verb), "` on a ",
+                              command.vendor->display_name(), " resource (",
+                              command.target, ")"));
   }
 
   auto take = [&flags](const char* name) -> std::optional<std::string> {
@@ -418,6 +374,22 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
     command.jwk_delete_action = *e;
   }
 
+  if (auto v = take("filter")) command.filter = *v;
+  if (auto v = take("order_by")) command.order_by = *v;
+  if (auto v = take("page_token")) command.page_token = *v;
+  if (auto v = take("page_size")) {
+    if (!absl::SimpleAtoi(*v, &command.page_size) || command.page_size < 0) {
+      return Usage("--page_size must be a whole number, 0 or more");
+    }
+  }
+  if (auto v = take("all")) {
+    const std::string lower = absl::AsciiStrToLower(*v);
+    if (lower != "true" && lower != "false") {
+      return Usage("--all takes no value (or true/false)");
+    }
+    command.all = lower == "true";
+  }
+
   // Cross-flag rules.
   if ((command.passkey_file || command.passkey_env) && !command.file) {
     return Usage(
@@ -429,32 +401,13 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
         "--file_name names the upload given with --file; give --file "
         "too");
   }
-  if (command.verb == Verb::kCreate) {
-    if (!command.file) {
-      return Usage(absl::StrCat("`certctl create` needs --file=PATH (",
-                                command.kind == ResourceKind::kLeegality
-                                    ? "a PKCS#12 .p12/.pfx"
-                                    : "a PEM certificate",
-                                ")"));
-    }
-    if (command.kind == ResourceKind::kApinizer) {
-      // What Apinizer requires on every create (the server checks too; here
-      // the message lists every missing flag at once).
-      std::vector<std::string> missing;
-      if (command.certificate_id.empty())
-        missing.push_back("--certificate_id=NAME");
-      if (!command.alias || command.alias->empty())
-        missing.push_back("--alias=ALIAS");
-      if (!command.environments || command.environments->empty()) {
-        missing.push_back("--environments=E1,E2");
-      }
-      if (!missing.empty()) {
-        return Usage(
-            absl::StrCat("`certctl create` on an Apinizer project needs ",
-                         absl::StrJoin(missing, " and ")));
-      }
-    }
+  if (command.vendor == nullptr) return command;  // no resource named
+  if (command.verb == Verb::kCreate && !command.file &&
+      !command.vendor->create_file().empty()) {
+    return Usage(absl::StrCat("`certctl create` needs --file=PATH (",
+                              command.vendor->create_file(), ")"));
   }
+  if (auto s = command.vendor->CheckCommand(command); !s.ok()) return s;
   return command;
 }
 
@@ -465,113 +418,7 @@ std::string ResolveAddress(const Command& command, const char* env_address) {
 }
 
 bool NeedsPasskey(const Command& command) {
-  return command.kind == ResourceKind::kLeegality &&
-         (command.verb == Verb::kCreate || command.verb == Verb::kUpdate) &&
-         command.file.has_value();
-}
-
-std::string UsageText() {
-  return R"(certctl: manage certificates through a certbridge server.
-
-Usage:
-  certctl get NAME
-  certctl create PARENT --file=PATH [flags]
-  certctl update NAME [flags] [--update_mask=PATH,...]
-  certctl delete NAME [--jwk_delete_action=NULLIFY|DELETE]
-  certctl version
-  certctl completion bash   (e.g. source <(certctl completion bash))
-  certctl help
-
-NAME is backends/{backend}/certificates/{id} (Leegality SignStation) or
-backends/{backend}/projects/{project}/certificates/{name} (Apinizer API Ops).
-PARENT is backends/{backend} (Leegality) or backends/{backend}/projects/{project}
-(Apinizer). The shape decides which flags apply.
-
-Global flags (before or after the command):
-  --address=HOST:PORT   server address (default: $CERTCTL_ADDRESS, else
-                        127.0.0.1:50051)
-  --timeout=DURATION    RPC deadline, e.g. 30s, 2m, 500ms (default 30s)
-  --x_request_id=ID     sent as x-request-id metadata (shows in server logs)
-  --output=FORMAT       json, yaml, table or name (the resource name alone);
-                        default: table on a terminal, json otherwise
-  --tls_ca_file=PEM     connect with TLS, trusting this CA
-  --tls_cert_file=PEM --tls_key_file=PEM
-                        client certificate for mTLS
-
-Leegality (create / update):
-  --file=PATH           PKCS#12 (.p12/.pfx) file, at most 5 MiB
-  --file_name=NAME      upload file name (default: the file's base name when
-                        it ends in .p12/.pfx, else the server's default)
-  --passkey_file=PATH   read the PKCS#12 passkey from PATH (one trailing
-                        newline is stripped)
-  --passkey_env=VAR     read the passkey from environment variable VAR
-                        (with neither, certctl prompts on the terminal; there
-                        is no --passkey flag: argv is visible in `ps`)
-  --department_id=UUID
-  --enabled=true|false
-
-Apinizer (create / update):
-  --certificate_id=NAME create only: the certificate's name
-  --file=PATH           PEM X.509 certificate
-  --alias=ALIAS
-  --description=TEXT
-  --environments=E1,E2  environments to deploy to (at least one)
-  --jwk_update_action=NULLIFY|UPDATE       update only
-  --jwk_update_scope=SAME_PROJECT|ALL_PROJECTS  update only
-
-Create:
-  --request_id=UUID     makes a retried create return the first outcome.
-                        Without it certctl makes one and prints it on stderr:
-                        repeat a create that failed with the same one.
-
-Update:
-  --update_mask=P1,P2   fields to change, e.g. leegality.enabled,
-                        apinizer.description, or *. Default: the fields whose
-                        flags are given (--file adds leegality.pkcs12_file and
-                        leegality.passkey, or apinizer.pem_certificate).
-
-Output: the certificate (or delete response) on stdout, with proto field
-names. File bytes and passkeys are never printed. Errors go to stderr.
-
-Exit codes:
-  0  success
-  1  the call failed otherwise (e.g. CANCELLED)
-  2  usage or local error: nothing was sent (bad flags, unreadable file)
-  3  NOT_FOUND
-  4  INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE: fix the request
-  5  ALREADY_EXISTS, ABORTED: a conflict; read again
-  6  PERMISSION_DENIED, UNAUTHENTICATED
-  7  UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED: try again later
-     (a create with the same --request_id)
-  8  INTERNAL, UNKNOWN, DATA_LOSS, UNIMPLEMENTED: a server or backend failure
-  9  the call succeeded but an Apinizer (un)deployment failed in some
-     environment (see the warning on stderr)
-)";
-}
-
-std::string BashCompletion() {
-  return R"(# bash completion for certctl: source <(certctl completion bash)
-_certctl() {
-  local cur="${COMP_WORDS[COMP_CWORD]}"
-  local verbs="get create update delete version completion help"
-  local flags="--address= --timeout= --x_request_id= --output= --tls_ca_file=
-    --tls_cert_file= --tls_key_file= --file= --file_name= --passkey_file=
-    --passkey_env= --department_id= --enabled= --certificate_id= --alias=
-    --description= --environments= --request_id= --update_mask=
-    --jwk_update_action= --jwk_update_scope= --jwk_delete_action="
-  if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=( $(compgen -W "$verbs" -- "$cur") )
-  elif [[ "$cur" == --output=* ]]; then
-    COMPREPLY=( $(compgen -W "json yaml table name" -- "${cur#--output=}") )
-  elif [[ "$cur" == --file=* || "$cur" == --passkey_file=* || "$cur" == --tls_*=* ]]; then
-    COMPREPLY=( $(compgen -f -- "${cur#*=}") )
-  else
-    compopt -o nospace 2>/dev/null
-    COMPREPLY=( $(compgen -W "$flags" -- "$cur") )
-  fi
-}
-complete -F _certctl certctl
-)";
+  return command.vendor != nullptr && command.vendor->NeedsPasskey(command);
 }
 
 }  // namespace certbridge::cli

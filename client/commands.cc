@@ -4,14 +4,14 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <utility>
 
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "client/file_io.h"
 #include "client/formats.h"
 #include "client/output.h"
 #include "client/request_builder.h"
-#include "grpcpp/client_context.h"
+#include "client/vendors/cli_vendor_registry.h"
 #include "server/app/build_info.h"
 #include "server/common/uuid.h"
 
@@ -28,18 +28,20 @@ OutputFormat FormatOf(const Command& command, const CommandIo& io) {
   return io.out_is_terminal ? OutputFormat::kTable : OutputFormat::kJson;
 }
 
-int RpcError(const CommandIo& io, const grpc::Status& status) {
+int RpcError(const CommandIo& io, const absl::Status& status) {
   *io.err << FormatRpcError(status);
-  return ExitCodeFor(status.error_code());
+  // raw_code: a code outside the canonical set keeps its number (and its
+  // exit code) instead of reading as UNKNOWN.
+  return ExitCodeFor(static_cast<grpc::StatusCode>(status.raw_code()));
 }
 
-std::unique_ptr<grpc::ClientContext> MakeContext(const Command& command) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + command.timeout));
-  if (!command.x_request_id.empty()) {
-    context->AddMetadata("x-request-id", command.x_request_id);
-  }
-  return context;
+// --timeout is each call's deadline (retries included); --x_request_id goes
+// out as the x-request-id correlation header.
+CallOptions CallOptionsOf(const Command& command) {
+  CallOptions call;
+  call.timeout = command.timeout;
+  call.correlation_id = command.x_request_id;
+  return call;
 }
 
 int Print(const Command& command, const CommandIo& io,
@@ -64,25 +66,75 @@ int Print(const Command& command, const CommandIo& io,
   return kExitOk;
 }
 
-// OK, but a failed (un)deployment is still a failure to a script.
-int PrintWithDeployment(const Command& command, const CommandIo& io,
-                        const absl::StatusOr<std::string>& json,
-                        const v1::DeploymentResult* deployment) {
-  const int printed = Print(command, io, json);
-  if (printed != kExitOk || deployment == nullptr) return printed;
-  if (auto w = DeploymentWarning(*deployment)) {
-    *io.err << *w;
-    return kExitDeploymentFailed;
+// The first warning any vendor has about an OK result: every vendor is
+// asked, as the result decides whose fields it carries.
+template <typename Rule>
+std::optional<CallWarning> FirstWarning(const Rule& rule) {
+  for (const auto& vendor : BuiltinCliVendors().vendors()) {
+    if (auto warning = rule(*vendor)) return warning;
   }
-  return kExitOk;
+  return std::nullopt;
+}
+
+int PrintWithWarning(const Command& command, const CommandIo& io,
+                     const absl::StatusOr<std::string>& json,
+                     const std::optional<CallWarning>& warning) {
+  const int printed = Print(command, io, json);
+  if (printed != kExitOk || !warning) return printed;
+  *io.err << warning->text;
+  return warning->exit_code;
 }
 
 int Finish(const Command& command, const CommandIo& io,
-           const grpc::Status& status, const v1::Certificate& cert) {
-  if (!status.ok()) return RpcError(io, status);
-  return PrintWithDeployment(
-      command, io, CertificateToJson(cert),
-      cert.has_apinizer() ? &cert.apinizer().deployment_result() : nullptr);
+           const absl::StatusOr<v1::Certificate>& result) {
+  if (!result.ok()) return RpcError(io, result.status());
+  const v1::Certificate& cert = *result;
+  return PrintWithWarning(command, io, CertificateToJson(cert),
+                          FirstWarning([&cert](const CliVendor& v) {
+                            return v.WarningAfter(cert);
+                          }));
+}
+
+// Every page from the command's page_token on, merged into one response.
+constexpr int kMaxListPages = 10000;
+
+int RunList(const Command& command, const CertificateClient& client,
+            const CommandIo& io) {
+  v1::ListCertificatesRequest request = BuildListRequest(command);
+  v1::ListCertificatesResponse merged;
+  for (int page = 0;; ++page) {
+    absl::StatusOr<v1::ListCertificatesResponse> result =
+        client.ListCertificates(request, CallOptionsOf(command));
+    if (!result.ok()) return RpcError(io, result.status());
+    v1::ListCertificatesResponse& response = *result;
+    merged.set_total_size(response.total_size());
+    merged.set_next_page_token(response.next_page_token());
+    for (v1::Certificate& cert : *response.mutable_certificates()) {
+      *merged.add_certificates() = std::move(cert);
+    }
+    if (!command.all || response.next_page_token().empty()) break;
+    if (page + 1 == kMaxListPages ||
+        response.next_page_token() == request.page_token()) {
+      *io.err << "certctl: the server keeps returning pages; stopped after "
+              << page + 1 << "\n";
+      return kExitServerFailure;
+    }
+    request.set_page_token(response.next_page_token());
+  }
+  switch (FormatOf(command, io)) {
+    case OutputFormat::kTable:
+      *io.out << ListResponseToTable(merged, *command.vendor);
+      return kExitOk;
+    case OutputFormat::kName:
+      for (const v1::Certificate& cert : merged.certificates()) {
+        *io.out << cert.name() << "\n";
+      }
+      return kExitOk;
+    case OutputFormat::kJson:
+    case OutputFormat::kYaml:
+      break;
+  }
+  return Print(command, io, ListResponseToJson(merged));
 }
 
 // The file and passkey a create/update needs, read before any RPC.
@@ -152,6 +204,15 @@ CommandIo ProcessIo() {
 int RunCommand(const Command& command,
                v1::CertificateService::StubInterface& stub,
                const CommandIo& io) {
+  // Borrowed, not owned: an aliasing shared_ptr with no owner.
+  const CertificateClient client(
+      std::shared_ptr<v1::CertificateService::StubInterface>(
+          std::shared_ptr<void>(), &stub));
+  return RunCommand(command, client, io);
+}
+
+int RunCommand(const Command& command, const CertificateClient& client,
+               const CommandIo& io) {
   switch (command.verb) {
     case Verb::kHelp:
       *io.out << UsageText();
@@ -163,13 +224,10 @@ int RunCommand(const Command& command,
     case Verb::kCompletion:
       *io.out << BashCompletion();
       return kExitOk;
-    case Verb::kGet: {
-      auto context = MakeContext(command);
-      v1::Certificate cert;
-      const grpc::Status status =
-          stub.GetCertificate(context.get(), BuildGetRequest(command), &cert);
-      return Finish(command, io, status, cert);
-    }
+    case Verb::kGet:
+      return Finish(command, io,
+                    client.GetCertificate(BuildGetRequest(command),
+                                          CallOptionsOf(command)));
     case Verb::kCreate: {
       auto inputs = ReadInputs(command, io);
       if (!inputs.ok()) return LocalError(io, inputs.status());
@@ -184,11 +242,9 @@ int RunCommand(const Command& command,
       }
       auto request = BuildCreateRequest(with_id, *inputs);
       if (!request.ok()) return LocalError(io, request.status());
-      auto context = MakeContext(command);
-      v1::Certificate cert;
-      const grpc::Status status =
-          stub.CreateCertificate(context.get(), *request, &cert);
-      return Finish(command, io, status, cert);
+      return Finish(command, io,
+                    client.CreateCertificate(*std::move(request),
+                                             CallOptionsOf(command)));
     }
     case Verb::kUpdate: {
       // Checked before reading anything, so a bad mask never prompts.
@@ -200,20 +256,21 @@ int RunCommand(const Command& command,
       if (!inputs.ok()) return LocalError(io, inputs.status());
       auto request = BuildUpdateRequest(command, *inputs);
       if (!request.ok()) return LocalError(io, request.status());
-      auto context = MakeContext(command);
-      v1::Certificate cert;
-      const grpc::Status status =
-          stub.UpdateCertificate(context.get(), *request, &cert);
-      return Finish(command, io, status, cert);
+      return Finish(command, io,
+                    client.UpdateCertificate(*request, CallOptionsOf(command)));
     }
+    case Verb::kList:
+      return RunList(command, client, io);
     case Verb::kDelete: {
-      auto context = MakeContext(command);
-      v1::DeleteCertificateResponse response;
-      const grpc::Status status = stub.DeleteCertificate(
-          context.get(), BuildDeleteRequest(command), &response);
-      if (!status.ok()) return RpcError(io, status);
-      return PrintWithDeployment(command, io, DeleteResponseToJson(response),
-                                 &response.undeployment_result());
+      absl::StatusOr<v1::DeleteCertificateResponse> result =
+          client.DeleteCertificate(BuildDeleteRequest(command),
+                                   CallOptionsOf(command));
+      if (!result.ok()) return RpcError(io, result.status());
+      const v1::DeleteCertificateResponse& response = *result;
+      return PrintWithWarning(command, io, DeleteResponseToJson(response),
+                              FirstWarning([&response](const CliVendor& v) {
+                                return v.WarningAfterDelete(response);
+                              }));
     }
   }
   return kExitLocalError;

@@ -1,7 +1,8 @@
-// Runs one parsed certctl command against a CertificateService stub: reads
-// the local inputs, builds the request, makes the call and prints the result.
-// Every outside dependency (stub, files, environment, terminal, streams) is
-// passed in, so tests drive it with MockCertificateServiceStub and fakes.
+// Runs one parsed certctl command through the client library
+// (CertificateClient): reads the local inputs, builds the request, makes the
+// call and prints the result. Every outside dependency (client or stub,
+// files, environment, terminal, streams) is passed in, so tests drive it with
+// MockCertificateServiceStub and fakes.
 #ifndef CERTBRIDGE_CLIENT_COMMANDS_H_
 #define CERTBRIDGE_CLIENT_COMMANDS_H_
 
@@ -12,22 +13,11 @@
 #include "absl/status/statusor.h"
 #include "certbridge/v1/certificate_service.grpc.pb.h"
 #include "client/command_line.h"
+#include "client/exit_codes.h"
+#include "client/library/certificate_client.h"
 #include "client/passkey_source.h"
 
 namespace certbridge::cli {
-
-/// certctl's exit codes (UsageText lists them): scripts can tell "not
-/// there" from "fix the request" from "try later" without parsing stderr.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitRpcFailed = 1;   // any other failed call
-inline constexpr int kExitLocalError = 2;  // usage, unreadable file, ...
-inline constexpr int kExitNotFound = 3;
-inline constexpr int kExitBadRequest = 4;
-inline constexpr int kExitConflict = 5;
-inline constexpr int kExitDenied = 6;
-inline constexpr int kExitRetryLater = 7;
-inline constexpr int kExitServerFailure = 8;
-inline constexpr int kExitDeploymentFailed = 9;
 
 /// The exit code for a failed call's status.
 int ExitCodeFor(grpc::StatusCode code);
@@ -49,7 +39,12 @@ struct CommandIo {
 /// /dev/tty.
 CommandIo ProcessIo();
 
-/// Runs `command` and returns the exit code.
+/// Runs `command` and returns the exit code. Calls go through `client`,
+/// whose channel carries the retry policy (CreateCertificateChannel).
+int RunCommand(const Command& command, const CertificateClient& client,
+               const CommandIo& io);
+
+/// The same over `stub` (borrowed for the call; tests pass a mock).
 int RunCommand(const Command& command,
                v1::CertificateService::StubInterface& stub,
                const CommandIo& io);

@@ -10,7 +10,7 @@
 
 namespace certbridge::cli {
 
-/// The API's limit on certificate files (LeegalityCertificate.pkcs12_file).
+/// The API's limit on uploaded certificate files.
 inline constexpr std::size_t kMaxCertificateFileBytes =
     std::size_t{5} * 1024 * 1024;
 

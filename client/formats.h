@@ -19,7 +19,7 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text);
 /// Block-style YAML; strings double-quoted (JSON escapes are valid YAML).
 absl::StatusOr<std::string> JsonToYaml(absl::string_view json);
 
-/// One row per leaf: `path  value`, paths like apinizer.deployments[0].alias,
+/// One row per leaf: `path  value`, paths like a.list[0].field,
 /// values as printed by JSON (strings without quotes).
 absl::StatusOr<std::string> JsonToTable(absl::string_view json);
 

@@ -1,14 +1,17 @@
 #include "client/output.h"
 
-#include <map>
+#include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "client/library/rpc_status.h"
+#include "client/vendors/cli_vendor_registry.h"
 #include "google/protobuf/util/json_util.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
+#include "server/common/errors.h"
 
 namespace certbridge::cli {
 namespace {
@@ -29,14 +32,6 @@ std::string EscapeControl(absl::string_view text) {
   return out;
 }
 
-void StripSecrets(v1::Certificate& cert) {
-  if (cert.has_leegality()) {
-    cert.mutable_leegality()->clear_pkcs12_file();
-    cert.mutable_leegality()->clear_passkey();
-  }
-  if (cert.has_apinizer()) cert.mutable_apinizer()->clear_pem_certificate();
-}
-
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
@@ -55,8 +50,71 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
 
 absl::StatusOr<std::string> CertificateToJson(const v1::Certificate& cert) {
   v1::Certificate copy = cert;
-  StripSecrets(copy);
+  for (const auto& vendor : BuiltinCliVendors().vendors()) {
+    vendor->Redact(copy);
+  }
   return ToJson(copy);
+}
+
+absl::StatusOr<std::string> ListResponseToJson(
+    const v1::ListCertificatesResponse& response) {
+  v1::ListCertificatesResponse copy = response;
+  for (v1::Certificate& cert : *copy.mutable_certificates()) {
+    for (const auto& vendor : BuiltinCliVendors().vendors()) {
+      vendor->Redact(cert);
+    }
+  }
+  return ToJson(copy);
+}
+
+std::string FormatTimestamp(const google::protobuf::Timestamp& t) {
+  const absl::Time time =
+      absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+  return absl::FormatTime(
+      t.nanos() == 0 ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%dT%H:%M:%E*SZ", time,
+      absl::UTCTimeZone());
+}
+
+std::string ListResponseToTable(const v1::ListCertificatesResponse& response,
+                                const CliVendor& vendor) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header = {"NAME"};
+  for (std::string& column : vendor.ListColumns()) {
+    header.push_back(std::move(column));
+  }
+  rows.push_back(std::move(header));
+  for (const v1::Certificate& cert : response.certificates()) {
+    std::vector<std::string> row = {EscapeControl(cert.name())};
+    for (const std::string& cell : vendor.ListRow(cert)) {
+      row.push_back(EscapeControl(cell));
+    }
+    row.resize(rows.front().size());
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::size_t> widths(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      absl::StrAppend(&line, row[i]);
+      if (i + 1 < row.size()) {
+        line.append(widths[i] - row[i].size() + 2, ' ');
+      }
+    }
+    // No trailing blanks from empty last cells.
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    absl::StrAppend(&out, line, "\n");
+  }
+  if (!response.next_page_token().empty()) {
+    absl::StrAppend(&out, "(more: --page_token=", response.next_page_token(),
+                    " or --all)\n");
+  }
+  return out;
 }
 
 absl::StatusOr<std::string> DeleteResponseToJson(
@@ -106,56 +164,37 @@ std::string StatusCodeName(grpc::StatusCode code) {
   return absl::StrCat("CODE_", static_cast<int>(code));
 }
 
-std::string FormatRpcError(const grpc::Status& status) {
-  std::string out =
-      absl::StrCat("ERROR: ", StatusCodeName(status.error_code()), ": ",
-                   EscapeControl(status.error_message()), "\n");
-  google::rpc::Status details;
-  if (status.error_details().empty() ||
-      !details.ParseFromString(status.error_details())) {
-    return out;
-  }
-  // Collected first and printed in a fixed order: the server's payload order
-  // is not meaningful (absl::Status payloads have no defined order).
-  std::string reason_lines;
-  std::string violation_lines;
-  std::string retry_lines;
-  for (const auto& any : details.details()) {
-    if (google::rpc::ErrorInfo info;
-        any.Is<google::rpc::ErrorInfo>() && any.UnpackTo(&info)) {
-      absl::StrAppend(&reason_lines, "reason: ", EscapeControl(info.reason()),
-                      "\n");
-      if (!info.metadata().empty()) {
-        // Proto maps iterate in no particular order; sort for stable output.
-        std::map<std::string, std::string> sorted(info.metadata().begin(),
-                                                  info.metadata().end());
-        std::vector<std::string> pairs;
-        pairs.reserve(sorted.size());
-        for (const auto& [k, v] : sorted) {
-          pairs.push_back(
-              absl::StrCat(EscapeControl(k), "=", EscapeControl(v)));
-        }
-        absl::StrAppend(&reason_lines, "metadata: ", absl::StrJoin(pairs, " "),
-                        "\n");
+std::string FormatRpcError(const absl::Status& status) {
+  std::string out = absl::StrCat(
+      "ERROR: ",
+      StatusCodeName(static_cast<grpc::StatusCode>(status.raw_code())), ": ",
+      EscapeControl(status.message()), "\n");
+  // Printed in a fixed order: the server's detail order is not meaningful
+  // (absl::Status payloads have no defined order).
+  if (std::optional<ErrorInfo> info = GetErrorInfo(status)) {
+    absl::StrAppend(&out, "reason: ", EscapeControl(info->reason), "\n");
+    if (!info->metadata.empty()) {
+      // Sorted by key (a std::map) for stable output.
+      std::vector<std::string> pairs;
+      pairs.reserve(info->metadata.size());
+      for (const auto& [k, v] : info->metadata) {
+        pairs.push_back(absl::StrCat(EscapeControl(k), "=", EscapeControl(v)));
       }
-    } else if (google::rpc::BadRequest bad;
-               any.Is<google::rpc::BadRequest>() && any.UnpackTo(&bad)) {
-      for (const auto& v : bad.field_violations()) {
-        absl::StrAppend(&violation_lines,
-                        "field_violation: ", EscapeControl(v.field()), ": ",
-                        EscapeControl(v.description()), "\n");
-      }
-    } else if (google::rpc::RetryInfo retry;
-               any.Is<google::rpc::RetryInfo>() && any.UnpackTo(&retry)) {
-      const absl::Duration delay =
-          absl::Seconds(retry.retry_delay().seconds()) +
-          absl::Nanoseconds(retry.retry_delay().nanos());
-      absl::StrAppend(&retry_lines,
-                      "retry_after: ", absl::FormatDuration(delay), "\n");
+      absl::StrAppend(&out, "metadata: ", absl::StrJoin(pairs, " "), "\n");
     }
   }
-  absl::StrAppend(&out, reason_lines, violation_lines, retry_lines);
+  for (const FieldViolation& v : GetFieldViolations(status)) {
+    absl::StrAppend(&out, "field_violation: ", EscapeControl(v.field), ": ",
+                    EscapeControl(v.description), "\n");
+  }
+  if (std::optional<absl::Duration> delay = GetRetryDelay(status)) {
+    absl::StrAppend(&out, "retry_after: ", absl::FormatDuration(*delay), "\n");
+  }
   return out;
+}
+
+std::string FormatRpcError(const grpc::Status& status) {
+  return FormatRpcError(FromGrpcStatus(status));
 }
 
 std::optional<std::string> DeploymentWarning(const v1::DeploymentResult& r) {

@@ -1,66 +1,20 @@
 #include "client/request_builder.h"
 
-#include <utility>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/text_layout.h"
+#include "client/vendors/cli_vendor.h"
 
 namespace certbridge::cli {
 namespace {
 
-// One field flag and the mask path it sets.
-struct FlagPath {
-  const char* flag;
-  const char* path;
-  bool given;
-};
-
-std::vector<FlagPath> FieldFlags(const Command& command) {
-  if (command.kind == ResourceKind::kLeegality) {
-    return {
-        {"--enabled", "leegality.enabled", command.enabled.has_value()},
-        {"--department_id", "leegality.department_id",
-         command.department_id.has_value()},
-        {"--file", "leegality.pkcs12_file", command.file.has_value()},
-    };
-  }
-  return {
-      {"--description", "apinizer.description",
-       command.description.has_value()},
-      {"--alias", "apinizer.alias", command.alias.has_value()},
-      {"--environments", "apinizer.environments",
-       command.environments.has_value()},
-      {"--file", "apinizer.pem_certificate", command.file.has_value()},
-  };
-}
-
-absl::Status FillCertificate(const Command& command, const LocalInputs& inputs,
-                             v1::Certificate& cert) {
-  if (command.kind == ResourceKind::kLeegality) {
-    v1::LeegalityCertificate& l = *cert.mutable_leegality();
-    if (command.file) {
-      if (!inputs.passkey) {
-        return absl::InvalidArgumentError(
-            "a PKCS#12 upload needs a passkey (--passkey_file, --passkey_env "
-            "or the prompt)");
-      }
-      l.set_pkcs12_file(inputs.file_bytes);
-      l.set_passkey(*inputs.passkey);
-      l.set_file_name(UploadFileName(command));
-    }
-    if (command.department_id) l.set_department_id(*command.department_id);
-    if (command.enabled) l.set_enabled(*command.enabled);
-    return absl::OkStatus();
-  }
-  v1::ApinizerCertificate& a = *cert.mutable_apinizer();
-  if (command.file) a.set_pem_certificate(inputs.file_bytes);
-  if (command.description) a.set_description(*command.description);
-  if (command.alias) a.set_alias(*command.alias);
-  if (command.environments) {
-    for (const auto& env : *command.environments) a.add_environments(env);
-  }
-  return absl::OkStatus();
+// Get and delete name their resource only; create and update need the
+// vendor to fill it, which a Command that was not parsed lacks.
+absl::Status NeedVendor(const Command& command) {
+  if (command.vendor != nullptr) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", command.target, "\" names no resource certctl knows"));
 }
 
 bool MaskHas(const std::vector<std::string>& mask, absl::string_view path) {
@@ -86,18 +40,8 @@ std::string UploadFileName(const Command& command) {
 }
 
 std::vector<std::string> DeriveUpdateMask(const Command& command) {
-  std::vector<std::string> mask;
-  for (const auto& f : FieldFlags(command)) {
-    if (f.given) mask.emplace_back(f.path);
-  }
-  if (command.kind == ResourceKind::kLeegality && command.file) {
-    // The server wants the passkey named with the file it opens.
-    mask.emplace_back("leegality.passkey");
-    if (!UploadFileName(command).empty()) {
-      mask.emplace_back("leegality.file_name");
-    }
-  }
-  return mask;
+  if (command.vendor == nullptr) return {};
+  return command.vendor->DeriveUpdateMask(command);
 }
 
 v1::GetCertificateRequest BuildGetRequest(const Command& command) {
@@ -109,17 +53,31 @@ v1::GetCertificateRequest BuildGetRequest(const Command& command) {
 v1::DeleteCertificateRequest BuildDeleteRequest(const Command& command) {
   v1::DeleteCertificateRequest request;
   request.set_name(command.target);
-  request.set_jwk_delete_action(command.jwk_delete_action);
+  if (command.vendor != nullptr) {
+    command.vendor->FillDeleteOptions(command, request);
+  }
+  return request;
+}
+
+v1::ListCertificatesRequest BuildListRequest(const Command& command) {
+  v1::ListCertificatesRequest request;
+  request.set_parent(command.target);
+  request.set_page_size(command.page_size);
+  request.set_page_token(command.page_token);
+  request.set_filter(command.filter);
+  request.set_order_by(command.order_by);
   return request;
 }
 
 absl::StatusOr<v1::CreateCertificateRequest> BuildCreateRequest(
     const Command& command, const LocalInputs& inputs) {
+  if (auto s = NeedVendor(command); !s.ok()) return s;
   v1::CreateCertificateRequest request;
   request.set_parent(command.target);
   request.set_certificate_id(command.certificate_id);
   request.set_request_id(command.request_id);
-  if (auto s = FillCertificate(command, inputs, *request.mutable_certificate());
+  if (auto s = command.vendor->FillCertificate(command, inputs,
+                                               *request.mutable_certificate());
       !s.ok()) {
     return s;
   }
@@ -128,10 +86,12 @@ absl::StatusOr<v1::CreateCertificateRequest> BuildCreateRequest(
 
 absl::StatusOr<v1::UpdateCertificateRequest> BuildUpdateRequest(
     const Command& command, const LocalInputs& inputs) {
+  if (auto s = NeedVendor(command); !s.ok()) return s;
+  const CliVendor& vendor = *command.vendor;
   std::vector<std::string> mask;
   if (command.update_mask) {
     mask = *command.update_mask;
-    for (const auto& f : FieldFlags(command)) {
+    for (const FieldFlag& f : vendor.FieldFlags(command)) {
       if (f.given && !MaskHas(mask, f.path)) {
         return absl::InvalidArgumentError(absl::StrCat(
             f.flag, " sets ", f.path,
@@ -140,23 +100,25 @@ absl::StatusOr<v1::UpdateCertificateRequest> BuildUpdateRequest(
       }
     }
   } else {
-    mask = DeriveUpdateMask(command);
+    mask = vendor.DeriveUpdateMask(command);
     if (mask.empty()) {
-      return absl::InvalidArgumentError(
-          command.kind == ResourceKind::kLeegality
-              ? "nothing to update: give --enabled, --department_id or --file "
-                "(or --update_mask)"
-              : "nothing to update: give --description, --alias, "
-                "--environments or --file (or --update_mask)");
+      std::vector<std::string> flags;
+      for (const FieldFlag& f : vendor.FieldFlags(command)) {
+        flags.emplace_back(f.flag);
+      }
+      return absl::InvalidArgumentError(absl::StrCat("nothing to update: give ",
+                                                     JoinAlternatives(flags),
+                                                     " (or --update_mask)"));
     }
   }
   v1::UpdateCertificateRequest request;
   v1::Certificate& cert = *request.mutable_certificate();
   cert.set_name(command.target);
-  if (auto s = FillCertificate(command, inputs, cert); !s.ok()) return s;
+  if (auto s = vendor.FillCertificate(command, inputs, cert); !s.ok()) {
+    return s;
+  }
   for (auto& path : mask) request.mutable_update_mask()->add_paths(path);
-  request.set_jwk_update_action(command.jwk_update_action);
-  request.set_jwk_update_scope(command.jwk_update_scope);
+  vendor.FillUpdateOptions(command, request);
   return request;
 }
 

@@ -35,7 +35,7 @@ buildah bud --isolation chroot --pull=never --layers --target runtime \
   --build-arg REVISION="$REVISION" -t "localhost/certbridge:$VERSION" .
 buildah bud --isolation chroot --pull=never --layers --target emulator \
   --build-arg REVISION="$REVISION" -t "localhost/certbridge-emulator:$VERSION" .
-podman image inspect "localhost/certbridge:$VERSION" --format '{{.Config.User}}' | grep -qx '10001:10001' \
+[ "$(podman image inspect "localhost/certbridge:$VERSION" --format '{{.Config.User}}')" = 10001:10001 ] \
   || fail "the runtime image does not run as the non-root user"
 
 # podman here (as root, no systemd) needs runc and explicit ulimits: without
@@ -46,7 +46,7 @@ PODMAN_RUN=(podman run --runtime runc --network host --ulimit nofile=1024:1024
 # The binaries report the revision they were built from.
 version_line="$("${PODMAN_RUN[@]}" --rm --entrypoint /usr/local/bin/certbridge-server \
   "localhost/certbridge:$VERSION" --version)"
-echo "$version_line" | grep -q "$VERSION.*$REVISION" \
+grep -q "$VERSION.*$REVISION" <<<"$version_line" \
   || fail "--version says '$version_line', want $VERSION and $REVISION"
 echo "image: $version_line"
 
@@ -79,10 +79,12 @@ echo "image health: SERVING"
 out="$("${PODMAN_RUN[@]}" --rm --entrypoint /usr/local/bin/certctl \
   "localhost/certbridge:$VERSION" --address="127.0.0.1:$GRPC_PORT" \
   get backends/leegality/certificates/0b7c2f7e-6d4a-4c1e-9a55-3b7e7c1f0a52 2>&1 || true)"
-echo "$out" | grep -q "reason: CERTIFICATE_NOT_FOUND" \
+grep -q "reason: CERTIFICATE_NOT_FOUND" <<<"$out" \
   || fail "the image did not reach the emulator image: $out"
-curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics" \
-  | grep -q 'grpc_server_handled_total{grpc_code="NotFound",grpc_method="GetCertificate"' \
+# Read the whole page first: grep -q stops at the first match, and under pipefail the
+# writer's broken pipe (curl exit 23) would fail a check that passed.
+metrics="$(curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics")" || fail "/metrics from the image did not answer"
+grep -q 'grpc_server_handled_total{grpc_code="NotFound",grpc_method="GetCertificate"' <<<"$metrics" \
   || fail "/metrics from the image lacks the call"
 echo "image /metrics: OK"
 echo "image checks: OK"

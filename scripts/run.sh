@@ -9,6 +9,8 @@
 #   BUILD_DIR                 CMake build directory      (build)
 #   RUN_DIR                   where config, tokens and port files go (a fresh temp dir)
 #   CERTBRIDGE_SKIP_BUILD=1   use the binaries already in BUILD_DIR
+#   CERTBRIDGE_SEED=0         start with empty backends (default: a few demo
+#                             certificates on both, one expiring within 7 days)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -75,9 +77,11 @@ cat >"$RUN_DIR/config.json" <<JSON
   "shutdown_drain_delay": "0s",
   "backends": [
     {"name": "leegality", "kind": "leegality", "base_url": "$EMULATOR_URL",
-     "auth": {"header": "x-auth-token", "token_file": "$RUN_DIR/leegality.token"}},
+     "auth": {"header": "x-auth-token", "token_file": "$RUN_DIR/leegality.token"},
+     "inventory": {"enabled": true, "interval": "15s"}},
     {"name": "apinizer", "kind": "apinizer", "base_url": "$EMULATOR_URL/apiops",
-     "auth": {"header": "bearer", "token_file": "$RUN_DIR/apinizer.token"}}
+     "auth": {"header": "bearer", "token_file": "$RUN_DIR/apinizer.token"},
+     "inventory": {"enabled": true, "interval": "15s", "projects": ["Payments"]}}
   ]
 }
 JSON
@@ -88,12 +92,51 @@ JSON
 pids+=($!)
 wait_for_file "$RUN_DIR/grpc.port" "${pids[-1]}" certbridge-server "$RUN_DIR/server.log"
 GRPC_PORT="$(cat "$RUN_DIR/grpc.port")"
+CERTCTL=("$BUILD_DIR/client/certctl" "--address=${GRPC_ADDRESS%:*}:$GRPC_PORT" --output=name)
+
+# Demo certificates, created through certbridge as a user would, so that
+# `certctl list` and the expiry metrics show something at once: on each
+# backend one soon to expire (Leegality: 5 days, inside the critical alert's
+# 7; Apinizer: 15 days, inside the warning's 21) and one long-lived.
+seed_certificate() {  # file-stem days
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -days "$2" -subj "/CN=$1.demo.example" \
+    -keyout "$RUN_DIR/seed/$1.key" -out "$RUN_DIR/seed/$1.pem" 2>/dev/null
+}
+seed_failed() {
+  echo "run.sh: could not create demo certificate $1:" >&2
+  tail -n 5 "$RUN_DIR/seed.log" >&2
+  exit 1
+}
+if [ "${CERTBRIDGE_SEED:-1}" = 1 ]; then
+  mkdir -p "$RUN_DIR/seed"
+  printf 'demo-seed-passkey' >"$RUN_DIR/seed/passkey"
+  for spec in demo-signing-expiring:5 demo-signing:400; do
+    stem="${spec%%:*}"
+    seed_certificate "$stem" "${spec#*:}"
+    openssl pkcs12 -export -in "$RUN_DIR/seed/$stem.pem" -inkey "$RUN_DIR/seed/$stem.key" \
+      -passout "file:$RUN_DIR/seed/passkey" -out "$RUN_DIR/seed/$stem.p12"
+    "${CERTCTL[@]}" create backends/leegality --file="$RUN_DIR/seed/$stem.p12" \
+      --passkey_file="$RUN_DIR/seed/passkey" \
+      --department_id=18b45e41-0d2c-4b0c-9a55-3b7e7c1f0a52 >/dev/null 2>>"$RUN_DIR/seed.log" || seed_failed "$stem"
+  done
+  for spec in payments-gateway-tls:15:prod,uat partner-bank-root:700:prod; do
+    IFS=: read -r stem days envs <<<"$spec"
+    seed_certificate "$stem" "$days"
+    "${CERTCTL[@]}" create backends/apinizer/projects/Payments --certificate_id="$stem" \
+      --alias="$stem" --description="run.sh demo certificate" --environments="$envs" \
+      --file="$RUN_DIR/seed/$stem.pem" >/dev/null 2>>"$RUN_DIR/seed.log" || seed_failed "$stem"
+  done
+fi
 
 cat >&2 <<MSG
 
 certbridge is serving gRPC on ${GRPC_ADDRESS%:*}:$GRPC_PORT
   metrics: http://${METRICS_ADDRESS%:*}:$(cat "$RUN_DIR/metrics.port")/metrics
   backends: leegality, apinizer -> emulator at $EMULATOR_URL (requests: $EMULATOR_URL/__emulator/requests)
+  demo certificates: $BUILD_DIR/client/certctl --address=${GRPC_ADDRESS%:*}:$GRPC_PORT list backends/leegality
+                     (and backends/apinizer/projects/Payments); CERTBRIDGE_SEED=0 starts empty
+  expiry metrics: certbridge_certificate_expiration_timestamp_seconds (inventory sweeps every 15 s)
   config and logs: $RUN_DIR
   try: $BUILD_DIR/client/certctl --address=${GRPC_ADDRESS%:*}:$GRPC_PORT help
 Press Ctrl-C to stop.

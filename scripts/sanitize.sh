@@ -52,7 +52,7 @@ if [ "$MODE" != tsan ]; then
   asan="detect_leaks=1:abort_on_error=1:halt_on_error=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1"
   export LSAN_OPTIONS="suppressions=$SUPP/lsan.supp:print_suppressions=0"
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/fast/ubsan" \
-    ASAN_OPTIONS="$asan:log_path=$logs/fast/asan" check asan "$logs/fast" "$start" --test-dir "$dir" -LE 'integration|e2e'
+    ASAN_OPTIONS="$asan:log_path=$logs/fast/asan" check asan "$logs/fast" "$start" --test-dir "$dir" -LE 'integration|e2e|build'
   # Processes that load OpenSSL's providers (the server, integration tests)
   # need full malloc stacks through OpenSSL, which has no frame pointers, for
   # lsan.supp to match: the slow unwinder (~3x slower). MemoryTest bounds the

@@ -211,6 +211,15 @@ def check_overlay(overlay, objs):
     paths = [b["auth"][k] for b in config["backends"] for k in ("token_file",)
              if k in b["auth"]]
     paths += [v for k, v in (config.get("tls") or {}).items() if k.endswith("_file")]
+    # Replicas must share the page token key, or a page fetched from
+    # another replica is INVALID_ARGUMENT.
+    check(p + "ListCertificates page tokens are signed with a key every replica mounts",
+          config.get("page_token_key_file", "").startswith("/var/run/secrets/certbridge/"))
+    paths.append(config.get("page_token_key_file", ""))
+    for secret in find(objs, "Secret", "certbridge-credentials"):
+        key = (secret.get("stringData") or {}).get("page-token-key", "")
+        check(p + "the example Secret's page-token-key is long enough (32 bytes)",
+              len(key.encode()) >= 32)
     unmounted = [f for f in paths if not any(f.startswith(m + "/") for m in mounts)]
     check(p + "every file the configuration names is on a mounted volume",
           not unmounted, ", ".join(unmounted))

@@ -77,9 +77,16 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
     auto vendor =
         ResolveVendor(vendors, backend, absl::StrCat("backends[", i, "]"));
     if (!vendor.ok()) return vendor.status();
+    if (auto s = CheckInventoryConfig(backend.inventory, **vendor,
+                                      absl::StrCat("backends[", i, "]"));
+        !s.ok()) {
+      return s;
+    }
     backends.emplace_back(&backend, *vendor);
   }
   if (auto s = CheckConfiguredFiles(config); !s.ok()) return s;
+  auto page_token_key = ReadPageTokenKey(config);
+  if (!page_token_key.ok()) return page_token_key.status();
   if (config.tls.enabled()) {
     // A pair that cannot serve (key not matching, expired, not PEM) would
     // start SERVING and fail every handshake.
@@ -131,6 +138,7 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   service_options.checks = self->checks_.get();
   service_options.bytes = self->bytes_.get();
   service_options.pkcs12.max_iterations = limits.pkcs12_max_iterations;
+  service_options.page_token_key = *std::move(page_token_key);
   self->service_ = std::make_unique<CertificateServiceImpl>(
       self->registry_, std::move(service_options), self->metrics_.get());
 
@@ -239,6 +247,20 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   }
   self->housekeeping_ =
       std::make_unique<Housekeeping>(absl::Seconds(1), std::move(chores));
+  self->inventory_metrics_ =
+      std::make_unique<InventoryMetrics>(*self->metrics_->registry());
+  for (const BackendConfig& backend : config.backends) {
+    if (!backend.inventory.enabled) continue;
+    auto poller = std::make_unique<InventoryPoller>(
+        *self->registry_.Find(backend.name), backend.inventory,
+        self->inventory_metrics_->ForBackend(backend.name));
+    poller->Start();
+    self->inventories_.push_back(std::move(poller));
+    LogInfo("inventory started",
+            {{"backend", backend.name},
+             {"interval_s", absl::ToInt64Seconds(backend.inventory.interval)},
+             {"projects", backend.inventory.projects.size()}});
+  }
   self->SetServing(true);
   LogInfo("serving", {{"listen_address", config.listen_address},
                       {"port", self->port_},
@@ -261,6 +283,9 @@ void CertbridgeServer::Shutdown(absl::Duration drain_delay,
                                 absl::Duration grace) {
   if (shut_down_ || !server_) return;
   shut_down_ = true;
+  // Sweeps first: they are no one's call, and their lists would otherwise
+  // compete with the calls being drained.
+  for (auto& inventory : inventories_) inventory->Stop();
   // NOT_SERVING first, so readiness probes fail and the pod leaves the
   // Service's endpoints; until that has reached every client (kube-proxy,
   // DNS, balancers), calls keep arriving and are served normally.

@@ -9,6 +9,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -19,6 +20,8 @@
 #include "server/backends/vendor_registry.h"
 #include "server/config/server_config.h"
 #include "server/http/curl_transport.h"
+#include "server/inventory/inventory_metrics.h"
+#include "server/inventory/inventory_poller.h"
 #include "server/observability/prometheus_metrics.h"
 #include "server/service/certificate_service.h"
 
@@ -72,6 +75,10 @@ class CertbridgeServer {
   std::unique_ptr<CurlTransport> transport_;
   std::unique_ptr<IdempotencyStore> idempotency_;
   BackendRegistry registry_;
+  // Before the connections and the HTTP engine their sweeps use; stopped
+  // first by Shutdown().
+  std::unique_ptr<InventoryMetrics> inventory_metrics_;
+  std::vector<std::unique_ptr<InventoryPoller>> inventories_;
   // Outlive the gRPC server: a call still queued for a check when shutdown
   // cancels it is finished from a pool thread.
   std::unique_ptr<ByteBudget> bytes_;

@@ -82,6 +82,12 @@ class BackendConnection {
                          Done<v1::DeleteCertificateResponse> done) {
     top_->DeleteCertificate(std::move(ctx), name, request, std::move(done));
   }
+  void ListCertificates(std::shared_ptr<CallContext> ctx,
+                        const ParentName& parent,
+                        const v1::ListCertificatesRequest& request,
+                        Done<CertificateList> done) {
+    top_->ListCertificates(std::move(ctx), parent, request, std::move(done));
+  }
 
  private:
   const std::string name_;

@@ -31,6 +31,7 @@ class BackendObserver {
     /// Attempts made so far.
     int attempts = 0;
     absl::string_view request_id;
+    absl::string_view trace_id;
   };
   virtual void OnRetry(const RetryEvent& /*event*/) {}
   /// The retry budget refused a retry.

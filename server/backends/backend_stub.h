@@ -5,7 +5,10 @@
 #ifndef CERTBRIDGE_SERVER_BACKENDS_BACKEND_STUB_H_
 #define CERTBRIDGE_SERVER_BACKENDS_BACKEND_STUB_H_
 
+#include <cstddef>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
@@ -17,6 +20,24 @@ namespace certbridge {
 
 template <typename T>
 using Done = absl::AnyInvocable<void(absl::StatusOr<T>)>;
+
+/// The most certificates certbridge takes from one vendor list answer: the
+/// whole collection is held (and filtered, ordered, paged) per call.
+inline constexpr std::size_t kMaxListedCertificates = 10000;
+
+/// A vendor's whole answer to a list, in the vendor's order, each
+/// certificate as a Get would return it.
+struct CertificateList {
+  std::vector<v1::Certificate> certificates;
+};
+
+/// A vendor parser's verdict on a list answer as the stub reports it: the
+/// certificates, or INTERNAL / BACKEND_LIST_TOO_LARGE when the parser stopped
+/// at kMaxListedCertificates (OUT_OF_RANGE), or BACKEND_MALFORMED_RESPONSE
+/// naming `http_status` for anything else it refused.
+absl::StatusOr<CertificateList> ListedCertificates(
+    absl::StatusOr<std::vector<v1::Certificate>> parsed,
+    const std::string& backend, int http_status);
 
 class BackendStub {
  public:
@@ -44,6 +65,12 @@ class BackendStub {
                                  const CertificateName& name,
                                  const v1::DeleteCertificateRequest& request,
                                  Done<v1::DeleteCertificateResponse> done);
+  /// The whole collection under `parent` (the service filters, orders and
+  /// pages it): an idempotent read, retried like Get.
+  virtual void ListCertificates(std::shared_ptr<CallContext> ctx,
+                                const ParentName& parent,
+                                const v1::ListCertificatesRequest& request,
+                                Done<CertificateList> done);
 
   /// A Create met "already exists" after an earlier attempt (or call with
   /// the same request_id) may have created the certificate: read it back

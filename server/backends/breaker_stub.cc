@@ -113,6 +113,18 @@ void BreakerStub::DeleteCertificate(std::shared_ptr<CallContext> ctx,
       std::move(done));
 }
 
+void BreakerStub::ListCertificates(std::shared_ptr<CallContext> ctx,
+                                   const ParentName& parent,
+                                   const v1::ListCertificatesRequest& request,
+                                   Done<CertificateList> done) {
+  Guard<CertificateList>(
+      *ctx,
+      [&, ctx](Done<CertificateList> d) {
+        inner_->ListCertificates(ctx, parent, request, std::move(d));
+      },
+      std::move(done));
+}
+
 void BreakerStub::RecoverCreate(std::shared_ptr<CallContext> ctx,
                                 const ParentName& parent,
                                 const v1::CreateCertificateRequest& request,

@@ -42,6 +42,10 @@ class BreakerStub final : public BackendStub {
                          const CertificateName& name,
                          const v1::DeleteCertificateRequest& request,
                          Done<v1::DeleteCertificateResponse> done) override;
+  void ListCertificates(std::shared_ptr<CallContext> ctx,
+                        const ParentName& parent,
+                        const v1::ListCertificatesRequest& request,
+                        Done<CertificateList> done) override;
   /// Recovery reads are not attempts: passed straight through.
   void RecoverCreate(std::shared_ptr<CallContext> ctx, const ParentName& parent,
                      const v1::CreateCertificateRequest& request,

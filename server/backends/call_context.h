@@ -1,5 +1,6 @@
 // Per-RPC state shared by every layer below the service: the caller's
-// deadline and request id, the secrets the call carries, and cancellation.
+// deadline, request id and trace context, the secrets the call carries, and
+// cancellation.
 // Whatever the call is waiting on (an HTTP transfer, a backoff timer, a
 // token being fetched, the first call of a request_id) registers how to
 // abandon it, so a cancelled RPC stops waiting at once, from any thread.
@@ -15,19 +16,28 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/common/trace_context.h"
 #include "server/http/http_transport.h"
 
 namespace certbridge {
 
 class CallContext {
  public:
-  CallContext(absl::Time deadline, std::string request_id)
-      : deadline_(deadline), request_id_(std::move(request_id)) {}
+  /// Without a `trace` (calls certbridge starts itself) the call is the
+  /// root of a trace of its own.
+  CallContext(absl::Time deadline, std::string request_id,
+              TraceContext trace = TraceContext::Generate())
+      : deadline_(deadline),
+        request_id_(std::move(request_id)),
+        trace_(std::move(trace)) {}
 
   absl::Time deadline() const { return deadline_; }
   bool DeadlinePassed(absl::Time now) const { return now >= deadline_; }
   /// Sent to the backend as X-Request-ID and logged.
   const std::string& request_id() const { return request_id_; }
+  /// Each backend attempt is sent as a child of it (traceparent); its
+  /// trace id is logged.
+  const TraceContext& trace() const { return trace_; }
 
   /// `per_attempt` bounded by the time left before the deadline (at least
   /// 1 ms, so an expired call still fails through the transport promptly).
@@ -74,6 +84,7 @@ class CallContext {
  private:
   const absl::Time deadline_;
   const std::string request_id_;
+  const TraceContext trace_;
   std::atomic<bool> cancelled_{false};
   std::atomic<int> attempts_{0};
   std::atomic<bool> outcome_unknown_{false};

@@ -43,6 +43,12 @@ class IdempotentCreateStub final : public BackendStub {
                          Done<v1::DeleteCertificateResponse> done) override {
     inner_->DeleteCertificate(std::move(ctx), name, request, std::move(done));
   }
+  void ListCertificates(std::shared_ptr<CallContext> ctx,
+                        const ParentName& parent,
+                        const v1::ListCertificatesRequest& request,
+                        Done<CertificateList> done) override {
+    inner_->ListCertificates(std::move(ctx), parent, request, std::move(done));
+  }
 
  private:
   const std::unique_ptr<BackendStub> inner_;

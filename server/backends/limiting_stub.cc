@@ -71,4 +71,14 @@ void LimitingStub::DeleteCertificate(
   }
 }
 
+void LimitingStub::ListCertificates(std::shared_ptr<CallContext> ctx,
+                                    const ParentName& parent,
+                                    const v1::ListCertificatesRequest& request,
+                                    Done<CertificateList> done) {
+  if (auto admitted = Admit(done)) {
+    inner_->ListCertificates(std::move(ctx), parent, request,
+                             std::move(admitted));
+  }
+}
+
 }  // namespace certbridge

@@ -38,6 +38,10 @@ class LimitingStub final : public BackendStub {
                          const CertificateName& name,
                          const v1::DeleteCertificateRequest& request,
                          Done<v1::DeleteCertificateResponse> done) override;
+  void ListCertificates(std::shared_ptr<CallContext> ctx,
+                        const ParentName& parent,
+                        const v1::ListCertificatesRequest& request,
+                        Done<CertificateList> done) override;
 
  private:
   /// The slot-releasing completion, or null (with `done` failed) when the

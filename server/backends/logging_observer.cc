@@ -19,7 +19,8 @@ void LoggingObserver::OnRetry(const RetryEvent& event) {
             {"reason", std::string(event.reason)},
             {"delay_us", absl::ToInt64Microseconds(event.delay)},
             {"attempts", event.attempts},
-            {"request_id", std::string(event.request_id)}});
+            {"request_id", std::string(event.request_id)},
+            {"trace_id", std::string(event.trace_id)}});
 }
 
 void LoggingObserver::OnCircuitState(int state) {

@@ -8,6 +8,7 @@
 #include "server/common/errors.h"
 #include "server/common/log.h"
 #include "server/common/redact.h"
+#include "server/common/trace_context.h"
 #include "server/mapping/transport_error_mapping.h"
 
 namespace certbridge {
@@ -119,6 +120,15 @@ void RestExchange::Attempt(std::shared_ptr<CallContext> ctx, Operation op,
     }
     request.headers.emplace_back("Accept", "application/json");
     request.headers.emplace_back("X-Request-ID", ctx->request_id());
+    // A span per attempt (retries and the resend after a 401 included), so
+    // the vendor's logs tell the attempts of one call apart.
+    const TraceContext& trace = ctx->trace();
+    request.headers.emplace_back(
+        "traceparent",
+        trace.NewChild(TraceContext::NewSpanId()).ToTraceparent());
+    if (!trace.tracestate().empty()) {
+      request.headers.emplace_back("tracestate", trace.tracestate());
+    }
     request.timeout = ctx->AttemptTimeout(config_.request_timeout, absl::Now());
     request.connect_timeout = config_.connect_timeout;
     request.ca_file = config_.ca_file;
@@ -149,7 +159,8 @@ void RestExchange::Attempt(std::shared_ptr<CallContext> ctx, Operation op,
                       ? "none"
                       : std::string(TransportErrorKindName(error->kind))},
                  {"latency_us", absl::ToInt64Microseconds(took)},
-                 {"request_id", ctx->request_id()}});
+                 {"request_id", ctx->request_id()},
+                 {"trace_id", ctx->trace().trace_id()}});
           }
           if (auto* error = std::get_if<TransportError>(&result)) {
             observer_->OnHttpExchange(op, 0, ErrorLabel(error->kind), took);

@@ -99,6 +99,7 @@ class RetryLoop : public std::enable_shared_from_this<RetryLoop<T>> {
     event.delay = delay;
     event.attempts = ctx_->attempts();
     event.request_id = ctx_->request_id();
+    event.trace_id = ctx_->trace().trace_id();
     s_.observer_->OnRetry(event);
     auto self = this->shared_from_this();
     ctx_->Sleep(s_.transport_, delay, [self](absl::Status slept) {
@@ -232,6 +233,21 @@ void RetryingStub::DeleteCertificate(
         inner->DeleteCertificate(ctx, name, request, std::move(d));
       },
       std::move(done), std::move(recover))
+      ->Attempt();
+}
+
+void RetryingStub::ListCertificates(std::shared_ptr<CallContext> ctx,
+                                    const ParentName& parent,
+                                    const v1::ListCertificatesRequest& request,
+                                    Done<CertificateList> done) {
+  BackendStub* inner = inner_.get();
+  // A read: retried like Get, nothing to recover.
+  std::make_shared<RetryLoop<CertificateList>>(
+      *this, ctx, Operation::kList,
+      [inner, ctx, &parent, &request](Done<CertificateList> d) {
+        inner->ListCertificates(ctx, parent, request, std::move(d));
+      },
+      std::move(done), nullptr)
       ->Attempt();
 }
 

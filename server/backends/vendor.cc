@@ -14,6 +14,19 @@ const v1::DeploymentResult* Vendor::DeploymentOf(const v1::Certificate&) const {
   return nullptr;
 }
 
+std::optional<absl::Time> Vendor::ExpireTimeOf(const v1::Certificate&) const {
+  return std::nullopt;
+}
+
+std::vector<EnvironmentExpiry> Vendor::ExpiriesOf(
+    const v1::Certificate& certificate) const {
+  std::vector<EnvironmentExpiry> out;
+  if (std::optional<absl::Time> t = ExpireTimeOf(certificate)) {
+    out.push_back({"", *t});
+  }
+  return out;
+}
+
 absl::Status Vendor::CheckOptions(const nlohmann::json& options,
                                   absl::string_view path) const {
   if (!options.empty()) {

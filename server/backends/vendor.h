@@ -10,7 +10,9 @@
 #define CERTBRIDGE_SERVER_BACKENDS_VENDOR_H_
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
@@ -38,6 +40,14 @@ struct FileChecks {
   /// stored here, referring to the request, which must outlive it.
   FileCheck* deferred = nullptr;
   Pkcs12Limits pkcs12;
+};
+
+/// One expiry of a certificate, as the inventory publishes it.
+struct EnvironmentExpiry {
+  /// The environment the date belongs to; "" when the vendor dates the
+  /// certificate as a whole.
+  std::string environment;
+  absl::Time expire_time;
 };
 
 class Vendor : public TokenProtocol {
@@ -86,6 +96,17 @@ class Vendor : public TokenProtocol {
   /// write reported (logged and counted when it partly failed). Default:
   /// none.
   virtual const v1::DeploymentResult* DeploymentOf(
+      const v1::Certificate& certificate) const;
+
+  /// When the certificate expires, as ListCertificates filters and orders
+  /// on `expire_time`; nullopt when the vendor reported no usable time.
+  /// Default: none.
+  virtual std::optional<absl::Time> ExpireTimeOf(
+      const v1::Certificate& certificate) const;
+  /// Every expiry the vendor reports for the certificate: one per
+  /// environment where it dates each deployment separately, else
+  /// ExpireTimeOf's under environment "". Empty: no usable time.
+  virtual std::vector<EnvironmentExpiry> ExpiriesOf(
       const v1::Certificate& certificate) const;
 
   // --- The REST API -------------------------------------------------------

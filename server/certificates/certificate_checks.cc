@@ -1,6 +1,7 @@
 #include "server/certificates/certificate_checks.h"
 
 #include <openssl/bio.h>
+#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -14,6 +15,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/certificates/pbes2_decrypt.h"
 #include "server/common/errors.h"
 
 namespace certbridge {
@@ -113,6 +115,52 @@ struct PbeFree {
   void operator()(PBEPARAM* p) const { PBEPARAM_free(p); }
 };
 
+// OpenSSL 3.0 builds a decoder context for every key it parses by
+// enumerating every decoder of every provider: ~500 us of a ~3 ms PKCS#12
+// check, against ~30 us for the decoding itself. A context is reusable, not
+// shareable, so each check thread keeps one. It writes into `out`, whose
+// address it keeps.
+class PrivateKeyDecoder {
+ public:
+  PrivateKeyDecoder()
+      : ctx_(OSSL_DECODER_CTX_new_for_pkey(&out_, "DER", "PrivateKeyInfo",
+                                           nullptr, EVP_PKEY_KEYPAIR, nullptr,
+                                           nullptr)) {}
+  ~PrivateKeyDecoder() {
+    OSSL_DECODER_CTX_free(ctx_);
+    EVP_PKEY_free(out_);
+  }
+  PrivateKeyDecoder(const PrivateKeyDecoder&) = delete;
+  PrivateKeyDecoder& operator=(const PrivateKeyDecoder&) = delete;
+
+  static EVP_PKEY* Decode(const PKCS8_PRIV_KEY_INFO* p8) {
+    thread_local PrivateKeyDecoder decoder;
+    return decoder.DecodeOne(p8);
+  }
+
+ private:
+  EVP_PKEY* DecodeOne(const PKCS8_PRIV_KEY_INFO* p8) {
+    unsigned char* der = nullptr;
+    const int len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
+    if (ctx_ == nullptr || len <= 0) {
+      OPENSSL_free(der);
+      return EVP_PKCS82PKEY(p8);  // the slow path still gives an answer
+    }
+    const unsigned char* data = der;
+    auto left = static_cast<std::size_t>(len);
+    EVP_PKEY_free(out_);
+    out_ = nullptr;
+    const bool ok = OSSL_DECODER_from_data(ctx_, &data, &left) == 1;
+    OPENSSL_clear_free(der, static_cast<std::size_t>(len));  // key material
+    EVP_PKEY* key = ok ? out_ : nullptr;
+    if (ok) out_ = nullptr;
+    return key;
+  }
+
+  EVP_PKEY* out_ = nullptr;
+  OSSL_DECODER_CTX* ctx_;
+};
+
 // The iteration count of a password-based encryption algorithm (PKCS#12
 // PBE or PBES1: PBEParameter; PBES2: PBKDF2-params), read without deriving
 // anything. -1 when it cannot be read or uses another KDF (e.g. scrypt,
@@ -184,8 +232,7 @@ class Pkcs12Reader {
               !s.ok()) {
             return s;
           }
-          bags.reset(PKCS12_unpack_p7encdata(p7, pass_.c_str(),
-                                             static_cast<int>(pass_.size())));
+          bags = DecryptBags(p7);
           break;
         }
         default:
@@ -252,8 +299,7 @@ class Pkcs12Reader {
           X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, nullptr);
           if (alg == nullptr) return Undecryptable();
           if (auto s = Charge(PbeIterations(alg)); !s.ok()) return s;
-          std::unique_ptr<PKCS8_PRIV_KEY_INFO, P8Free> p8(PKCS12_decrypt_skey(
-              bag, pass_.c_str(), static_cast<int>(pass_.size())));
+          std::unique_ptr<PKCS8_PRIV_KEY_INFO, P8Free> p8 = DecryptKey(bag);
           if (!p8) return Undecryptable();
           if (auto s = AddKey(p8.get()); !s.ok()) return s;
           break;
@@ -279,9 +325,58 @@ class Pkcs12Reader {
     return absl::OkStatus();
   }
 
+  // PBES2 with PBKDF2-HMAC-SHA256 and AES-CBC through the fast path
+  // (pbes2_decrypt.h), anything else through OpenSSL; both decrypt the same
+  // bytes.
+  std::unique_ptr<STACK_OF(PKCS12_SAFEBAG), BagStackFree> DecryptBags(
+      PKCS7* p7) const {
+    SecretBytes plain;
+    switch (Pbes2Decrypt(p7->d.encrypted->enc_data->algorithm,
+                         p7->d.encrypted->enc_data->enc_data, pass_, &plain)) {
+      case Pbes2Result::kDecrypted: {
+        const unsigned char* p = plain.data();
+        // ASN1_VALUE is OpenSSL's opaque "any item" type; the item template
+        // says what it is, as in PKCS12_unpack_p7data.
+        return std::unique_ptr<STACK_OF(PKCS12_SAFEBAG), BagStackFree>(
+            reinterpret_cast<STACK_OF(PKCS12_SAFEBAG)*>(
+                ASN1_item_d2i(nullptr, &p, static_cast<long>(plain.size()),
+                              ASN1_ITEM_rptr(PKCS12_SAFEBAGS))));
+      }
+      case Pbes2Result::kFailed:
+        return nullptr;
+      case Pbes2Result::kUnsupported:
+        break;
+    }
+    return std::unique_ptr<STACK_OF(PKCS12_SAFEBAG), BagStackFree>(
+        PKCS12_unpack_p7encdata(p7, pass_.c_str(),
+                                static_cast<int>(pass_.size())));
+  }
+
+  std::unique_ptr<PKCS8_PRIV_KEY_INFO, P8Free> DecryptKey(
+      const PKCS12_SAFEBAG* bag) const {
+    const X509_ALGOR* alg = nullptr;
+    const ASN1_OCTET_STRING* data = nullptr;
+    X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, &data);
+    SecretBytes plain;
+    switch (Pbes2Decrypt(alg, data, pass_, &plain)) {
+      case Pbes2Result::kDecrypted: {
+        const unsigned char* p = plain.data();
+        return std::unique_ptr<PKCS8_PRIV_KEY_INFO, P8Free>(
+            d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p,
+                                    static_cast<long>(plain.size())));
+      }
+      case Pbes2Result::kFailed:
+        return nullptr;
+      case Pbes2Result::kUnsupported:
+        break;
+    }
+    return std::unique_ptr<PKCS8_PRIV_KEY_INFO, P8Free>(PKCS12_decrypt_skey(
+        bag, pass_.c_str(), static_cast<int>(pass_.size())));
+  }
+
   absl::Status AddKey(const PKCS8_PRIV_KEY_INFO* p8) {
     if (p8 == nullptr) return Undecryptable();
-    std::unique_ptr<EVP_PKEY, PkeyFree> key(EVP_PKCS82PKEY(p8));
+    std::unique_ptr<EVP_PKEY, PkeyFree> key(PrivateKeyDecoder::Decode(p8));
     if (!key) return Invalid("holds a private key that cannot be read");
     keys_.push_back(std::move(key));
     return absl::OkStatus();

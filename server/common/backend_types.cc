@@ -12,6 +12,8 @@ absl::string_view OperationName(Operation op) {
       return "update";
     case Operation::kDelete:
       return "delete";
+    case Operation::kList:
+      return "list";
   }
   return "unknown";
 }

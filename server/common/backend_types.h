@@ -8,9 +8,9 @@
 
 namespace certbridge {
 
-enum class Operation { kCreate, kGet, kUpdate, kDelete };
+enum class Operation { kCreate, kGet, kUpdate, kDelete, kList };
 
-/// "create" / "get" / "update" / "delete" (metric label spelling).
+/// "create" / "get" / "update" / "delete" / "list" (metric label spelling).
 absl::string_view OperationName(Operation op);
 
 }  // namespace certbridge

@@ -47,6 +47,8 @@ inline constexpr char kBackendTlsError[] = "BACKEND_TLS_ERROR";
 inline constexpr char kBackendConnectionReset[] = "BACKEND_CONNECTION_RESET";
 inline constexpr char kBackendCircuitOpen[] = "BACKEND_CIRCUIT_OPEN";
 inline constexpr char kBackendOverloaded[] = "BACKEND_OVERLOADED";
+// A list answer with more certificates than certbridge takes at once.
+inline constexpr char kBackendListTooLarge[] = "BACKEND_LIST_TOO_LARGE";
 // This process is at a limit of its own (bytes held by calls in flight,
 // queued certificate checks); nothing was sent to a backend.
 inline constexpr char kServerOverloaded[] = "SERVER_OVERLOADED";

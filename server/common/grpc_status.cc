@@ -1,7 +1,9 @@
 #include "server/common/grpc_status.h"
 
+#include <algorithm>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "server/common/errors.h"
@@ -80,6 +82,18 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
       });
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
                       proto.SerializeAsString());
+}
+
+std::optional<std::string> RetryPushbackMs(const absl::Status& status) {
+  std::optional<absl::Duration> delay = GetRetryDelay(status);
+  if (!delay) return std::nullopt;
+  // Rounded up: coming back a fraction early would meet the same refusal.
+  // A negative value would tell the client never to retry, which is not
+  // what a RetryInfo says.
+  const absl::Duration bounded =
+      std::clamp(*delay, absl::ZeroDuration(), kMaxRetryPushback);
+  return absl::StrCat(
+      absl::ToInt64Milliseconds(absl::Ceil(bounded, absl::Milliseconds(1))));
 }
 
 }  // namespace certbridge

@@ -253,6 +253,56 @@ absl::Status ParseBreaker(const json& t, const std::string& tp,
   return absl::OkStatus();
 }
 
+// Whether projects suit the backend's vendor is checked when the backends
+// are built (the parser does not know vendors); here only their spelling.
+absl::Status ParseInventory(const json& t, const std::string& tp,
+                            InventoryConfig* out) {
+  if (auto s =
+          CheckKeys(t, tp, {"enabled", "interval", "projects", "max_series"});
+      !s.ok()) {
+    return s;
+  }
+  const std::string p = tp + ".";
+  for (absl::Status s :
+       {GetBool(t, "enabled", p, &out->enabled),
+        GetDuration(t, "interval", p, &out->interval),
+        GetInt(t, "max_series", p, 1, 1000000, &out->max_series)}) {
+    if (!s.ok()) return s;
+  }
+  if (out->interval < kMinInventoryInterval) {
+    return FieldError(p + "interval",
+                      absl::StrCat("must be at least ",
+                                   absl::FormatDuration(kMinInventoryInterval),
+                                   " (each sweep lists the whole collection)"));
+  }
+  if (t.contains("projects")) {
+    const json& projects = t.at("projects");
+    if (!projects.is_array() || projects.size() > kMaxInventoryProjects) {
+      return FieldError(p + "projects",
+                        absl::StrCat("must be an array of at most ",
+                                     kMaxInventoryProjects, " project names"));
+    }
+    std::set<std::string> seen;
+    for (size_t i = 0; i < projects.size(); ++i) {
+      const std::string field = absl::StrCat(p, "projects[", i, "]");
+      if (!projects[i].is_string())
+        return FieldError(field, "must be a string");
+      std::string project = projects[i].get<std::string>();
+      // The message already names the field; a plain status as every
+      // configuration error is.
+      if (auto s = CheckNameSegment(project, field); !s.ok()) {
+        return absl::InvalidArgumentError(s.message());
+      }
+      if (!seen.insert(project).second) {
+        return FieldError(field,
+                          absl::StrCat("duplicate project \"", project, "\""));
+      }
+      out->projects.push_back(std::move(project));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Whether `host`, as libcurl will connect to it, is this machine: the name
 // localhost, an IPv4 literal in 127.0.0.0/8 or the IPv6 literal ::1. A
 // name that merely starts with "127." (127.attacker.example) is not.
@@ -391,7 +441,7 @@ absl::Status ParseBackend(const json& obj, const std::string& path,
   if (auto s = CheckKeys(obj, path,
                          {"name", "kind", "base_url", "auth", "timeouts", "tls",
                           "retry", "retry_budget", "circuit_breaker",
-                          "max_concurrent_calls", "options"});
+                          "max_concurrent_calls", "options", "inventory"});
       !s.ok()) {
     return s;
   }
@@ -496,6 +546,13 @@ absl::Status ParseBackend(const json& obj, const std::string& path,
       return s;
     }
   }
+  if (obj.contains("inventory")) {
+    if (auto s = ParseInventory(obj.at("inventory"), prefix + "inventory",
+                                &out->inventory);
+        !s.ok()) {
+      return s;
+    }
+  }
   return GetInt(obj, "max_concurrent_calls", prefix, 1, 100000,
                 &out->max_concurrent_calls);
 }
@@ -594,7 +651,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
           {"listen_address", "metrics_address", "health_listen_address",
            "shutdown_drain_delay", "reflection", "max_connection_age", "tls",
            "shutdown_grace_period", "default_deadline", "log_level",
-           "idempotency", "limits", "backends"});
+           "page_token_key_file", "idempotency", "limits", "backends"});
       !s.ok()) {
     return s;
   }
@@ -648,6 +705,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
   LogLevel level;
   if (!ParseLogLevel(config.log_level, &level)) {
     return FieldError("log_level", "must be debug, info, warning or error");
+  }
+  if (auto s = GetString(doc, "page_token_key_file", "",
+                         &config.page_token_key_file);
+      !s.ok()) {
+    return s;
   }
   if (doc.contains("idempotency")) {
     const json& t = doc.at("idempotency");
@@ -716,6 +778,7 @@ absl::Status CheckConfiguredFiles(const ServerConfig& config) {
       return s;
     }
   }
+  if (auto key = ReadPageTokenKey(config); !key.ok()) return key.status();
   for (size_t i = 0; i < config.backends.size(); ++i) {
     const BackendConfig& b = config.backends[i];
     if (b.ca_file.empty()) continue;
@@ -726,6 +789,26 @@ absl::Status CheckConfiguredFiles(const ServerConfig& config) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadPageTokenKey(const ServerConfig& config) {
+  const std::string& path = config.page_token_key_file;
+  if (path.empty()) return std::string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return FieldError("page_token_key_file",
+                      absl::StrCat("cannot read ", path));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string key = buffer.str();
+  if (key.size() < kMinPageTokenKeyBytes) {
+    return FieldError(
+        "page_token_key_file",
+        absl::StrCat(path, " holds ", key.size(),
+                     " bytes; the key needs at least ", kMinPageTokenKeyBytes));
+  }
+  return key;
 }
 
 absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path) {

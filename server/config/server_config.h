@@ -4,6 +4,7 @@
 #ifndef CERTBRIDGE_SERVER_CONFIG_SERVER_CONFIG_H_
 #define CERTBRIDGE_SERVER_CONFIG_SERVER_CONFIG_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -75,6 +76,28 @@ struct CircuitBreakerConfig {
   int half_open_probes = 1;
 };
 
+/// The background sweep that publishes every certificate's expiry as a
+/// metric (docs/metrics.md "Inventory"). Off unless enabled.
+struct InventoryConfig {
+  bool enabled = false;
+  /// Between sweeps, jittered by +-10% so replicas and backends drift
+  /// apart instead of listing in step.
+  absl::Duration interval = absl::Minutes(5);
+  /// Projects to sweep, for vendors whose names carry one (Apinizer: one
+  /// list per project; required there when enabled). Vendors without
+  /// projects refuse the key.
+  std::vector<std::string> projects;
+  /// Expiry series published per backend; the certificates expiring last
+  /// are left out beyond it (and counted).
+  int max_series = 10000;
+};
+
+/// Shortest inventory interval the configuration accepts: a sweep lists a
+/// vendor's whole collection.
+inline constexpr absl::Duration kMinInventoryInterval = absl::Seconds(10);
+/// Most projects one backend's inventory may sweep.
+inline constexpr std::size_t kMaxInventoryProjects = 100;
+
 struct BackendConfig {
   std::string name;
   /// A registered vendor's kind (server/backends/vendor.h).
@@ -99,6 +122,7 @@ struct BackendConfig {
   /// Calls in flight to this backend (retries included) beyond which new
   /// calls fail at once with RESOURCE_EXHAUSTED.
   int max_concurrent_calls = 256;
+  InventoryConfig inventory;
 };
 
 /// TLS for the gRPC listener. With client_ca_file, callers must present a
@@ -163,6 +187,12 @@ struct ServerConfig {
   /// Applied to calls that arrive without a deadline.
   absl::Duration default_deadline = absl::Seconds(60);
   std::string log_level = "info";
+  /// A file holding the key that signs ListCertificates page tokens (at
+  /// least 32 bytes, e.g. 32 random bytes from a Secret): every replica
+  /// given the same file accepts the others' tokens, also across restarts.
+  /// Empty: each process makes a random key, and a token is valid only on
+  /// the process that issued it.
+  std::string page_token_key_file;
   IdempotencyConfig idempotency;
   LimitsConfig limits;
   std::vector<BackendConfig> backends;
@@ -180,6 +210,12 @@ absl::Status CheckAddresses(const ServerConfig& config);
 /// (PEM certificates in CA bundles): checked when a server starts, so a
 /// missing bundle stops start-up instead of failing every call later.
 absl::Status CheckConfiguredFiles(const ServerConfig& config);
+
+/// The contents of page_token_key_file ("" when none is configured);
+/// INVALID_ARGUMENT naming the field when it cannot be read or holds fewer
+/// than kMinPageTokenKeyBytes bytes. Never puts the key in a message.
+absl::StatusOr<std::string> ReadPageTokenKey(const ServerConfig& config);
+inline constexpr std::size_t kMinPageTokenKeyBytes = 32;
 
 /// Reads `path` and parses it; errors name the file.
 absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path);

@@ -422,10 +422,15 @@ class CurlTransport::Impl {
     t.headers = curl_slist_append(t.headers, "Expect:");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
     // When a reused keep-alive connection dies before the response, libcurl
-    // silently sends the request again on a new one. For a mutating request
-    // that hides an ambiguous outcome (and can create twice), so those get
-    // a fresh connection and every failure surfaces to the retry policy.
-    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, r.method == "GET" ? 0L : 1L);
+    // silently sends the request again on a new one. GET and PUT (a full
+    // replacement: sent twice, same result) may take that. A POST resent
+    // could create twice, and a DELETE resent after the first one worked
+    // answers not-found for a call that succeeded -- the service can only
+    // turn that into OK when it knows an earlier attempt went out -- so
+    // those get a fresh connection and every failure reaches the retry
+    // policy.
+    const bool may_reuse = r.method == "GET" || r.method == "PUT";
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, may_reuse ? 0L : 1L);
     if (r.method == "GET") {
       curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     } else {

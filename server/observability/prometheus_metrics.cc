@@ -2,10 +2,13 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <iterator>
 #include <sstream>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "server/common/grpc_codes.h"
 #include "server/observability/process_metrics.h"
 
@@ -14,9 +17,11 @@ namespace {
 
 constexpr char kService[] = "certbridge.v1.CertificateService";
 constexpr const char* kMethods[] = {"CreateCertificate", "GetCertificate",
-                                    "UpdateCertificate", "DeleteCertificate"};
+                                    "UpdateCertificate", "DeleteCertificate",
+                                    "ListCertificates"};
 constexpr Operation kOperations[] = {Operation::kCreate, Operation::kGet,
-                                     Operation::kUpdate, Operation::kDelete};
+                                     Operation::kUpdate, Operation::kDelete,
+                                     Operation::kList};
 
 // metrics.md: 0.005 ... 10 s plus 20 and 30 s for calls with retries.
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
@@ -69,6 +74,7 @@ class PrometheusMetrics::Backend final : public BackendObserver {
       m.token_refreshes_.Add({{"backend", name}, {"result", r}});
     }
     for (Operation op : kOperations) {
+      if (op == Operation::kList) continue;
       deployment_failed_[static_cast<int>(op)] = &m.deployment_failures_.Add(
           {{"backend", name}, {"operation", std::string(OperationName(op))}});
     }
@@ -76,13 +82,7 @@ class PrometheusMetrics::Backend final : public BackendObserver {
 
   void OnHttpExchange(Operation op, int http_status, absl::string_view error,
                       absl::Duration latency) override {
-    m_.requests_
-        .Add({{"backend", name_},
-              {"operation", std::string(OperationName(op))},
-              {"code", http_status == 0 ? std::string("none")
-                                        : absl::StrCat(http_status)},
-              {"error", std::string(error)}})
-        .Increment();
+    RequestCounter(op, http_status, error).Increment();
     duration_[static_cast<int>(op)]->Observe(absl::ToDoubleSeconds(latency));
   }
   void OnRetry(const RetryEvent& event) override {
@@ -100,7 +100,9 @@ class PrometheusMetrics::Backend final : public BackendObserver {
   void OnCircuitState(int state) override { circuit_->Set(state); }
   void OnInflight(int delta) override { inflight_->Increment(delta); }
   void OnDeploymentFailed(Operation op) override {
-    deployment_failed_[static_cast<int>(op)]->Increment();
+    if (prometheus::Counter* c = deployment_failed_[static_cast<int>(op)]) {
+      c->Increment();
+    }
   }
   void OnTokenRefresh(const absl::Status& result) override {
     m_.token_refreshes_
@@ -110,10 +112,50 @@ class PrometheusMetrics::Backend final : public BackendObserver {
   }
 
  private:
+  // Family::Add builds a label map and takes the family's lock on every
+  // call; an exchange finds its counter here instead (a few statuses and
+  // errors per backend, bound on first use).
+  prometheus::Counter& RequestCounter(Operation op, int http_status,
+                                      absl::string_view error) {
+    RequestKey key{static_cast<int>(op), http_status, std::string(error)};
+    {
+      absl::ReaderMutexLock lock(&requests_mu_);
+      auto it = requests_.find(key);
+      if (it != requests_.end()) return *it->second;
+    }
+    prometheus::Counter& counter = m_.requests_.Add(
+        {{"backend", name_},
+         {"operation", std::string(OperationName(op))},
+         {"code",
+          http_status == 0 ? std::string("none") : absl::StrCat(http_status)},
+         {"error", key.error}});
+    absl::MutexLock lock(&requests_mu_);
+    requests_.emplace(std::move(key), &counter);
+    return counter;
+  }
+
+  struct RequestKey {
+    int operation;
+    int http_status;
+    std::string error;
+    bool operator==(const RequestKey& o) const {
+      return operation == o.operation && http_status == o.http_status &&
+             error == o.error;
+    }
+    template <typename H>
+    friend H AbslHashValue(H h, const RequestKey& k) {
+      return H::combine(std::move(h), k.operation, k.http_status, k.error);
+    }
+  };
+
   PrometheusMetrics& m_;
   const std::string name_;
-  prometheus::Histogram* duration_[4] = {};
-  prometheus::Counter* deployment_failed_[4] = {};
+  absl::Mutex requests_mu_;
+  absl::flat_hash_map<RequestKey, prometheus::Counter*> requests_
+      ABSL_GUARDED_BY(requests_mu_);
+  prometheus::Histogram* duration_[std::size(kOperations)] = {};
+  // Only writes deploy; a list never reports one (null).
+  prometheus::Counter* deployment_failed_[std::size(kOperations)] = {};
   prometheus::Counter* throttled_;
   prometheus::Gauge* circuit_;
   prometheus::Gauge* inflight_;

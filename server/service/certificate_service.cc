@@ -1,5 +1,7 @@
 #include "server/service/certificate_service.h"
 
+#include <algorithm>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,7 +16,9 @@
 #include "server/common/grpc_status.h"
 #include "server/common/log.h"
 #include "server/common/quote.h"
+#include "server/common/trace_context.h"
 #include "server/common/uuid.h"
+#include "server/service/list_certificates.h"
 #include "server/service/request_validation.h"
 
 namespace certbridge {
@@ -40,6 +44,27 @@ std::string RequestIdOf(const grpc::CallbackServerContext& context) {
   return NewUuidV4();
 }
 
+// The caller's W3C trace context. A repeated traceparent is invalid (which
+// one would be the parent?); repeated tracestate headers are one list
+// (the spec's rule for HTTP fields), bounded in TraceContext::Parse.
+TraceContext TraceOf(const grpc::CallbackServerContext& context) {
+  const auto& md = context.client_metadata();
+  absl::string_view traceparent;
+  auto [first, last] = md.equal_range("traceparent");
+  if (first != last && std::next(first) == last) {
+    traceparent = absl::string_view(first->second.data(), first->second.size());
+  }
+  std::string tracestate;
+  auto [sfirst, slast] = md.equal_range("tracestate");
+  for (auto it = sfirst; it != slast; ++it) {
+    // Enough to know the list is over its bound; no more is copied.
+    if (tracestate.size() > TraceContext::kMaxTracestateBytes) break;
+    if (!tracestate.empty()) tracestate.push_back(',');
+    tracestate.append(it->second.data(), it->second.size());
+  }
+  return TraceContext::FromHeaders(traceparent, tracestate);
+}
+
 // gRPC reports "no deadline" as the far future.
 constexpr absl::Duration kNoDeadline = absl::Hours(24 * 365 * 10);
 
@@ -49,9 +74,13 @@ constexpr absl::Duration kNoDeadline = absl::Hours(24 * 365 * 10);
 // reached us -- later than the client started it by however long the
 // request took to arrive (tens of milliseconds on a loaded host, more under
 // TSan). An explicit cancel in the last quarter of the budget is counted as
-// a deadline too; that is the lesser mistake.
+// a deadline too; that is the lesser mistake. The budget is what was left
+// when the handler started, which a busy host can shrink to almost nothing
+// (a call queued for 247 of its 250 ms), so the slack never goes below
+// 50 ms: otherwise the same arrival skew turns deadlines into cancels.
 absl::Duration DeadlineSlack(absl::Duration budget) {
-  return std::min(absl::Milliseconds(250), budget / 4);
+  return std::clamp(budget / 4, absl::Milliseconds(50),
+                    absl::Milliseconds(250));
 }
 
 LogLevel LevelFor(grpc::StatusCode code, absl::string_view reason) {
@@ -89,7 +118,8 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   UnaryCall(grpc::CallbackServerContext* context, const char* method,
             absl::string_view resource, absl::Duration default_deadline,
             RpcObserver& observer)
-      : method_(method),
+      : context_(context),
+        method_(method),
         resource_(BoundText(resource, 256)),
         start_(absl::Now()),
         observer_(observer) {
@@ -99,10 +129,8 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     // deadline, shorter or longer, is honoured.
     if (deadline - start_ > kNoDeadline) deadline = start_ + default_deadline;
     deadline_ = deadline;
-    call_ = std::make_shared<CallContext>(deadline, RequestIdOf(*context));
-    // The caller can quote the id (its own or the one made here) to an
-    // operator; it is in every log line of the call.
-    context->AddInitialMetadata("x-request-id", call_->request_id());
+    call_ = std::make_shared<CallContext>(deadline, RequestIdOf(*context),
+                                          TraceOf(*context));
     peer_ = BoundText(context->peer(), 128);
     if (auto auth = context->auth_context()) {
       caller_ = BoundText(CallerPolicy::Identity(*auth), 256);
@@ -146,7 +174,23 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     // the call's secrets and anything shaped like key material stop here,
     // for the caller and the log alike.
     SetErrorMetadata(status, metadata::kRequestId, call_->request_id());
-    grpc::Status out = ToGrpcStatus(RedactStatus(status, call_->secrets()));
+    const absl::Status redacted = RedactStatus(status, call_->secrets());
+    // The caller can quote the id (its own or the one made here) to an
+    // operator; it is in every log line of the call.
+    // gRPC's own retries (A6) retry only a Trailers-Only response (headers
+    // mean the call is committed), and gRPC sends one only when the initial
+    // metadata is empty: on a failure the id goes in the trailers, or no
+    // client could retry an UNAVAILABLE.
+    if (redacted.ok()) {
+      context_->AddInitialMetadata("x-request-id", call_->request_id());
+    } else {
+      context_->AddTrailingMetadata("x-request-id", call_->request_id());
+    }
+    if (std::optional<std::string> pushback = RetryPushbackMs(redacted)) {
+      // gRPC's retry reads the delay from here, not from RetryInfo.
+      context_->AddTrailingMetadata(kRetryPushbackKey, *pushback);
+    }
+    grpc::Status out = ToGrpcStatus(redacted);
     Log(out);
     observer_.OnHandled(method_, out.error_code(), absl::Now() - start_);
     Finish(std::move(out));
@@ -174,6 +218,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
         {"attempts", call_->attempts()},
         {"latency_us", absl::ToInt64Microseconds(absl::Now() - start_)},
         {"request_id", call_->request_id()},
+        {"trace_id", call_->trace().trace_id()},
         {"peer", peer_}};
     if (!caller_.empty()) fields["caller"] = caller_;
     if (!created_.empty()) fields["created"] = created_;
@@ -193,6 +238,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     Logger::Get().Log(level, "rpc", fields);
   }
 
+  grpc::CallbackServerContext* const context_;
   const char* method_;
   const std::string resource_;
   const absl::Time start_;
@@ -215,7 +261,14 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 template <typename Request>
 std::int64_t HeldBytes(const Request& request) {
   constexpr std::int64_t kPerCall = std::int64_t{16} * 1024;
-  return kPerCall + 2 * static_cast<std::int64_t>(request.ByteSizeLong());
+  std::int64_t held =
+      kPerCall + 2 * static_cast<std::int64_t>(request.ByteSizeLong());
+  if constexpr (std::is_same_v<Request, v1::ListCertificatesRequest>) {
+    // A list holds the vendor's whole answer, parsed, and a page of it.
+    constexpr std::int64_t kPerList = std::int64_t{1} << 20;
+    held += kPerList;
+  }
+  return held;
 }
 
 absl::Status Overloaded(absl::string_view what) {
@@ -234,7 +287,9 @@ Done<Response> Finisher(UnaryCall<Name>* reactor, const Vendor& vendor,
     if (result.ok()) {
       *response = *std::move(result);
       const v1::DeploymentResult* deployment = nullptr;
-      if constexpr (std::is_same_v<Response, v1::Certificate>) {
+      if constexpr (std::is_same_v<Response, v1::ListCertificatesResponse>) {
+        static_cast<void>(vendor);  // reads deploy nothing
+      } else if constexpr (std::is_same_v<Response, v1::Certificate>) {
         if (std::is_same_v<Name, ParentName>) {
           reactor->set_created(response->name());
         }
@@ -277,7 +332,10 @@ CertificateServiceImpl::CertificateServiceImpl(const BackendRegistry& registry,
                                                RpcObserver* observer)
     : registry_(registry),
       options_(std::move(options)),
-      observer_(observer != nullptr ? *observer : RpcObserver::Noop()) {}
+      observer_(observer != nullptr ? *observer : RpcObserver::Noop()),
+      page_tokens_(options_.page_token_key.empty()
+                       ? PageTokenCodec()
+                       : PageTokenCodec(options_.page_token_key)) {}
 
 // Every handler has the same shape: authorize, route (the one name check),
 // validate for the backend's vendor, call the connection. Whatever fails
@@ -415,6 +473,40 @@ grpc::ServerUnaryReactor* CertificateServiceImpl::DeleteCertificate(
                 Done<v1::DeleteCertificateResponse> done) {
         backend.DeleteCertificate(std::move(ctx), name, *request,
                                   std::move(done));
+      });
+}
+
+grpc::ServerUnaryReactor* CertificateServiceImpl::ListCertificates(
+    grpc::CallbackServerContext* context,
+    const v1::ListCertificatesRequest* request,
+    v1::ListCertificatesResponse* response) {
+  // Checked once before the backend call; the page is cut from its answer.
+  auto plan = std::make_shared<ListPlan>();
+  return Handle<ParentName>(
+      context, "ListCertificates", request->parent(), *request, response,
+      [&] { return RouteParent(registry_, request->parent(), "parent"); },
+      [this, plan](const Vendor&, const v1::ListCertificatesRequest& r,
+                   const FileChecks&) {
+        auto checked = PlanList(r, page_tokens_);
+        if (!checked.ok()) return checked.status();
+        *plan = *std::move(checked);
+        return absl::OkStatus();
+      },
+      [this, request, plan](
+          BackendConnection& backend, std::shared_ptr<CallContext> ctx,
+          const ParentName& parent, Done<v1::ListCertificatesResponse> done) {
+        backend.ListCertificates(
+            std::move(ctx), parent, *request,
+            [this, request, plan, &vendor = backend.vendor(),
+             done =
+                 std::move(done)](absl::StatusOr<CertificateList> all) mutable {
+              if (!all.ok()) {
+                done(all.status());
+                return;
+              }
+              done(BuildListPage(*request, *plan, vendor, *std::move(all),
+                                 page_tokens_));
+            });
       });
 }
 

@@ -5,6 +5,8 @@
 #ifndef CERTBRIDGE_SERVER_SERVICE_CERTIFICATE_SERVICE_H_
 #define CERTBRIDGE_SERVER_SERVICE_CERTIFICATE_SERVICE_H_
 
+#include <string>
+
 #include "absl/time/time.h"
 #include "certbridge/v1/certificate_service.grpc.pb.h"
 #include "server/backends/backend_registry.h"
@@ -12,6 +14,7 @@
 #include "server/resilience/byte_budget.h"
 #include "server/service/caller_policy.h"
 #include "server/service/check_pool.h"
+#include "server/service/page_token.h"
 #include "server/service/rpc_observer.h"
 
 namespace certbridge {
@@ -26,6 +29,9 @@ struct ServiceOptions {
   /// Bytes held by calls in flight; null: unbounded (tests).
   ByteBudget* bytes = nullptr;
   Pkcs12Limits pkcs12;
+  /// Signs ListCertificates page tokens; empty: a random key made by the
+  /// service (tokens then hold on this process only).
+  std::string page_token_key;
 };
 
 class CertificateServiceImpl final
@@ -52,6 +58,10 @@ class CertificateServiceImpl final
       grpc::CallbackServerContext* context,
       const v1::DeleteCertificateRequest* request,
       v1::DeleteCertificateResponse* response) override;
+  grpc::ServerUnaryReactor* ListCertificates(
+      grpc::CallbackServerContext* context,
+      const v1::ListCertificatesRequest* request,
+      v1::ListCertificatesResponse* response) override;
 
  private:
   /// The shape shared by every handler; see the .cc.
@@ -66,6 +76,8 @@ class CertificateServiceImpl final
   const BackendRegistry& registry_;
   const ServiceOptions options_;
   RpcObserver& observer_;
+  /// Signs ListCertificates page tokens (ServiceOptions::page_token_key).
+  const PageTokenCodec page_tokens_;
 };
 
 }  // namespace certbridge

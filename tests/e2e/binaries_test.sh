@@ -14,14 +14,16 @@ check() {  # binary  a-flag-its-help-must-list
   local bin="$BUILD_DIR/$1" name
   name="$(basename "$1")"
   out="$("$bin" --version)" || fail "$name --version exited $?"
-  echo "$out" | grep -Eqx "$name $VERSION \(revision ($REVISION_RE)\)" \
+  # Here-strings, not `echo | grep -q`: grep -q exits at the first match and
+  # under pipefail the writer's SIGPIPE failed the check now and then.
+  grep -Eqx "$name $VERSION \(revision ($REVISION_RE)\)" <<<"$out" \
     || fail "$name --version: '$out'"
   echo "$out"
   # Abseil's flag library ends --help with status 1; certctl with 0.
   set +e; help="$("$bin" --help 2>&1)"; rc=$?; set -e
   [ "$rc" -le 1 ] || fail "$name --help exited $rc"
-  echo "$help" | grep -q -- "$2" || fail "$name --help lacks $2: $help"
-  echo "$help" | grep -q "No flags matched" && fail "$name --help: No flags matched"
+  grep -q -- "$2" <<<"$help" || fail "$name --help lacks $2: $help"
+  grep -q "No flags matched" <<<"$help" && fail "$name --help: No flags matched"
   echo "$name --help lists $2"
 }
 check server/certbridge-server --config

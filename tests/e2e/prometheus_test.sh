@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real Prometheus (Debian's 2.42) scrapes a running certbridge with the
 # labels the ServiceMonitor gives it, and its HTTP API returns
-# grpc_server_handled_total for the calls just made.
+# grpc_server_handled_total for the calls just made, and the inventory's
+# expiry series for the certificate created.
 # Usage: prometheus_test.sh BUILD_DIR
 set -euo pipefail
 BUILD_DIR="$1"
@@ -55,7 +56,8 @@ cat >"$WORK/config.json" <<JSON
 {"listen_address": "127.0.0.1:0", "metrics_address": "127.0.0.1:0",
  "backends": [{"name": "leegality", "kind": "leegality",
                "base_url": "http://127.0.0.1:$(cat "$WORK/emu.port")",
-               "auth": {"token_file": "$WORK/token"}}]}
+               "auth": {"token_file": "$WORK/token"},
+               "inventory": {"enabled": true, "interval": "10s"}}]}
 JSON
 "$BUILD_DIR/server/certbridge-server" --config="$WORK/config.json" \
   --port_file="$WORK/grpc.port" --metrics_port_file="$WORK/metrics.port" 2>/dev/null &
@@ -119,8 +121,20 @@ except Exception: print("")')"
     nf="$(curl -fsS --get "http://127.0.0.1:$PROM_PORT/api/v1/query" \
       --data-urlencode 'query=grpc_server_handled_total{job="certbridge",grpc_method="GetCertificate",grpc_code="NotFound"}')"
     echo "$nf" | grep -q '"1"\]' || fail "GetCertificate NotFound not counted: $nf"
-    echo PASS
-    exit 0
+    # The inventory (interval 10s) publishes the created certificate's
+    # expiry, in the future.
+    EXPIRY='certbridge_certificate_expiration_timestamp_seconds{job="certbridge",backend="leegality",project="",environment=""} > time()'
+    for _ in $(seq 1 40); do
+      inv="$(curl -fsS --get "http://127.0.0.1:$PROM_PORT/api/v1/query" \
+        --data-urlencode "query=$EXPIRY" 2>/dev/null || true)"
+      if echo "$inv" | grep -q '"certificate":"'; then
+        echo "Prometheus query $EXPIRY -> a series"
+        echo PASS
+        exit 0
+      fi
+      sleep 1  # polling: the next sweep is at most 11 s away
+    done
+    fail "no inventory expiry series: $inv"
   fi
   sleep 1  # polling (scrape_interval 1s), up to 90 s
 done

@@ -26,16 +26,54 @@ BUILD_DIR="$BUILD_DIR" RUN_DIR="$WORK/run" CERTBRIDGE_SKIP_BUILD=1 \
   CERTBRIDGE_GRPC_ADDRESS=127.0.0.1:0 CERTBRIDGE_METRICS_ADDRESS=127.0.0.1:0 EMULATOR_PORT=0 \
   "$ROOT/scripts/run.sh" >"$WORK/run.out" 2>&1 &
 RUN_PID=$!
-for _ in $(seq 1 600); do  # polling for the port file, up to 30 s
-  [ -s "$WORK/run/grpc.port" ] && break
+# The banner comes after the demo certificates are in.
+for _ in $(seq 1 600); do  # polling for the banner, up to 30 s
+  grep -q "Press Ctrl-C to stop" "$WORK/run.out" 2>/dev/null && break
   kill -0 "$RUN_PID" 2>/dev/null || { cat "$WORK/run.out"; fail "run.sh exited"; }
   sleep 0.05
 done
-[ -s "$WORK/run/grpc.port" ] || fail "server did not start"
+grep -q "Press Ctrl-C to stop" "$WORK/run.out" || { cat "$WORK/run.out"; fail "server did not start"; }
 CERTCTL=("$BUILD_DIR/client/certctl" "--address=127.0.0.1:$(cat "$WORK/run/grpc.port")")
 CHILDREN="$(pgrep -P "$RUN_PID" | tr '\n' ' ')"
 
 json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# run.sh seeded demo certificates on both backends before printing its
+# banner; a new user's first `certctl list` shows them.
+out="$("${CERTCTL[@]}" list backends/leegality --output=json)"
+for want in demo-signing-expiring demo-signing; do
+  [ "$(echo "$out" | json "sum(c['display_name'] == '$want' for c in d['certificates'])")" = 1 ] \
+    || fail "seeded Leegality $want not listed: $out"
+done
+soon="$(echo "$out" | json "[c['name'] for c in d['certificates'] if c['display_name'] == 'demo-signing-expiring'][0]")"
+out="$("${CERTCTL[@]}" list backends/apinizer/projects/Payments --output=name)"
+[ "$out" = "$(printf 'backends/apinizer/projects/Payments/certificates/partner-bank-root\nbackends/apinizer/projects/Payments/certificates/payments-gateway-tls')" ] \
+  || fail "seeded Apinizer certificates: $out"
+# The near-expiry one expires within 7 days.
+"${CERTCTL[@]}" get "$soon" --output=json | /usr/bin/python3 -c '
+import datetime, json, sys
+d = json.load(sys.stdin)
+exp = datetime.datetime.fromisoformat(d["leegality"]["expire_time"].replace("Z", "+00:00"))
+left = exp - datetime.datetime.now(datetime.timezone.utc)
+sys.exit(0 if datetime.timedelta(days=4) < left < datetime.timedelta(days=7) else 1)' \
+  || fail "the seeded near-expiry certificate does not expire within 7 days"
+# ...and the inventory (every 15 s under run.sh) exports their expiry: the
+# near-expiry Leegality one and each environment of the Apinizer one.
+soon_id="${soon##*/}"
+want=('certbridge_certificate_expiration_timestamp_seconds{backend="leegality",certificate="'"$soon_id"'",environment="",project=""}'
+      'certbridge_certificate_expiration_timestamp_seconds{backend="apinizer",certificate="payments-gateway-tls",environment="uat",project="Payments"}'
+      'certbridge_certificate_expiration_timestamp_seconds{backend="apinizer",certificate="payments-gateway-tls",environment="prod",project="Payments"}'
+      'certbridge_certificates{backend="leegality"} 2'
+      'certbridge_certificates{backend="apinizer"} 2')
+seen=""
+for _ in $(seq 1 120); do  # up to 60 s: one sweep interval plus slack
+  metrics="$(curl -fsS "http://127.0.0.1:$(cat "$WORK/run/metrics.port")/metrics")"
+  seen=1
+  for w in "${want[@]}"; do grep -qF "$w" <<<"$metrics" || { seen=""; break; }; done
+  [ -n "$seen" ] && break
+  sleep 0.5
+done
+[ -n "$seen" ] || { grep '^certbridge_certificate' <<<"$metrics" >&2; fail "no expiry series for the seeded certificates"; }
 
 # The README's "Try it" block, pasted as a user would: every line must work
 # (only the certctl path and the scratch directory differ).
@@ -106,14 +144,14 @@ out="$("${CERTCTL[@]}" update "$aname" --description="rotated")"
 # Metrics are served and count the calls just made. The server counts a
 # call once it has finished it, which can be a moment after the caller has
 # its answer: poll (up to 30 s) until the count shows.
-CREATES='grpc_server_handled_total{grpc_code="OK",grpc_method="CreateCertificate",grpc_service="certbridge.v1.CertificateService",grpc_type="unary"} 4'
+CREATES='grpc_server_handled_total{grpc_code="OK",grpc_method="CreateCertificate",grpc_service="certbridge.v1.CertificateService",grpc_type="unary"} 8'
 counted=""
 for _ in $(seq 1 600); do
   metrics="$(curl -fsS "http://127.0.0.1:$(cat "$WORK/run/metrics.port")/metrics")"
   grep -qF "$CREATES" <<<"$metrics" && { counted=1; break; }
   sleep 0.05
 done
-[ -n "$counted" ] || fail "metrics do not show the four creates (two from the README block)"
+[ -n "$counted" ] || fail "metrics do not show the eight creates (four seeded by run.sh, two from the README block)"
 
 # Ctrl-C stops run.sh and everything it started.
 kill -INT "$RUN_PID"

@@ -53,6 +53,8 @@ for key, local in (("cert_file", "server.crt"), ("key_file", "server.key"),
     tls[key] = f"{work}/tls/{local}"
 for b in config["backends"]:
     b["auth"]["token_file"] = f"{work}/{b['name']}.token"
+config["page_token_key_file"] = f"{work}/page-token-key"
+open(config["page_token_key_file"], "w").write("k" * 32)
 json.dump(config, open(work + "/config.json", "w"), indent=1)
 open(work + "/allowed", "w").write(tls["allowed_callers"][0])
 PY

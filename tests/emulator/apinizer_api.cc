@@ -22,6 +22,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr char kAdminProject[] = "admin";
+
 constexpr char kNoPermission[] =
     "User does not have required permission for this operation!";
 
@@ -285,8 +287,19 @@ HttpResponse ApinizerApi::Handle(const HttpRequest& request) {
 
 HttpResponse ApinizerApi::List(const std::string& project) {
   json list = json::array();
-  for (const auto& [name, c] : projects_[project].certificates) {
-    list.push_back(CertificateJson(c));
+  // §1: listing the `admin` project lists every project's certificates,
+  // each without its project (admin's own first, then the others in
+  // project order).
+  std::vector<const Project*> listed = {&projects_[project]};
+  if (project == kAdminProject) {
+    for (const auto& [other_name, other] : projects_) {
+      if (other_name != kAdminProject) listed.push_back(&other);
+    }
+  }
+  for (const Project* p : listed) {
+    for (const auto& [name, c] : p->certificates) {
+      list.push_back(CertificateJson(c));
+    }
   }
   // The list page shows the current {status, resultList, resultCount}.
   if (generation_ == ApinizerErrorGeneration::kLegacy) {

@@ -2,7 +2,11 @@
 // quirks included: 400 for not-found / duplicate / alias-in-use / missing
 // permission, both error-body generations (selectable), the deployment
 // envelope with per-environment results, environments that can be made to
-// fail deployment, mandatory trailing slashes and Bearer tokens.
+// fail deployment, mandatory trailing slashes and Bearer tokens. The list
+// (A1, GET /apiops/projects/{p}/certificates/) returns the whole project,
+// unpaged, as {status:"SUCCESS", resultList, resultCount} (legacy
+// generation: {success:true, resultList}); for the `admin` project it
+// returns the certificates of every project (§1), without their project.
 #ifndef CERTBRIDGE_TESTS_EMULATOR_APINIZER_API_H_
 #define CERTBRIDGE_TESTS_EMULATOR_APINIZER_API_H_
 

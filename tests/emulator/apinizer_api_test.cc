@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "nlohmann/json.hpp"
 #include "server/http/multipart.h"
 #include "tests/testing/certificate_fixtures.h"
@@ -192,6 +195,63 @@ TEST_F(ApinizerApiTest, InvalidPemIsRejected) {
   HttpResponse r = api_.Handle(Upload("POST", kCerts, f));
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(api_.CertificateCount(), 0u);
+}
+
+}  // namespace
+}  // namespace certbridge::emulator
+
+namespace certbridge::emulator {
+namespace {
+
+TEST_F(ApinizerApiTest, ListingTheAdminProjectListsEveryProject) {
+  Form payments;
+  payments.name = "pay-root";
+  payments.alias = "pay";
+  ASSERT_EQ(api_.Handle(Upload("POST", kCerts, payments)).status, 200);
+  Form global;
+  global.name = "global-root";
+  global.alias = "global";
+  ASSERT_EQ(api_.Handle(Upload("POST", "/apiops/projects/admin/certificates/",
+                               global))
+                .status,
+            200);
+  Form other;
+  other.name = "pay-root";  // the same name in another project
+  other.alias = "pay2";
+  ASSERT_EQ(
+      api_.Handle(Upload("POST", "/apiops/projects/My%20Project/certificates/",
+                         other))
+          .status,
+      200);
+
+  auto names = [this](const std::string& target) {
+    HttpResponse r = api_.Handle(Request("GET", target));
+    EXPECT_EQ(r.status, 200) << r.body;
+    const json j = json::parse(r.body);
+    EXPECT_EQ(j["status"], "SUCCESS");
+    EXPECT_EQ(j["resultCount"], j["resultList"].size());
+    std::vector<std::string> out;
+    for (const json& c : j["resultList"]) {
+      // Entries carry no project.
+      EXPECT_FALSE(c.contains("projectName"));
+      out.push_back(c["name"]);
+    }
+    return out;
+  };
+  EXPECT_THAT(names(kCerts), ::testing::ElementsAre("pay-root"));
+  // admin's own first, then every other project's.
+  EXPECT_THAT(names("/apiops/projects/admin/certificates/"),
+              ::testing::ElementsAre("global-root", "pay-root", "pay-root"));
+  // Unknown project: the documented 400.
+  HttpResponse r =
+      api_.Handle(Request("GET", "/apiops/projects/Nope/certificates/"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(Message(r), HasSubstr("Project(Nope) was not found"));
+  // Legacy generation: {success, resultList}.
+  api_.SetErrorGeneration(ApinizerErrorGeneration::kLegacy);
+  const json legacy = json::parse(api_.Handle(Request("GET", kCerts)).body);
+  EXPECT_EQ(legacy["success"], true);
+  EXPECT_EQ(legacy["resultList"].size(), 1u);
 }
 
 }  // namespace

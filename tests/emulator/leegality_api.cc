@@ -5,17 +5,22 @@
 #include <openssl/provider.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tests/emulator/multipart_parser.h"
 
@@ -67,6 +72,53 @@ HttpResponse NotFound(const std::string& id, const std::string& path) {
   return Error(404, "LE_ERR_SS_404", "LE_ERR_SS_001",
                absl::StrCat("Certificate with id ", id, " does not exist"),
                path);
+}
+
+// The raw value of `key` in a query string; nullopt when absent.
+std::optional<std::string> QueryValue(absl::string_view query,
+                                      absl::string_view key) {
+  for (absl::string_view kv : absl::StrSplit(query, '&')) {
+    std::pair<absl::string_view, absl::string_view> p =
+        absl::StrSplit(kv, absl::MaxSplits('=', 1));
+    if (p.first == key) return std::string(p.second);
+  }
+  return std::nullopt;
+}
+
+// The reports' common parameters: `days` (a Java int, default 30) and an
+// optional `departmentId`.
+struct ReportQuery {
+  int days = 30;
+  std::string department_id;
+};
+
+std::variant<ReportQuery, HttpResponse> ParseReportQuery(
+    const HttpRequest& request, const std::string& path) {
+  ReportQuery q;
+  if (auto days = QueryValue(request.query, "days"); days && !days->empty()) {
+    if (!absl::SimpleAtoi(*days, &q.days) || q.days < 0) {
+      return UpdateBadRequest("days", path);
+    }
+  }
+  if (auto dept = QueryValue(request.query, "departmentId");
+      dept && !dept->empty()) {
+    if (!IsUuid(*dept)) return InvalidUuid(path);
+    q.department_id = absl::AsciiStrToLower(*dept);
+  }
+  return q;
+}
+
+bool InDepartment(const LeegalityCertificate& cert, const ReportQuery& q) {
+  return q.department_id.empty() ||
+         absl::AsciiStrToLower(cert.department_id) == q.department_id;
+}
+
+// What expiring-soon lists (C6): enabled, with an expiry, expiring within
+// `days` of `now` (expired ones included).
+bool ExpiringSoonMatch(const LeegalityCertificate& cert, const ReportQuery& q,
+                       absl::Time now) {
+  return InDepartment(cert, q) && cert.enabled && cert.has_expiry &&
+         cert.expiry <= now + absl::Hours(24) * q.days;
 }
 
 std::optional<bool> ParseBool(absl::string_view text) {
@@ -211,7 +263,8 @@ json CertificateVo(const LeegalityCertificate& cert,
       {"id", cert.id},
       {"name", cert.name},
       {"certificateType", cert.certificate_type},
-      {"expiry", FormatLeegalityTime(cert.expiry)},
+      {"expiry", cert.has_expiry ? json(FormatLeegalityTime(cert.expiry))
+                                 : json(nullptr)},
       {"createdAt", FormatLeegalityTime(cert.created_at)},
       {"departmentId",
        cert.department_id.empty() ? json(nullptr) : json(cert.department_id)},
@@ -370,6 +423,18 @@ HttpResponse LeegalityApi::Handle(const HttpRequest& request) {
         absl::StrCat("Request method '", request.method, "' is not supported"),
         path);
   }
+  // The two reports sit beside /{id}: routed first, as Spring would.
+  if (path == absl::StrCat(kCollection, "/expiring-soon") ||
+      path == absl::StrCat(kCollection, "/summary")) {
+    if (request.method != "GET") {
+      return Error(405, "", "",
+                   absl::StrCat("Request method '", request.method,
+                                "' is not supported"),
+                   path);
+    }
+    return absl::EndsWith(path, "/summary") ? Summary(request, path)
+                                            : ExpiringSoon(request, path);
+  }
   const std::string prefix = absl::StrCat(kCollection, "/");
   if (!absl::StartsWith(path, prefix)) {
     return Error(404, "LE_ERR_SS_404", "", "No endpoint found for the path",
@@ -458,6 +523,52 @@ HttpResponse LeegalityApi::Read(const std::string& id,
   std::optional<LeegalityCertificate> cert = state_.Get(id);
   if (!cert.has_value()) return NotFound(id, path);
   return JsonResponse(200, Vo(*cert));  // seed 001: bare CertificateVO
+}
+
+HttpResponse LeegalityApi::ExpiringSoon(const HttpRequest& request,
+                                        const std::string& path) {
+  auto parsed = ParseReportQuery(request, path);
+  if (auto* error = std::get_if<HttpResponse>(&parsed)) return *error;
+  const ReportQuery& q = std::get<ReportQuery>(parsed);
+  const absl::Time now = absl::Now();
+  std::vector<LeegalityCertificate> listed;
+  for (LeegalityCertificate& cert : state_.List()) {
+    if (ExpiringSoonMatch(cert, q, now)) listed.push_back(std::move(cert));
+  }
+  std::stable_sort(
+      listed.begin(), listed.end(),
+      [](const LeegalityCertificate& a, const LeegalityCertificate& b) {
+        return a.expiry < b.expiry;
+      });
+  json data = json::array();
+  for (const LeegalityCertificate& cert : listed) {
+    data.push_back(json::parse(Vo(cert)));
+  }
+  // C6 documents only `data`: no code, no message.
+  return JsonResponse(200, json{{"data", std::move(data)}}.dump());
+}
+
+HttpResponse LeegalityApi::Summary(const HttpRequest& request,
+                                   const std::string& path) {
+  auto parsed = ParseReportQuery(request, path);
+  if (auto* error = std::get_if<HttpResponse>(&parsed)) return *error;
+  const ReportQuery& q = std::get<ReportQuery>(parsed);
+  const absl::Time now = absl::Now();
+  int total = 0, active = 0, expiring = 0;
+  for (const LeegalityCertificate& cert : state_.List()) {
+    if (!InDepartment(cert, q)) continue;
+    ++total;
+    if (cert.enabled && (!cert.has_expiry || cert.expiry > now)) ++active;
+    if (ExpiringSoonMatch(cert, q, now)) ++expiring;
+  }
+  return JsonResponse(
+      200, json{{"code", "LE_SS_001"},
+                {"message", "Certificate summary fetched successfully."},
+                {"data",
+                 {{"totalCertificates", total},
+                  {"activeCertificates", active},
+                  {"expiringSoonCertificates", expiring}}}}
+               .dump());
 }
 
 HttpResponse LeegalityApi::Update(const HttpRequest& request,

@@ -1,7 +1,22 @@
 // The Leegality SignStation certificate API as the emulator serves it:
-// in-memory state (LeegalityState) and the four documented operations under
+// in-memory state (LeegalityState) and the documented operations under
 // /api/v1/certificates, with the status codes and bodies of the vendor's
-// pages (certificate upload, read, update, delete) and their known quirks.
+// pages (certificate upload, read, update, delete, summary, expiring-soon)
+// and their known quirks.
+//
+// GET /api/v1/certificates/expiring-soon?days=&departmentId= (C6): the
+// data-only envelope {"data": [CertificateVO...]}, sorted by expiry
+// ascending, with only ENABLED certificates that HAVE an expiry (quirk 11:
+// disabled ones and ones without an expiry are silently left out). `days`
+// (int, default 30) is the horizon: a certificate is listed when it expires
+// at most `days` days from now, already expired ones included (the page
+// does not say; a reminder list that hid expired certificates would hide
+// the most urgent ones). GET /api/v1/certificates/summary (C5) answers
+// {code, message, data: {totalCertificates, activeCertificates,
+// expiringSoonCertificates}} over the same parameters: total, enabled and
+// not expired, and what expiring-soon would list (the field names are not
+// captured in the vendor pages; these are the emulator's). Both take an
+// optional `departmentId` (a UUID, else 400 "Invalid UUID provided.").
 //
 // Paths: the real server root ends in /api and every documented path starts
 // with /api/v1 (leegality.md §1), so real URLs read /api/api/v1/... The
@@ -41,6 +56,9 @@ struct LeegalityCertificate {
   std::string name;
   std::string certificate_type = "PKCS12_PFX";
   absl::Time expiry;
+  /// False: SignStation reports no expiry (`"expiry": null`), as for some
+  /// HSM certificates.
+  bool has_expiry = true;
   absl::Time created_at;
   std::string department_id;
   bool enabled = true;
@@ -134,6 +152,9 @@ class LeegalityApi final : public BackendApi {
   HttpResponse Update(const HttpRequest& request, const std::string& id,
                       const std::string& path);
   HttpResponse Delete(const std::string& id, const std::string& path);
+  HttpResponse ExpiringSoon(const HttpRequest& request,
+                            const std::string& path);
+  HttpResponse Summary(const HttpRequest& request, const std::string& path);
   std::string Vo(const LeegalityCertificate& cert) const;
 
   const std::string token_;

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "server/http/multipart.h"
 #include "tests/testing/certificate_fixtures.h"
@@ -311,6 +313,137 @@ TEST_F(LeegalityApiTest, ResetRestoresSeededState) {
   EXPECT_EQ(api_.state().size(), 0u);
   EXPECT_FALSE(api_.state().DepartmentName(kMissingId).has_value());
   EXPECT_EQ(*api_.state().DepartmentName(kLeegalityLegalDepartmentId), "Legal");
+}
+
+}  // namespace
+}  // namespace certbridge::emulator
+
+namespace certbridge::emulator {
+namespace {
+
+using ::testing::ElementsAre;
+
+// The reports (C5, C6) over certificates put straight into the state.
+class LeegalityReportsTest : public ::testing::Test {
+ protected:
+  void Add(const std::string& name, absl::Duration expires_in,
+           bool enabled = true, bool has_expiry = true,
+           const std::string& department = kLeegalityHrDepartmentId) {
+    LeegalityCertificate c;
+    c.name = name;
+    c.expiry = now_ + expires_in;
+    c.has_expiry = has_expiry;
+    c.enabled = enabled;
+    c.created_at = now_;
+    c.department_id = department;
+    ASSERT_TRUE(api_.state().Insert(c).ok());
+  }
+  HttpResponse Get(const std::string& path, const std::string& query = "") {
+    HttpRequest r;
+    r.method = "GET";
+    r.path = path;
+    r.query = query;
+    r.target = query.empty() ? path : path + "?" + query;
+    r.headers["x-auth-token"] = kToken;
+    return api_.Handle(r);
+  }
+  std::vector<std::string> Names(const HttpResponse& r) {
+    EXPECT_EQ(r.status, 200) << r.body;
+    const json body = json::parse(r.body);
+    // Data-only envelope: nothing but `data`.
+    EXPECT_EQ(body.size(), 1u) << r.body;
+    std::vector<std::string> names;
+    for (const json& vo : body["data"]) names.push_back(vo["name"]);
+    return names;
+  }
+
+  const absl::Time now_ = absl::Now();
+  LeegalityApi api_{kToken};
+};
+
+TEST_F(LeegalityReportsTest, ExpiringSoonListsEnabledWithExpirySoonestFirst) {
+  Add("in-20-days", absl::Hours(24 * 20));
+  Add("in-5-days", absl::Hours(24 * 5));
+  Add("expired", -absl::Hours(24 * 3));
+  Add("in-40-days", absl::Hours(24 * 40));
+  Add("disabled", absl::Hours(24 * 2), /*enabled=*/false);
+  Add("no-expiry", absl::Hours(24), true, /*has_expiry=*/false);
+  // Default horizon: 30 days.
+  EXPECT_THAT(Names(Get("/api/v1/certificates/expiring-soon")),
+              ElementsAre("expired", "in-5-days", "in-20-days"));
+  EXPECT_THAT(Names(Get("/api/api/v1/certificates/expiring-soon", "days=10")),
+              ElementsAre("expired", "in-5-days"));
+  // A horizon past every expiry: still no disabled or expiry-less one.
+  EXPECT_THAT(Names(Get("/api/v1/certificates/expiring-soon", "days=3000000")),
+              ElementsAre("expired", "in-5-days", "in-20-days", "in-40-days"));
+  const json vo =
+      json::parse(Get("/api/v1/certificates/expiring-soon").body)["data"][0];
+  EXPECT_THAT(vo["expiry"].get<std::string>(), MatchesRegex(kTimeRegex));
+  EXPECT_EQ(vo["departmentName"], "HR");
+}
+
+TEST_F(LeegalityReportsTest, DepartmentFilterAndBadParameters) {
+  Add("hr", absl::Hours(24));
+  Add("legal", absl::Hours(48), true, true, kLeegalityLegalDepartmentId);
+  EXPECT_THAT(
+      Names(Get("/api/v1/certificates/expiring-soon",
+                std::string("departmentId=") + kLeegalityLegalDepartmentId)),
+      ElementsAre("legal"));
+  EXPECT_THAT(Names(Get("/api/v1/certificates/expiring-soon",
+                        std::string("days=7&departmentId=") + kMissingId)),
+              ElementsAre());
+  HttpResponse r = Get("/api/v1/certificates/expiring-soon", "days=soon");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body)["code"], "LE_ERR_SS_400");
+  EXPECT_EQ(Get("/api/v1/certificates/expiring-soon", "days=-1").status, 400);
+  // Beyond a Java int.
+  EXPECT_EQ(Get("/api/v1/certificates/expiring-soon", "days=2147483648").status,
+            400);
+  r = Get("/api/v1/certificates/summary", "departmentId=not-a-uuid");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("Invalid UUID provided."));
+  // Reports are read-only.
+  HttpRequest post;
+  post.method = "POST";
+  post.path = post.target = "/api/v1/certificates/expiring-soon";
+  post.headers["x-auth-token"] = kToken;
+  EXPECT_EQ(api_.Handle(post).status, 405);
+  // And need the token like every endpoint.
+  HttpRequest anonymous;
+  anonymous.method = "GET";
+  anonymous.path = anonymous.target = "/api/v1/certificates/summary";
+  EXPECT_EQ(api_.Handle(anonymous).status, 401);
+}
+
+TEST_F(LeegalityReportsTest, SummaryCountsTotalActiveAndExpiringSoon) {
+  Add("soon", absl::Hours(24 * 3));
+  Add("later", absl::Hours(24 * 90));
+  Add("expired", -absl::Hours(24));
+  Add("disabled", absl::Hours(24 * 3), /*enabled=*/false);
+  Add("no-expiry", absl::Hours(24), true, /*has_expiry=*/false);
+  Add("legal", absl::Hours(24 * 3), true, true, kLeegalityLegalDepartmentId);
+  HttpResponse r = Get("/api/v1/certificates/summary");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json body = json::parse(r.body);
+  EXPECT_EQ(body["code"], "LE_SS_001");
+  EXPECT_TRUE(body["message"].is_string());
+  EXPECT_EQ(body["data"]["totalCertificates"], 6);
+  EXPECT_EQ(body["data"]["activeCertificates"],
+            4);  // soon later no-expiry legal
+  EXPECT_EQ(body["data"]["expiringSoonCertificates"], 3);  // soon expired legal
+  body = json::parse(
+      Get("/api/v1/certificates/summary",
+          std::string("days=365&departmentId=") + kLeegalityHrDepartmentId)
+          .body);
+  EXPECT_EQ(body["data"]["totalCertificates"], 5);
+  EXPECT_EQ(body["data"]["expiringSoonCertificates"], 3);  // soon later expired
+}
+
+TEST_F(LeegalityReportsTest, AReportPathIsNotTakenForAnId) {
+  // GET /certificates/{id} still answers 400 for ids that are not UUIDs.
+  HttpResponse r = Get("/api/v1/certificates/expiring");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("Invalid UUID provided."));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "server/http/curl_transport.h"
 #include "tests/emulator/test_pki.h"
 #include "tests/integration/certbridge_harness.h"
@@ -121,6 +122,10 @@ std::string MakeHashedStore(const std::string& dir, const std::string& ca_pem) {
 }
 
 HttpResult Exchange(HttpTransport& transport, HttpRequest request) {
+  // The 5 s default connect timeout covers the TLS handshake, which under
+  // ASan on a loaded 2-core machine took longer than that (CI, 2026-12-02).
+  request.connect_timeout = absl::Seconds(60);
+  request.timeout = absl::Seconds(60);
   std::promise<HttpResult> done;
   auto result = done.get_future();
   transport.Send(std::move(request),

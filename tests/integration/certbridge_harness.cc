@@ -1,5 +1,6 @@
 #include "tests/integration/certbridge_harness.h"
 
+#include <curl/curl.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -142,6 +143,26 @@ RpcError DecodeRpcError(const grpc::Status& status) {
     }
   }
   return out;
+}
+
+namespace {
+size_t AppendBody(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+}  // namespace
+
+std::string ScrapeMetrics(int port) {
+  std::string body;
+  CURL* curl = curl_easy_init();
+  const std::string url = absl::StrCat("http://127.0.0.1:", port, "/metrics");
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+  EXPECT_EQ(curl_easy_perform(curl), CURLE_OK);
+  curl_easy_cleanup(curl);
+  return body;
 }
 
 void WriteFileAtomically(const std::string& path, const std::string& content) {

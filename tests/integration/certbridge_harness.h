@@ -85,6 +85,10 @@ struct RpcError {
 };
 RpcError DecodeRpcError(const grpc::Status& status);
 
+/// GET http://127.0.0.1:`port`/metrics (5 s timeout): the text a
+/// Prometheus scrape would see; "" (and a test failure) when it fails.
+std::string ScrapeMetrics(int port);
+
 /// Replaces `path` with `content` by rename, as Kubernetes swaps a mounted
 /// Secret: a watcher never sees a half-written file.
 void WriteFileAtomically(const std::string& path, const std::string& content);

@@ -1,7 +1,6 @@
 // What operators rely on (docs/metrics.md): /metrics with the
 // documented names and labels, health for the server and the service,
 // graceful shutdown, reflection, and one access log line per RPC.
-#include <curl/curl.h>
 #include <gmock/gmock.h>
 #include <grpc/support/log.h>
 #include <gtest/gtest.h>
@@ -28,26 +27,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kMissingId[] = "0b7c2f7e-6d4a-4c1e-9a55-3b7e7c1f0a52";
-
-size_t Append(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-std::string Scrape(int port) {
-  std::string body;
-  CURL* curl = curl_easy_init();
-  const std::string url =
-      "http://127.0.0.1:" + std::to_string(port) + "/metrics";
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Append);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
-  const CURLcode rc = curl_easy_perform(curl);
-  curl_easy_cleanup(curl);
-  EXPECT_EQ(rc, CURLE_OK);
-  return body;
-}
 
 HarnessOptions WithMetrics() {
   HarnessOptions o;
@@ -89,7 +68,7 @@ TEST(OperationsTest, MetricsUseTheDocumentedNamesAndLabels) {
   h->emulator().AddFault(unavailable);
   ASSERT_TRUE(Get(*h, created.name(), &out).ok());
 
-  const std::string text = Scrape(h->server().metrics_port());
+  const std::string text = ScrapeMetrics(h->server().metrics_port());
   const std::string labels =
       R"(grpc_method="GetCertificate",grpc_service="certbridge.v1.CertificateService",grpc_type="unary")";
   EXPECT_THAT(text,
@@ -406,7 +385,7 @@ TEST(OperationsTest, ReflectionV1DescribesTheService) {
       resp.file_descriptor_response().file_descriptor_proto(0)));
   EXPECT_EQ(file.name(), "certbridge/v1/certificate_service.proto");
   ASSERT_EQ(file.service_size(), 1);
-  EXPECT_EQ(file.service(0).method_size(), 4);
+  EXPECT_EQ(file.service(0).method_size(), 5);  // Create Get Update Delete List
   req.set_file_containing_symbol("no.such.Symbol");
   ASSERT_TRUE(stream->Write(req));
   ASSERT_TRUE(stream->Read(&resp));
@@ -475,9 +454,11 @@ TEST(OperationsTest, OneAccessLinePerRpcWithTheCallersRequestId) {
     const auto requests = h->emulator().Requests();
     ASSERT_EQ(requests.size(), 1u);
     EXPECT_EQ(requests[0].headers.at("x-request-id"), "trace-7781");
-    // The id comes back in the response metadata and in the ErrorInfo.
-    auto echoed = ctx->GetServerInitialMetadata().find("x-request-id");
-    ASSERT_NE(echoed, ctx->GetServerInitialMetadata().end());
+    // The id comes back in the response metadata (a failure's trailers, so
+    // the response stays Trailers-Only and retryable) and in the ErrorInfo.
+    EXPECT_TRUE(ctx->GetServerInitialMetadata().empty());
+    auto echoed = ctx->GetServerTrailingMetadata().find("x-request-id");
+    ASSERT_NE(echoed, ctx->GetServerTrailingMetadata().end());
     EXPECT_EQ(std::string(echoed->second.data(), echoed->second.size()),
               "trace-7781");
     EXPECT_EQ(DecodeRpcError(missing).metadata["requestId"], "trace-7781");

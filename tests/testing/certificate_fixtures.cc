@@ -93,7 +93,8 @@ std::string BuildPkcs12(X509* cert, const Pkcs12Options& options,
   const std::string& passkey = options.passkey;
   P12Ptr p12(PKCS12_create(
       passkey.c_str(), friendly_name.empty() ? nullptr : friendly_name.c_str(),
-      SharedKey(), cert, nullptr, 0, options.encrypt_certificate ? 0 : -1,
+      SharedKey(), cert, nullptr, options.key_pbe_nid,
+      options.encrypt_certificate ? options.certificate_pbe_nid : -1,
       options.key_iterations, -1, 0));
   if (!p12) Die("PKCS12_create");
   if (PKCS12_set_mac(p12.get(), passkey.c_str(), -1, nullptr, salt_len,

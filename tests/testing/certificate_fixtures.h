@@ -34,6 +34,11 @@ struct Pkcs12Options {
   int mac_iterations = 2048;
   int key_iterations = 2048;
   bool encrypt_certificate = false;
+  /// PKCS12_create's PBE NIDs for the key and (when encrypted) the
+  /// certificate bag; 0 = OpenSSL 3's default, PBES2 with
+  /// PBKDF2-HMAC-SHA256 and AES-256-CBC.
+  int key_pbe_nid = 0;
+  int certificate_pbe_nid = 0;
   /// Writes this MAC iteration count into the finished file without
   /// deriving anything (the MAC no longer verifies): an attacker's file.
   long forged_mac_iterations = 0;

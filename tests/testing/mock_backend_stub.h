@@ -31,6 +31,10 @@ class MockBackendStub : public BackendStub {
                const v1::DeleteCertificateRequest&,
                Done<v1::DeleteCertificateResponse>),
               (override));
+  MOCK_METHOD(void, ListCertificates,
+              (std::shared_ptr<CallContext>, const ParentName&,
+               const v1::ListCertificatesRequest&, Done<CertificateList>),
+              (override));
   MOCK_METHOD(void, RecoverCreate,
               (std::shared_ptr<CallContext>, const ParentName&,
                const v1::CreateCertificateRequest&, absl::Status,

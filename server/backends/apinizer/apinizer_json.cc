@@ -2,6 +2,8 @@
 
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -91,12 +93,28 @@ absl::Status ParseDeployment(const json& entry,
   return absl::OkStatus();
 }
 
+absl::StatusOr<v1::Certificate> ConvertCertificate(const json& item,
+                                                   absl::string_view backend,
+                                                   absl::string_view project,
+                                                   std::string* base64_content);
+
 }  // namespace
+
+ApinizerBody ParseApinizerBody(absl::string_view body) {
+  return ApinizerBody{body.empty(), Parse(body)};
+}
 
 absl::StatusOr<v1::Certificate> ParseApinizerCertificate(
     absl::string_view body, absl::string_view backend,
     absl::string_view project, std::string* base64_content) {
-  const json doc = Parse(body);
+  return ParseApinizerCertificate(ParseApinizerBody(body), backend, project,
+                                  base64_content);
+}
+
+absl::StatusOr<v1::Certificate> ParseApinizerCertificate(
+    const ApinizerBody& body, absl::string_view backend,
+    absl::string_view project, std::string* base64_content) {
+  const json& doc = body.doc;
   if (!doc.is_object()) {
     return absl::InvalidArgumentError("body is not a JSON object");
   }
@@ -115,6 +133,47 @@ absl::StatusOr<v1::Certificate> ParseApinizerCertificate(
   if (!item.is_object()) {
     return absl::InvalidArgumentError("resultList[0] is not an object");
   }
+  return ConvertCertificate(item, backend, project, base64_content);
+}
+
+absl::StatusOr<std::vector<v1::Certificate>> ParseApinizerCertificateList(
+    const ApinizerBody& body, absl::string_view backend,
+    absl::string_view project, std::size_t max_items) {
+  const json& doc = body.doc;
+  if (!doc.is_object()) {
+    return absl::InvalidArgumentError("body is not a JSON object");
+  }
+  if (IsFailureEnvelope(doc)) {
+    return absl::InvalidArgumentError("body reports failure");
+  }
+  // Both generations: {status:"SUCCESS", resultList, resultCount} and
+  // {success:true, resultList} (§4, §7.2). resultCount is not trusted:
+  // the list is what counts.
+  auto list = doc.find("resultList");
+  if (list == doc.end() || !list->is_array()) {
+    return absl::InvalidArgumentError("no \"resultList\" array");
+  }
+  if (list->size() > max_items) {
+    return absl::OutOfRangeError("too many certificates");
+  }
+  std::vector<v1::Certificate> out;
+  out.reserve(list->size());
+  for (const json& item : *list) {
+    if (!item.is_object()) {
+      return absl::InvalidArgumentError("a resultList entry is not an object");
+    }
+    auto cert = ConvertCertificate(item, backend, project, nullptr);
+    if (!cert.ok()) return cert.status();
+    out.push_back(*std::move(cert));
+  }
+  return out;
+}
+
+namespace {
+
+absl::StatusOr<v1::Certificate> ConvertCertificate(
+    const json& item, absl::string_view backend, absl::string_view project,
+    std::string* base64_content) {
   std::string name, description;
   if (auto s = StringField(item, "name", &name); !s.ok()) return s;
   if (name.empty())
@@ -161,11 +220,18 @@ absl::StatusOr<v1::Certificate> ParseApinizerCertificate(
   return cert;
 }
 
+}  // namespace
+
 absl::StatusOr<v1::DeploymentResult> ParseApinizerDeployment(
     absl::string_view body) {
-  const json doc = Parse(body);
+  return ParseApinizerDeployment(ParseApinizerBody(body));
+}
+
+absl::StatusOr<v1::DeploymentResult> ParseApinizerDeployment(
+    const ApinizerBody& body) {
+  const json& doc = body.doc;
   v1::DeploymentResult result;
-  if (body.empty()) {
+  if (body.empty) {
     result.set_state(v1::DeploymentResult::NOT_APPLICABLE);
     return result;
   }
@@ -258,8 +324,12 @@ ErrorClass ClassifyApinizerBadRequest(absl::string_view message) {
 }
 
 BackendErrorBody ParseApinizerError(absl::string_view body) {
+  return ParseApinizerError(ParseApinizerBody(body));
+}
+
+BackendErrorBody ParseApinizerError(const ApinizerBody& body) {
   BackendErrorBody out;
-  const json doc = Parse(body);
+  const json& doc = body.doc;
   if (!doc.is_object()) return out;
   std::string result_message, description, error, status;
   (void)StringField(doc, "resultMessage", &result_message);
@@ -273,7 +343,11 @@ BackendErrorBody ParseApinizerError(absl::string_view body) {
 }
 
 std::optional<BackendErrorBody> ApinizerFailureIn200(absl::string_view body) {
-  const json doc = Parse(body);
+  return ApinizerFailureIn200(ParseApinizerBody(body));
+}
+
+std::optional<BackendErrorBody> ApinizerFailureIn200(const ApinizerBody& body) {
+  const json& doc = body.doc;
   if (!doc.is_object() || !IsFailureEnvelope(doc)) return std::nullopt;
   BackendErrorBody error = ParseApinizerError(body);
   if (error.code.empty()) error.code = "FAILURE";

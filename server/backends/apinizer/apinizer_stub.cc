@@ -149,25 +149,27 @@ std::string ApinizerStub::CertificateUrl(const Target& target) const {
 }
 
 void ApinizerStub::Send(std::shared_ptr<CallContext> ctx, Operation op,
-                        HttpRequest request,
-                        RestExchange::ResponseHandler done) {
-  exchange_.Send(ctx, op, std::move(request),
-                 [this, ctx, op, done = std::move(done)](
-                     absl::StatusOr<HttpResponse> r) mutable {
-                   if (r.ok()) {
-                     // "HTTP 200 can hide failure" (§7.2): read it as the 400
-                     // it means.
-                     if (auto failure = ApinizerFailureIn200(r->body)) {
-                       absl::Status s = exchange_.MapBodyError(
-                           *ctx, op, 400, *std::move(failure));
-                       SetErrorMetadata(s, metadata::kHttpStatus,
-                                        std::to_string(r->status_code));
-                       done(std::move(s));
-                       return;
-                     }
-                   }
-                   done(std::move(r));
-                 });
+                        HttpRequest request, ParsedHandler done) {
+  exchange_.Send(
+      ctx, op, std::move(request),
+      [this, ctx, op,
+       done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
+        if (!r.ok()) {
+          done(r.status());
+          return;
+        }
+        ParsedResponse parsed{r->status_code, ParseApinizerBody(r->body)};
+        // "HTTP 200 can hide failure" (§7.2): read it as the 400 it means.
+        if (auto failure = ApinizerFailureIn200(parsed.body)) {
+          absl::Status s =
+              exchange_.MapBodyError(*ctx, op, 400, *std::move(failure));
+          SetErrorMetadata(s, metadata::kHttpStatus,
+                           std::to_string(r->status_code));
+          done(std::move(s));
+          return;
+        }
+        done(std::move(parsed));
+      });
 }
 
 void ApinizerStub::ReportDeployment(Operation op,
@@ -185,7 +187,7 @@ void ApinizerStub::Fetch(std::shared_ptr<CallContext> ctx, Operation op,
   http.url = CertificateUrl(target);
   Send(ctx, op, std::move(http),
        [this, target,
-        done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
+        done = std::move(done)](absl::StatusOr<ParsedResponse> r) mutable {
          if (!r.ok()) {
            done(r.status());
            return;
@@ -208,7 +210,7 @@ void ApinizerStub::GetCertificate(std::shared_ptr<CallContext> ctx,
 }
 
 absl::StatusOr<v1::Certificate> ApinizerStub::ParseCurrent(
-    const HttpResponse& response, const Target& target,
+    const ParsedResponse& response, const Target& target,
     std::string* base64_content) const {
   auto cert = ParseApinizerCertificate(response.body, config_.name,
                                        target.project, base64_content);
@@ -235,7 +237,7 @@ void ApinizerStub::WriteAndReadBack(std::shared_ptr<CallContext> ctx,
                                     Done<v1::Certificate> done) {
   Send(ctx, op, std::move(request),
        [this, ctx, op, target, fallback = std::move(fallback),
-        done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
+        done = std::move(done)](absl::StatusOr<ParsedResponse> r) mutable {
          if (!r.ok()) {
            done(r.status());
            return;
@@ -353,7 +355,7 @@ void ApinizerStub::UpdateCertificate(
   Send(ctx, Operation::kUpdate, std::move(http),
        [this, f = std::move(f), take_description, take_alias, take_envs,
         take_pem, write = std::move(write), target, etag,
-        done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
+        done = std::move(done)](absl::StatusOr<ParsedResponse> r) mutable {
          if (!r.ok()) {
            done(r.status());
            return;
@@ -400,7 +402,7 @@ void ApinizerStub::RecoverCreate(std::shared_ptr<CallContext> ctx,
   http.url = CertificateUrl(target);
   Send(ctx, Operation::kGet, std::move(http),
        [this, &request, target, conflict = std::move(conflict),
-        done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
+        done = std::move(done)](absl::StatusOr<ParsedResponse> r) mutable {
          if (!r.ok()) {
            done(std::move(conflict));
            return;
@@ -431,6 +433,27 @@ void ApinizerStub::RecoverCreate(std::shared_ptr<CallContext> ctx,
        });
 }
 
+void ApinizerStub::ListCertificates(
+    std::shared_ptr<CallContext> ctx, const ParentName& parent,
+    const v1::ListCertificatesRequest& /*request*/,
+    Done<CertificateList> done) {
+  HttpRequest http;
+  http.method = "GET";
+  http.url = CertificatesUrl(parent.project);
+  Send(ctx, Operation::kList, std::move(http),
+       [this, project = parent.project,
+        done = std::move(done)](absl::StatusOr<ParsedResponse> r) mutable {
+         if (!r.ok()) {
+           done(r.status());
+           return;
+         }
+         done(ListedCertificates(
+             ParseApinizerCertificateList(r->body, config_.name, project,
+                                          kMaxListedCertificates),
+             config_.name, r->status_code));
+       });
+}
+
 void ApinizerStub::DeleteCertificate(
     std::shared_ptr<CallContext> ctx, const CertificateName& name,
     const v1::DeleteCertificateRequest& request,
@@ -442,7 +465,7 @@ void ApinizerStub::DeleteCertificate(
                      JwkDeleteActionParam(request.jwk_delete_action())}});
   Send(ctx, Operation::kDelete, std::move(http),
        [this, done = std::move(done), resource = FormatCertificateName(name)](
-           absl::StatusOr<HttpResponse> r) mutable {
+           absl::StatusOr<ParsedResponse> r) mutable {
          if (!r.ok()) {
            done(r.status());
            return;

@@ -9,6 +9,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "server/backends/apinizer/apinizer_json.h"
 #include "server/backends/backend_stub.h"
 #include "server/backends/rest_exchange.h"
 #include "server/backends/token_source.h"
@@ -40,6 +43,14 @@ class ApinizerStub final : public BackendStub {
                          const CertificateName& name,
                          const v1::DeleteCertificateRequest& request,
                          Done<v1::DeleteCertificateResponse> done) override;
+  /// A1: GET {base}/projects/{p}/certificates/ returns the whole project
+  /// (no paging, §1). For the `admin` project the Manager returns every
+  /// project's certificates (§1), without their project: they are named
+  /// under `admin` as they came.
+  void ListCertificates(std::shared_ptr<CallContext> ctx,
+                        const ParentName& parent,
+                        const v1::ListCertificatesRequest& request,
+                        Done<CertificateList> done) override;
   /// Reads the certificate and accepts it when name, alias, description,
   /// environments and certificate content match the request.
   void RecoverCreate(std::shared_ptr<CallContext> ctx, const ParentName& parent,
@@ -53,9 +64,17 @@ class ApinizerStub final : public BackendStub {
     std::string certificate;
   };
 
+  /// A 2xx answer with its body parsed once for every reader.
+  struct ParsedResponse {
+    int status_code = 0;
+    ApinizerBody body;
+  };
+  using ParsedHandler =
+      absl::AnyInvocable<void(absl::StatusOr<ParsedResponse>)>;
+
   /// Sends and also treats a 200 whose body says FAILURE as an error.
   void Send(std::shared_ptr<CallContext> ctx, Operation op, HttpRequest request,
-            RestExchange::ResponseHandler done);
+            ParsedHandler done);
   /// GET one certificate (Operation `op` decides the error mapping).
   void Fetch(std::shared_ptr<CallContext> ctx, Operation op,
              const Target& target, Done<v1::Certificate> done);
@@ -68,7 +87,7 @@ class ApinizerStub final : public BackendStub {
   /// The certificate in a Get body, which must be `target`; anything else
   /// is BACKEND_MALFORMED_RESPONSE.
   absl::StatusOr<v1::Certificate> ParseCurrent(
-      const HttpResponse& response, const Target& target,
+      const ParsedResponse& response, const Target& target,
       std::string* base64_content) const;
   /// Counts a write whose deployment did not reach every environment.
   void ReportDeployment(Operation op, const v1::DeploymentResult& result) const;

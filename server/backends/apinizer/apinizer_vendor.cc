@@ -3,6 +3,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -148,6 +149,34 @@ const v1::DeploymentResult* ApinizerVendor::DeploymentOf(
   return certificate.has_apinizer()
              ? &certificate.apinizer().deployment_result()
              : nullptr;
+}
+
+std::optional<absl::Time> ApinizerVendor::ExpireTimeOf(
+    const v1::Certificate& certificate) const {
+  std::optional<absl::Time> earliest;
+  if (!certificate.has_apinizer()) return earliest;
+  for (const v1::EnvironmentDeployment& d :
+       certificate.apinizer().deployments()) {
+    if (!d.has_end_time()) continue;
+    const absl::Time t = absl::FromUnixSeconds(d.end_time().seconds()) +
+                         absl::Nanoseconds(d.end_time().nanos());
+    if (!earliest || t < *earliest) earliest = t;
+  }
+  return earliest;
+}
+
+std::vector<EnvironmentExpiry> ApinizerVendor::ExpiriesOf(
+    const v1::Certificate& certificate) const {
+  std::vector<EnvironmentExpiry> out;
+  if (!certificate.has_apinizer()) return out;
+  for (const v1::EnvironmentDeployment& d :
+       certificate.apinizer().deployments()) {
+    if (!d.has_end_time()) continue;
+    out.push_back(
+        {d.environment(), absl::FromUnixSeconds(d.end_time().seconds()) +
+                              absl::Nanoseconds(d.end_time().nanos())});
+  }
+  return out;
 }
 
 std::unique_ptr<BackendStub> ApinizerVendor::MakeStub(

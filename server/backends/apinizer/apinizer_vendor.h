@@ -29,6 +29,14 @@ class ApinizerVendor final : public Vendor {
 
   const v1::DeploymentResult* DeploymentOf(
       const v1::Certificate& certificate) const override;
+  /// The earliest end_time of its deployments: one certificate can be
+  /// deployed with different validity per environment (re-uploads,
+  /// imports), and the first expiry is the one that breaks something.
+  std::optional<absl::Time> ExpireTimeOf(
+      const v1::Certificate& certificate) const override;
+  /// Each deployment's end_time under its environment's name.
+  std::vector<EnvironmentExpiry> ExpiriesOf(
+      const v1::Certificate& certificate) const override;
 
   std::unique_ptr<BackendStub> MakeStub(
       const BackendConfig& config, HttpTransport& transport,

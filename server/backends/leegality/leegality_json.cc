@@ -1,6 +1,8 @@
 #include "server/backends/leegality/leegality_json.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -75,16 +77,8 @@ const json* FindVo(const json& doc) {
   return nullptr;
 }
 
-}  // namespace
-
-absl::StatusOr<v1::Certificate> ParseLeegalityCertificate(
-    absl::string_view body, absl::string_view backend) {
-  const json doc = Parse(body);
-  if (doc.is_discarded()) return absl::InvalidArgumentError("not JSON");
-  const json* vo = FindVo(doc);
-  if (vo == nullptr) {
-    return absl::InvalidArgumentError("no certificate object in the body");
-  }
+absl::StatusOr<v1::Certificate> ConvertVo(const json* vo,
+                                          absl::string_view backend) {
   v1::Certificate cert;
   v1::LeegalityCertificate* out = cert.mutable_leegality();
   std::string id;
@@ -130,6 +124,52 @@ absl::StatusOr<v1::Certificate> ParseLeegalityCertificate(
   }
   SetEtag(cert);
   return cert;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Certificate> ParseLeegalityCertificate(
+    absl::string_view body, absl::string_view backend) {
+  const json doc = Parse(body);
+  if (doc.is_discarded()) return absl::InvalidArgumentError("not JSON");
+  const json* vo = FindVo(doc);
+  if (vo == nullptr) {
+    return absl::InvalidArgumentError("no certificate object in the body");
+  }
+  return ConvertVo(vo, backend);
+}
+
+absl::StatusOr<std::vector<v1::Certificate>> ParseLeegalityCertificateList(
+    absl::string_view body, absl::string_view backend, std::size_t max_items) {
+  const json doc = Parse(body);
+  if (doc.is_discarded()) return absl::InvalidArgumentError("not JSON");
+  // Documented: {"data": [CertificateVO...]}; the envelope is parsed as
+  // tolerantly as the others (quirk 6): {code, message, data} or a bare
+  // array are accepted too.
+  const json* list = nullptr;
+  if (doc.is_array()) {
+    list = &doc;
+  } else if (doc.is_object()) {
+    auto data = doc.find("data");
+    if (data != doc.end() && data->is_array()) list = &*data;
+  }
+  if (list == nullptr) {
+    return absl::InvalidArgumentError("no \"data\" array in the body");
+  }
+  if (list->size() > max_items) {
+    return absl::OutOfRangeError(absl::StrCat(list->size()));
+  }
+  std::vector<v1::Certificate> out;
+  out.reserve(list->size());
+  for (const json& item : *list) {
+    if (!item.is_object()) {
+      return absl::InvalidArgumentError("a \"data\" entry is not an object");
+    }
+    auto cert = ConvertVo(&item, backend);
+    if (!cert.ok()) return cert.status();
+    out.push_back(*std::move(cert));
+  }
+  return out;
 }
 
 absl::Status ParseLeegalityDeleteAck(absl::string_view body) {

@@ -188,4 +188,42 @@ void LeegalityStub::DeleteCertificate(
       });
 }
 
+void LeegalityStub::ListCertificates(
+    std::shared_ptr<CallContext> ctx, const ParentName& /*parent*/,
+    const v1::ListCertificatesRequest& /*request*/,
+    Done<CertificateList> done) {
+  HttpRequest http;
+  http.method = "GET";
+  http.url =
+      absl::StrCat(CertificatesUrl(), "/expiring-soon?days=", kListHorizonDays);
+  exchange_.Send(
+      ctx, Operation::kList, std::move(http),
+      [this, done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
+        if (!r.ok()) {
+          done(r.status());
+          return;
+        }
+        auto list = ListedCertificates(
+            ParseLeegalityCertificateList(r->body, config_.name,
+                                          kMaxListedCertificates),
+            config_.name, r->status_code);
+        if (!list.ok()) {
+          done(list.status());
+          return;
+        }
+        for (const v1::Certificate& cert : list->certificates) {
+          if (!IsUuid(cert.leegality().id())) {
+            // Its name would not parse back: no caller could use it.
+            done(MalformedResponseError(
+                config_.name, r->status_code,
+                absl::StrCat("listed certificate id ",
+                             QuoteInput(cert.leegality().id()),
+                             " is not a UUID")));
+            return;
+          }
+        }
+        done(*std::move(list));
+      });
+}
+
 }  // namespace certbridge

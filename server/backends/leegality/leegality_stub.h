@@ -39,6 +39,18 @@ class LeegalityStub final : public BackendStub {
                          const CertificateName& name,
                          const v1::DeleteCertificateRequest& request,
                          Done<v1::DeleteCertificateResponse> done) override;
+  /// SignStation has no list endpoint (leegality.md §4, quirk 11): reads
+  /// GET .../certificates/expiring-soon with kListHorizonDays, which lists
+  /// every ENABLED certificate that has an expiry, soonest first.
+  void ListCertificates(std::shared_ptr<CallContext> ctx,
+                        const ParentName& parent,
+                        const v1::ListCertificatesRequest& request,
+                        Done<CertificateList> done) override;
+
+  /// The `days` of the expiring-soon report a list asks for: from any date
+  /// after 1786 it reaches past 9999-12-31, the latest expiry an X.509
+  /// certificate can state, and it fits the vendor's Java int.
+  static constexpr int kListHorizonDays = 3'000'000;
 
  private:
   using ResponseHandler = RestExchange::ResponseHandler;

@@ -83,6 +83,16 @@ absl::Status LeegalityVendor::CheckCertificateId(
   return absl::OkStatus();
 }
 
+std::optional<absl::Time> LeegalityVendor::ExpireTimeOf(
+    const v1::Certificate& certificate) const {
+  if (!certificate.has_leegality() ||
+      !certificate.leegality().has_expire_time()) {
+    return std::nullopt;
+  }
+  const google::protobuf::Timestamp& t = certificate.leegality().expire_time();
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
 absl::Status LeegalityVendor::ValidateCreate(
     const v1::CreateCertificateRequest& r, absl::Time now,
     const FileChecks& checks) const {

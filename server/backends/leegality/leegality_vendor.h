@@ -28,6 +28,9 @@ class LeegalityVendor final : public Vendor {
                               const FileChecks& checks) const override;
   absl::Status ValidateDelete(
       const v1::DeleteCertificateRequest& r) const override;
+  /// `leegality.expire_time`, when SignStation's expiry parsed.
+  std::optional<absl::Time> ExpireTimeOf(
+      const v1::Certificate& certificate) const override;
 
   std::unique_ptr<BackendStub> MakeStub(
       const BackendConfig& config, HttpTransport& transport,

@@ -7,7 +7,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "server/backends/apinizer/apinizer_stub.h"
 #include "server/backends/idempotency_store.h"
@@ -448,6 +451,122 @@ TEST_F(BackendConnectionTest, CancelledJoinedRepeatReturnsAtOnce) {
   EXPECT_FALSE(first.has_value()) << "the first call goes on";
   ASSERT_TRUE(transport_.Respond(201, std::string("{\"data\":") + kVo + "}"));
   EXPECT_TRUE(first->ok());
+}
+
+}  // namespace
+}  // namespace certbridge
+
+namespace certbridge {
+namespace {
+
+// What the connection's layers report for a list: every exchange and retry
+// under the operation label "list".
+class OperationRecorder final : public BackendObserver {
+ public:
+  void OnHttpExchange(Operation op, int, absl::string_view,
+                      absl::Duration) override {
+    exchanges.push_back(std::string(OperationName(op)));
+  }
+  void OnRetry(const RetryEvent& e) override {
+    retries.push_back(std::string(OperationName(e.operation)));
+  }
+  void OnRejected(absl::string_view reason) override {
+    rejected.push_back(std::string(reason));
+  }
+  std::vector<std::string> exchanges, retries, rejected;
+};
+
+constexpr char kListBody[] =
+    R"({"data":[{"id":"46d4e120-ed03-47cc-98c6-529bff3bbabc","name":"a",)"
+    R"("expiry":"2027-03-31T23:59:59Z"}]})";
+
+class ListThroughConnectionTest : public BackendConnectionTest {
+ protected:
+  std::unique_ptr<BackendConnection> MakeObserved() {
+    auto stub = std::make_unique<LeegalityStub>(
+        config_, transport_, MakeStaticTokenSource("t"), recorder_);
+    return std::make_unique<BackendConnection>(
+        config_, BuiltinVendor("leegality"), std::move(stub), transport_,
+        &store_, recorder_, clock_);
+  }
+  v1::ListCertificatesRequest request_ = [] {
+    v1::ListCertificatesRequest r;
+    r.set_parent("backends/lee");
+    return r;
+  }();
+  std::shared_ptr<OperationRecorder> recorder_ =
+      std::make_shared<OperationRecorder>();
+};
+
+TEST_F(ListThroughConnectionTest, ListIsRetriedLikeGetAndLabelledList) {
+  auto c = MakeObserved();
+  auto ctx = Context();
+  std::optional<absl::StatusOr<CertificateList>> out;
+  c->ListCertificates(ctx, testing::KeptParent("backends/lee"), request_,
+                      Capture(out));
+  ASSERT_TRUE(transport_.Respond(503, ""));
+  ASSERT_TRUE(transport_.FireTimer());
+  ASSERT_TRUE(transport_.Respond(200, kListBody));
+  ASSERT_TRUE(out.has_value());
+  ASSERT_TRUE(out->ok()) << out->status();
+  ASSERT_EQ((*out)->certificates.size(), 1u);
+  EXPECT_EQ((*out)->certificates[0].name(),
+            "backends/lee/certificates/46d4e120-ed03-47cc-98c6-529bff3bbabc");
+  EXPECT_EQ(ctx->attempts(), 2);
+  ASSERT_EQ(transport_.requests().size(), 2u);
+  EXPECT_EQ(transport_.requests()[0].method, "GET");
+  EXPECT_EQ(transport_.requests()[0].url,
+            "http://lee.test/api/api/v1/certificates/expiring-soon"
+            "?days=3000000");
+  EXPECT_EQ(recorder_->exchanges, (std::vector<std::string>{"list", "list"}));
+  EXPECT_EQ(recorder_->retries, (std::vector<std::string>{"list"}));
+}
+
+TEST_F(ListThroughConnectionTest, OpenCircuitAndLimitRefuseListsToo) {
+  config_.circuit_breaker.consecutive_failures = 1;
+  config_.retry.max_attempts = 1;
+  config_.circuit_breaker.open_duration = absl::Seconds(30);
+  auto c = MakeObserved();
+  std::optional<absl::StatusOr<CertificateList>> first, second;
+  c->ListCertificates(Context(), testing::KeptParent("backends/lee"), request_,
+                      Capture(first));
+  ASSERT_TRUE(transport_.Respond(502, ""));
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->status().code(), absl::StatusCode::kUnavailable);
+  c->ListCertificates(Context(), testing::KeptParent("backends/lee"), request_,
+                      Capture(second));
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(Reason(second->status()), "BACKEND_CIRCUIT_OPEN");
+  EXPECT_EQ(transport_.requests().size(), 1u);
+  EXPECT_EQ(recorder_->rejected, (std::vector<std::string>{"circuit_open"}));
+}
+
+TEST_F(ListThroughConnectionTest, MoreThanTheCapIsListTooLarge) {
+  auto c = Make();
+  std::string body = R"({"data":[)";
+  for (std::size_t i = 0; i <= kMaxListedCertificates; ++i) {
+    if (i > 0) body += ",";
+    body += R"({"id":"46d4e120-ed03-47cc-98c6-529bff3bbabc"})";
+  }
+  body += "]}";
+  std::optional<absl::StatusOr<CertificateList>> out;
+  c->ListCertificates(Context(), testing::KeptParent("backends/lee"), request_,
+                      Capture(out));
+  ASSERT_TRUE(transport_.Respond(200, body));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(Reason(out->status()), "BACKEND_LIST_TOO_LARGE");
+  EXPECT_EQ(transport_.requests().size(), 1u) << "not retried";
+}
+
+TEST_F(ListThroughConnectionTest, AnEntryWithoutAUuidIsMalformed) {
+  auto c = Make();
+  std::optional<absl::StatusOr<CertificateList>> out;
+  c->ListCertificates(Context(), testing::KeptParent("backends/lee"), request_,
+                      Capture(out));
+  ASSERT_TRUE(transport_.Respond(200, R"({"data":[{"id":"../admin"}]})"));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(Reason(out->status()), "BACKEND_MALFORMED_RESPONSE");
 }
 
 }  // namespace

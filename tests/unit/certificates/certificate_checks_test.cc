@@ -2,6 +2,7 @@
 #include "server/certificates/certificate_checks.h"
 
 #include <gtest/gtest.h>
+#include <openssl/obj_mac.h>
 
 #include "server/common/errors.h"
 #include "tests/testing/certificate_fixtures.h"
@@ -103,6 +104,39 @@ TEST(CheckPkcs12Test, EncryptedCertificateBagAndEmptyPasskeyOpen) {
   o.encrypt_certificate = true;
   o.passkey = "";
   EXPECT_TRUE(CheckPkcs12(testing::MakePkcs12(o), "", absl::Now(), "f").ok());
+}
+
+// AES-CBC under PBKDF2-HMAC-SHA256 takes the fast path (pbes2_decrypt.h);
+// the PBEs older exporters write go through OpenSSL. Both open, and both
+// refuse a wrong passkey the same way.
+TEST(CheckPkcs12Test, EveryPbeOpensThroughEitherPath) {
+  struct Case {
+    const char* what;
+    int key_nid;
+    int certificate_nid;
+  };
+  for (const Case& c :
+       {Case{"AES-256 (fast path)", 0, 0},
+        Case{"AES-128 (fast path)", NID_aes_128_cbc, NID_aes_128_cbc},
+        Case{"3DES key, AES certificates",
+             NID_pbe_WithSHA1And3_Key_TripleDES_CBC, 0},
+        Case{"3DES both (OpenSSL)", NID_pbe_WithSHA1And3_Key_TripleDES_CBC,
+             NID_pbe_WithSHA1And3_Key_TripleDES_CBC}}) {
+    testing::Pkcs12Options o;
+    o.encrypt_certificate = true;
+    o.key_pbe_nid = c.key_nid;
+    o.certificate_pbe_nid = c.certificate_nid;
+    o.common_name = "pbe.example";
+    const std::string der = testing::MakePkcs12(o);
+    auto facts = CheckPkcs12(der, o.passkey, absl::Now(), "f");
+    ASSERT_TRUE(facts.ok()) << c.what << ": " << facts.status();
+    EXPECT_NE(facts->subject.find("CN=pbe.example"), std::string::npos)
+        << c.what;
+    // A wrong passkey is refused (by the MAC, before any bag is decrypted).
+    auto wrong = CheckPkcs12(der, "wrong-passkey", absl::Now(), "f");
+    ASSERT_FALSE(wrong.ok()) << c.what;
+    EXPECT_EQ(Reason(wrong.status()), reason::kInvalidPkcs12) << c.what;
+  }
 }
 
 TEST(CheckPemCertificateTest, AcceptsCertificatesOnly) {

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "client/vendors/cli_vendor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -27,7 +28,7 @@ TEST(CommandLineTest, GetWithGlobalFlagsBeforeAndAfter) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->verb, Verb::kGet);
   EXPECT_EQ(c->target, kLeName);
-  EXPECT_EQ(c->kind, ResourceKind::kLeegality);
+  EXPECT_EQ(c->vendor->kind(), "leegality");
   EXPECT_EQ(c->address, "host:1");
   EXPECT_EQ(c->timeout, absl::Seconds(5));
   EXPECT_EQ(c->x_request_id, "abc");
@@ -36,7 +37,7 @@ TEST(CommandLineTest, GetWithGlobalFlagsBeforeAndAfter) {
 TEST(CommandLineTest, DefaultsAndTimeoutForms) {
   auto c = Parse({"get", kApName});
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->kind, ResourceKind::kApinizer);
+  EXPECT_EQ(c->vendor->kind(), "apinizer");
   EXPECT_EQ(c->timeout, absl::Seconds(30));
   EXPECT_FALSE(c->address.has_value());
   EXPECT_EQ(Parse({"get", kApName, "--timeout=7"})->timeout, absl::Seconds(7));
@@ -75,7 +76,7 @@ TEST(CommandLineTest, LeegalityCreate) {
              "--department_id=d", "--enabled=false", "--request_id=r"});
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->verb, Verb::kCreate);
-  EXPECT_EQ(c->kind, ResourceKind::kLeegality);
+  EXPECT_EQ(c->vendor->kind(), "leegality");
   EXPECT_EQ(c->file, "/tmp/a.pfx");
   EXPECT_EQ(c->passkey_env, "PK");
   EXPECT_EQ(c->department_id, "d");
@@ -89,7 +90,7 @@ TEST(CommandLineTest, ApinizerCreate) {
                   "--alias=a", "--description=d d", "--environments=e1, e2,",
                   "--file=c.pem"});
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->kind, ResourceKind::kApinizer);
+  EXPECT_EQ(c->vendor->kind(), "apinizer");
   EXPECT_EQ(c->certificate_id, "gw");
   EXPECT_THAT(*c->environments, ElementsAre("e1", "e2"));
   EXPECT_FALSE(NeedsPasskey(*c));
@@ -160,7 +161,8 @@ TEST(CommandLineTest, UpdateMaskAndEnabled) {
 
 TEST(CommandLineTest, GeneralErrors) {
   EXPECT_FALSE(Parse({}).ok());
-  EXPECT_THAT(Parse({"list"}).status().message(), HasSubstr("unknown command"));
+  EXPECT_THAT(Parse({"show"}).status().message(), HasSubstr("unknown command"));
+  EXPECT_THAT(Parse({"list"}).status().message(), HasSubstr("PARENT"));
   EXPECT_THAT(Parse({"get"}).status().message(), HasSubstr("NAME"));
   EXPECT_THAT(Parse({"get", kLeName, "extra"}).status().message(),
               HasSubstr("unexpected"));

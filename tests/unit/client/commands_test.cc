@@ -2,12 +2,14 @@
 // request sent, what lands on stdout/stderr, and the exit code.
 #include "client/commands.h"
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "certbridge/v1/certificate_service_mock.grpc.pb.h"
+#include "client/vendors/cli_vendor.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -149,6 +151,15 @@ TEST_F(CommandsTest, RpcErrorIsRenderedWithTheExitCodeOfItsClass) {
   EXPECT_EQ(out_.str(), "");
 }
 
+// Through the client library's absl::Status a code outside the canonical
+// set keeps its number: exit 1 and its CODE_n name, as before.
+TEST_F(CommandsTest, NonCanonicalCodeKeepsItsExitCodeAndName) {
+  EXPECT_CALL(stub_, GetCertificate(_, _, _))
+      .WillOnce(Return(grpc::Status(static_cast<grpc::StatusCode>(20), "odd")));
+  EXPECT_EQ(Run({"get", kLeName}), kExitRpcFailed);
+  EXPECT_EQ(err_.str(), "ERROR: CODE_20: odd\n");
+}
+
 TEST_F(CommandsTest, SetsDeadlineFromTimeout) {
   std::chrono::system_clock::time_point deadline;
   EXPECT_CALL(stub_, GetCertificate(_, _, _))
@@ -273,6 +284,129 @@ TEST_F(CommandsTest, VersionAndCompletion) {
   out_.str("");
   EXPECT_EQ(Run({"completion", "bash"}), kExitOk);
   EXPECT_THAT(out_.str(), HasSubstr("complete -F _certctl certctl"));
+}
+
+}  // namespace
+}  // namespace certbridge::cli
+
+namespace certbridge::cli {
+namespace {
+
+v1::Certificate ListedLeegality(const std::string& id, int64_t expiry_seconds,
+                                bool enabled) {
+  v1::Certificate c;
+  c.set_name("backends/le/certificates/" + id);
+  c.set_display_name("signer " + id.substr(0, 4));
+  auto* l = c.mutable_leegality();
+  l->set_id(id);
+  l->mutable_expire_time()->set_seconds(expiry_seconds);
+  l->set_enabled(enabled);
+  l->set_department_name("HR");
+  // A misbehaving server that sends input-only fields back.
+  l->set_passkey("leaked-passkey");
+  return c;
+}
+
+TEST_F(CommandsTest, ListSendsTheRequestAndPrintsATableOnATerminal) {
+  io_.out_is_terminal = true;
+  v1::ListCertificatesRequest sent;
+  v1::ListCertificatesResponse page;
+  *page.add_certificates() = ListedLeegality(
+      "0f8fad5b-d9cb-469f-a165-70867728950e", 1'800'000'000, true);
+  *page.add_certificates() = ListedLeegality(
+      "1f8fad5b-d9cb-469f-a165-70867728950e", 1'900'000'000, false);
+  page.set_next_page_token("tok-2");
+  EXPECT_CALL(stub_, ListCertificates(_, _, _))
+      .WillOnce(DoAll(SaveArg<1>(&sent), SetArgPointee<2>(page),
+                      Return(grpc::Status::OK)));
+  EXPECT_EQ(Run({"list", "backends/le",
+                 "--filter=expire_time < \"2030-01-01T00:00:00Z\"",
+                 "--order_by=expire_time desc", "--page_size=2"}),
+            0);
+  EXPECT_EQ(sent.parent(), "backends/le");
+  EXPECT_EQ(sent.filter(), "expire_time < \"2030-01-01T00:00:00Z\"");
+  EXPECT_EQ(sent.order_by(), "expire_time desc");
+  EXPECT_EQ(sent.page_size(), 2);
+  EXPECT_TRUE(sent.page_token().empty());
+  const std::string out = out_.str();
+  EXPECT_THAT(out, HasSubstr("NAME"));
+  EXPECT_THAT(out, HasSubstr("EXPIRES"));
+  EXPECT_THAT(out, HasSubstr("ENABLED"));
+  EXPECT_THAT(out, HasSubstr("2027-01-15T08:00:00Z"));
+  EXPECT_THAT(out, HasSubstr("false"));
+  EXPECT_THAT(out, HasSubstr("--page_token=tok-2"));
+  EXPECT_THAT(out, Not(HasSubstr("leaked-passkey")));
+  // Header plus two rows plus the "more" line.
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 4);
+}
+
+TEST_F(CommandsTest, ListAllFollowsTokensAndPrintsOneJsonList) {
+  v1::ListCertificatesResponse first, second;
+  *first.add_certificates() = ListedLeegality(
+      "0f8fad5b-d9cb-469f-a165-70867728950e", 1'800'000'000, true);
+  first.set_next_page_token("tok-2");
+  first.set_total_size(2);
+  *second.add_certificates() = ListedLeegality(
+      "1f8fad5b-d9cb-469f-a165-70867728950e", 1'900'000'000, true);
+  second.set_total_size(2);
+  std::vector<std::string> tokens;
+  EXPECT_CALL(stub_, ListCertificates(_, _, _))
+      .WillOnce(DoAll(Invoke([&tokens](grpc::ClientContext*,
+                                       const v1::ListCertificatesRequest& r,
+                                       v1::ListCertificatesResponse*) {
+                        tokens.push_back(r.page_token());
+                      }),
+                      SetArgPointee<2>(first), Return(grpc::Status::OK)))
+      .WillOnce(DoAll(Invoke([&tokens](grpc::ClientContext*,
+                                       const v1::ListCertificatesRequest& r,
+                                       v1::ListCertificatesResponse*) {
+                        tokens.push_back(r.page_token());
+                      }),
+                      SetArgPointee<2>(second), Return(grpc::Status::OK)));
+  EXPECT_EQ(Run({"list", "backends/le", "--all", "--output=json"}), 0);
+  EXPECT_EQ(tokens, (std::vector<std::string>{"", "tok-2"}));
+  const std::string out = out_.str();
+  EXPECT_THAT(out, HasSubstr("0f8fad5b-d9cb-469f-a165-70867728950e"));
+  EXPECT_THAT(out, HasSubstr("1f8fad5b-d9cb-469f-a165-70867728950e"));
+  EXPECT_THAT(out, Not(HasSubstr("next_page_token")));
+  EXPECT_THAT(out, Not(HasSubstr("leaked-passkey")));
+}
+
+TEST_F(CommandsTest, ListNamesAndErrors) {
+  v1::ListCertificatesResponse page;
+  *page.add_certificates() = ListedLeegality(
+      "0f8fad5b-d9cb-469f-a165-70867728950e", 1'800'000'000, true);
+  EXPECT_CALL(stub_, ListCertificates(_, _, _))
+      .WillOnce(DoAll(SetArgPointee<2>(page), Return(grpc::Status::OK)))
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                    "filter: only expire_time")));
+  EXPECT_EQ(Run({"list", "backends/le", "--output=name"}), 0);
+  EXPECT_EQ(out_.str(),
+            "backends/le/certificates/0f8fad5b-d9cb-469f-a165-70867728950e\n");
+  EXPECT_EQ(Run({"list", "backends/le", "--filter=name=x"}), 4);
+  EXPECT_THAT(err_.str(), HasSubstr("INVALID_ARGUMENT"));
+}
+
+TEST_F(CommandsTest, ListFlagsAreCheckedBeforeAnyCall) {
+  // StrictMock: no call may be made.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"list"},
+           {"list",
+            "backends/le/certificates/0f8fad5b-d9cb-469f-a165-70867728950e"},
+           {"list", "backends/le", "--page_size=-1"},
+           {"list", "backends/le", "--page_size=ten"},
+           {"list", "backends/le", "--all=maybe"},
+           {"list", "backends/le", "--file=x.p12"},
+           {"get", kLeName, "--filter=x"}}) {
+    EXPECT_FALSE(ParseCommandLine(args).ok()) << args.back();
+  }
+  auto apinizer = ParseCommandLine(
+      {"list", "backends/api/projects/My%20Project", "--all=false"});
+  ASSERT_TRUE(apinizer.ok()) << apinizer.status();
+  EXPECT_EQ(apinizer->verb, Verb::kList);
+  EXPECT_FALSE(apinizer->all);
+  EXPECT_EQ(apinizer->vendor->kind(), "apinizer");
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
+
 namespace certbridge {
 namespace {
 
@@ -423,6 +425,115 @@ TEST(ServerConfigAuthTest, HeaderStyles) {
   EXPECT_EQ(parse("bearer")->backends[0].credentials.header,
             AuthHeaderStyle::kBearer);
   EXPECT_FALSE(parse("basic").ok());
+}
+
+}  // namespace
+}  // namespace certbridge
+
+namespace certbridge {
+namespace {
+
+TEST(ServerConfigPageTokenKeyTest, ReadAtStartUpAndTooShortIsRefused) {
+  constexpr char kBackends[] =
+      R"("backends":[{"name":"l","kind":"leegality",)"
+      R"("base_url":"https://lee.example/api","auth":{"token_env":"T"}}])";
+  auto c = ParseServerConfig(absl::StrCat(
+      R"({"page_token_key_file":"/nonexistent/key",)", kBackends, "}"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->page_token_key_file, "/nonexistent/key");
+  EXPECT_THAT(std::string(CheckConfiguredFiles(*c).message()),
+              HasSubstr("page_token_key_file: cannot read /nonexistent/key"));
+
+  const std::string path = ::testing::TempDir() + "/page_token_key";
+  const std::string secret = "short-secret-never-in-messages";
+  std::ofstream(path, std::ios::binary) << secret;
+  c->page_token_key_file = path;
+  auto key = ReadPageTokenKey(*c);
+  ASSERT_FALSE(key.ok());
+  EXPECT_THAT(std::string(key.status().message()),
+              HasSubstr("needs at least 32"));
+  EXPECT_THAT(std::string(key.status().message()),
+              ::testing::Not(HasSubstr(secret)));
+  EXPECT_FALSE(CheckConfiguredFiles(*c).ok());
+
+  const std::string good(40, '\x07');
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << good;
+  key = ReadPageTokenKey(*c);
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(*key, good);
+  EXPECT_TRUE(CheckConfiguredFiles(*c).ok());
+
+  // Not configured: no key (the service makes one per process).
+  ServerConfig none;
+  EXPECT_EQ(ReadPageTokenKey(none).value(), "");
+  // Wrong type.
+  auto wrong = ParseServerConfig(
+      absl::StrCat(R"({"page_token_key_file":7,)", kBackends, "}"));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_THAT(std::string(wrong.status().message()),
+              HasSubstr("page_token_key_file"));
+}
+
+}  // namespace
+}  // namespace certbridge
+
+namespace certbridge {
+namespace {
+
+absl::StatusOr<ServerConfig> WithInventory(const std::string& inventory) {
+  return ParseServerConfig(absl::StrCat(
+      R"({"backends":[{"name":"a","kind":"apinizer",
+      "base_url":"http://localhost/apiops","auth":{"token_env":"T"},
+      "inventory":)",
+      inventory, "}]}"));
+}
+
+TEST(ServerConfigInventoryTest, ParsesAndDefaults) {
+  auto c = WithInventory(R"({"enabled": true, "interval": "90s",
+      "projects": ["p1", "My Project"], "max_series": 500})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const InventoryConfig& i = c->backends[0].inventory;
+  EXPECT_TRUE(i.enabled);
+  EXPECT_EQ(i.interval, absl::Seconds(90));
+  EXPECT_THAT(i.projects, ::testing::ElementsAre("p1", "My Project"));
+  EXPECT_EQ(i.max_series, 500);
+
+  auto d = WithInventory("{}");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_FALSE(d->backends[0].inventory.enabled);
+  EXPECT_EQ(d->backends[0].inventory.interval, absl::Minutes(5));
+  EXPECT_EQ(d->backends[0].inventory.max_series, 10000);
+  EXPECT_TRUE(d->backends[0].inventory.projects.empty());
+}
+
+TEST(ServerConfigInventoryTest, BadValuesNameTheField) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"interval": "9s"})",
+       "backends[0].inventory.interval: must be at "
+       "least 10s"},
+      {R"({"interval": "soon"})", "backends[0].inventory.interval"},
+      {R"({"intervall": "1m"})", "backends[0].inventory.intervall: unknown"},
+      {R"({"enabled": "yes"})", "backends[0].inventory.enabled"},
+      {R"({"max_series": 0})", "backends[0].inventory.max_series"},
+      {R"({"projects": "p1"})",
+       "backends[0].inventory.projects: must be an "
+       "array"},
+      {R"({"projects": [1]})",
+       "backends[0].inventory.projects[0]: must be a "
+       "string"},
+      {R"({"projects": ["ok", "a/b"]})", "backends[0].inventory.projects[1]"},
+      {R"({"projects": ["p", "p"]})",
+       "backends[0].inventory.projects[1]: "
+       "duplicate"},
+      {R"([])", "backends[0].inventory: must be an object"},
+  };
+  for (const auto& [inventory, expected] : cases) {
+    auto c = WithInventory(inventory);
+    ASSERT_FALSE(c.ok()) << inventory;
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(c.status().message()), HasSubstr(expected))
+        << inventory;
+  }
 }
 
 }  // namespace

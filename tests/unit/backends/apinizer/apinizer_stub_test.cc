@@ -360,3 +360,98 @@ TEST_F(ApinizerStubTest, GetAnsweredWithAnotherCertificateIsMalformed) {
 
 }  // namespace
 }  // namespace certbridge
+
+namespace certbridge {
+namespace {
+
+constexpr char kListBody[] = R"({"status":"SUCCESS","resultCount":2,
+  "resultList":[
+   {"name":"b","description":"B","certificateEnvironmentList":[
+     {"environmentName":"prod","alias":"b","endDate":"2030-01-31T23:59:59.000Z",
+      "base64EncodedContent":"QUJD"},
+     {"environmentName":"uat","alias":"b","endDate":"2027-01-31T23:59:59.000Z"}]},
+   {"name":"a b","description":"A","certificateEnvironmentList":[]}]})";
+
+TEST_F(ApinizerStubTest, ListReadsTheWholeProjectInBothGenerations) {
+  auto stub = MakeStub();
+  v1::ListCertificatesRequest req;
+  req.set_parent("backends/api/projects/My%20Project");
+  for (
+      const std::string& body :
+      {std::string(kListBody),
+       // Legacy {success, resultList} envelope.
+       std::string(
+           R"({"success":true,"resultList":[{"name":"b"},{"name":"a b"}]})")}) {
+    std::optional<absl::StatusOr<CertificateList>> out;
+    stub.ListCertificates(Context(), testing::KeptParent(req.parent()), req,
+                          Capture(out));
+    EXPECT_EQ(transport_.requests().back().method, "GET");
+    EXPECT_EQ(transport_.requests().back().url,
+              "http://manager.test/apiops/projects/My%20Project/"
+              "certificates/");
+    ASSERT_TRUE(transport_.Respond(200, body));
+    ASSERT_TRUE(out.has_value());
+    ASSERT_TRUE(out->ok()) << out->status();
+    ASSERT_EQ((*out)->certificates.size(), 2u);
+    EXPECT_EQ((*out)->certificates[0].name(),
+              "backends/api/projects/My%20Project/certificates/b");
+    EXPECT_EQ((*out)->certificates[1].name(),
+              "backends/api/projects/My%20Project/certificates/a%20b");
+  }
+}
+
+TEST_F(ApinizerStubTest, ListedCertificatesMatchWhatGetReturns) {
+  // A list entry is the same resource as a Get of it: same fields, same
+  // etag (an Update with a listed etag must not be refused).
+  auto stub = MakeStub();
+  v1::ListCertificatesRequest req;
+  req.set_parent("backends/api/projects/My%20Project");
+  std::optional<absl::StatusOr<CertificateList>> listed;
+  stub.ListCertificates(Context(), testing::KeptParent(req.parent()), req,
+                        Capture(listed));
+  ASSERT_TRUE(transport_.Respond(
+      200, std::string(R"({"status":"SUCCESS","resultList":[)") +
+               GetBody().substr(GetBody().find('[') + 1)));
+  ASSERT_TRUE(listed.has_value() && listed->ok()) << listed->status();
+  v1::GetCertificateRequest get;
+  get.set_name(kName);
+  std::optional<absl::StatusOr<v1::Certificate>> got;
+  stub.GetCertificate(Context(), testing::KeptName(get.name()), get,
+                      Capture(got));
+  ASSERT_TRUE(transport_.Respond(200, GetBody()));
+  ASSERT_TRUE(got.has_value() && got->ok());
+  ASSERT_EQ((*listed)->certificates.size(), 1u);
+  EXPECT_EQ((*listed)->certificates[0].SerializeAsString(),
+            (*got)->SerializeAsString());
+}
+
+TEST_F(ApinizerStubTest, ListErrorsMapLikeOtherCalls) {
+  auto stub = MakeStub();
+  v1::ListCertificatesRequest req;
+  req.set_parent("backends/api/projects/Nope");
+  std::optional<absl::StatusOr<CertificateList>> out;
+  stub.ListCertificates(Context(), testing::KeptParent(req.parent()), req,
+                        Capture(out));
+  ASSERT_TRUE(transport_.Respond(
+      400,
+      R"({"status":"FAILURE","resultMessage":"Project(Nope) was not found or user does not have privilege to access it!"})"));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kNotFound);
+  // FAILURE inside a 200 is an error too, and a body without a list is
+  // malformed.
+  out.reset();
+  stub.ListCertificates(Context(), testing::KeptParent(req.parent()), req,
+                        Capture(out));
+  ASSERT_TRUE(transport_.Respond(
+      200,
+      R"({"status":"FAILURE","resultMessage":"User does not have required permission for this operation!"})"));
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kPermissionDenied);
+  out.reset();
+  stub.ListCertificates(Context(), testing::KeptParent(req.parent()), req,
+                        Capture(out));
+  ASSERT_TRUE(transport_.Respond(200, R"({"status":"SUCCESS"})"));
+  EXPECT_EQ(GetErrorInfo(out->status())->reason, "BACKEND_MALFORMED_RESPONSE");
+}
+
+}  // namespace
+}  // namespace certbridge

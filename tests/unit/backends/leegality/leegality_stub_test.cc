@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "server/backends/call_context.h"
 #include "server/common/errors.h"
+#include "server/common/trace_context.h"
 #include "tests/testing/fake_transport.h"
 #include "tests/testing/names.h"
 
@@ -84,6 +85,12 @@ TEST_F(LeegalityStubTest, GetSendsDocumentedRequestAndParsesBareObject) {
   EXPECT_EQ(HeaderOf(sent, "X-Auth-Token"), kToken);
   EXPECT_EQ(HeaderOf(sent, "Authorization"), std::nullopt);
   EXPECT_EQ(HeaderOf(sent, "X-Request-ID"), "req-1");
+  // A context made without a trace (the old constructor) starts its own.
+  const auto traceparent = HeaderOf(sent, "traceparent");
+  ASSERT_TRUE(traceparent.has_value());
+  EXPECT_TRUE(TraceContext::Parse(*traceparent, "").has_value())
+      << *traceparent;
+  EXPECT_EQ(HeaderOf(sent, "tracestate"), std::nullopt);
   EXPECT_EQ(HeaderOf(sent, "Accept"), "application/json");
   EXPECT_LE(sent.timeout, absl::Seconds(30));
   EXPECT_FALSE(out.has_value()) << "completes only when the transfer does";
