@@ -18,6 +18,7 @@
 #include "server/app/listen_check.h"
 #include "server/app/reflection_v1.h"
 #include "server/app/tls_files.h"
+#include "server/backends/memory_idempotency_store.h"
 #include "server/backends/stub_factory.h"
 #include "server/common/log.h"
 #include "server/service/request_validation.h"
@@ -114,8 +115,8 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   auto transport = CurlTransport::Create();
   if (!transport.ok()) return transport.status();
   self->transport_ = *std::move(transport);
-  self->idempotency_ = std::make_unique<IdempotencyStore>(config.idempotency,
-                                                          SystemClock::Get());
+  self->idempotency_ = std::make_unique<MemoryIdempotencyStore>(
+      config.idempotency, SystemClock::Get());
 
   for (const auto& [backend, vendor] : backends) {
     auto connection = MakeBackendConnection(

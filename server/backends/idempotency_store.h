@@ -1,7 +1,9 @@
-// Remembers Create outcomes by request_id (AIP-155) so a repeated Create
-// returns the first outcome instead of creating again. Bounded (entries and
-// age) and per process: replicas do not share it (README "Failure
-// handling"). A Create still running is joined, not repeated.
+// Where Create outcomes are remembered by request_id (AIP-155), so that a
+// repeated Create gets the first outcome instead of creating again. Two
+// kinds: per process (MemoryIdempotencyStore, the default) and shared by
+// replicas. The interface is asynchronous because a shared store answers
+// over the network, and a Create must never block a gRPC thread or the
+// transport's thread on it.
 //
 // Only answers the backend gave are replayed. A call that failed before
 // anything reached the backend (an open circuit, overload, a TLS or token
@@ -12,18 +14,13 @@
 #define CERTBRIDGE_SERVER_BACKENDS_IDEMPOTENCY_STORE_H_
 
 #include <array>
-#include <cstddef>
 #include <cstdint>
-#include <list>
-#include <map>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "certbridge/v1/certificate_service.pb.h"
-#include "server/backends/backend_stub.h"
-#include "server/config/server_config.h"
-#include "server/resilience/clock.h"
 
 namespace certbridge {
 
@@ -38,8 +35,8 @@ class IdempotencyStore {
     enum Kind {
       kProceed,   // first call with this id (or the last one's outcome is
                   // unknown): run it and call Finish
-      kReplayed,  // `result` holds the first call's outcome
-      kJoined,    // the same call is running; the waiter gets its outcome
+      kReplayed,  // `result` holds the first call's outcome (also what a
+                  // repeat that waited for a running call gets)
       kMismatch,  // the id was used for a different request
     };
     Kind kind = kProceed;
@@ -47,9 +44,8 @@ class IdempotencyStore {
     /// certificate although it failed.
     bool previous_outcome_unknown = false;
     Result result = absl::UnknownError("");
-    /// kJoined: pass to Abandon() when the joined call is cancelled.
-    std::uint64_t waiter = 0;
   };
+  using AdmissionDone = absl::AnyInvocable<void(absl::StatusOr<Admission>)>;
 
   /// How a kProceed call ended.
   enum class Outcome {
@@ -58,45 +54,30 @@ class IdempotencyStore {
     kNotSent,   // nothing reached the backend: as if the call never ran
   };
 
-  /// `clock` must outlive the store.
-  IdempotencyStore(IdempotencyConfig config, const Clock& clock);
+  virtual ~IdempotencyStore() = default;
 
-  /// `key` identifies the id within its backend and parent; `fingerprint`
-  /// the request's content. `waiter` is kept only for kJoined.
-  Admission Begin(const std::string& key, const Fingerprint& fingerprint,
-                  Done<v1::Certificate>& waiter);
+  /// Decides whether the Create identified by `key` (the id within its
+  /// backend and parent) runs. `done` runs exactly once, perhaps inline:
+  /// with an Admission, or with an error when the store cannot decide (a
+  /// shared store unreachable: UNAVAILABLE; the wait cancelled: CANCELLED;
+  /// `deadline` passed while waiting). While a call with the same id runs,
+  /// Begin waits for it and then replays its outcome. Returns a handle for
+  /// Cancel.
+  virtual std::uint64_t Begin(const std::string& key,
+                              const Fingerprint& fingerprint,
+                              absl::Time deadline, AdmissionDone done) = 0;
 
-  /// Ends a kProceed call. Joined waiters get `result` whatever the outcome.
-  void Finish(const std::string& key, const Result& result, Outcome outcome);
+  /// The caller of a Begin that is still waiting went away: its `done` gets
+  /// CANCELLED now (no-op if it already ran).
+  virtual void Cancel(const std::string& key, std::uint64_t handle) = 0;
 
-  /// A joined waiter's call was cancelled: it gets CANCELLED now (no-op if
-  /// it already got its result).
-  void Abandon(const std::string& key, std::uint64_t waiter);
-
-  std::size_t size() const;
+  /// Ends a kProceed call. `then` runs once the outcome is recorded or
+  /// could not be, perhaps inline; waiting repeats get `result` whatever
+  /// the outcome.
+  virtual void Finish(const std::string& key, const Result& result,
+                      Outcome outcome, absl::AnyInvocable<void()> then) = 0;
 
   static Fingerprint FingerprintOf(const v1::CreateCertificateRequest& request);
-
- private:
-  struct Entry {
-    enum State { kRunning, kDone, kUnknown } state = kRunning;
-    /// The state before the running call began (kUnknown or none), restored
-    /// when that call ends with nothing sent.
-    bool was_unknown = false;
-    Fingerprint fingerprint{};
-    Result result = absl::UnknownError("");
-    absl::Time expires;
-    std::map<std::uint64_t, Done<v1::Certificate>> waiters;
-    std::list<std::string>::iterator order;
-  };
-  void EvictLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
-  const IdempotencyConfig config_;
-  const Clock& clock_;
-  mutable absl::Mutex mu_;
-  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
-  std::list<std::string> order_ ABSL_GUARDED_BY(mu_);  // oldest first
-  std::uint64_t next_waiter_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace certbridge

@@ -1,5 +1,7 @@
 #include "server/backends/idempotent_create_stub.h"
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -24,27 +26,43 @@ void IdempotentCreateStub::CreateCertificate(
   std::string key =
       absl::StrCat(FormatParentName(parent), "\n", request.request_id());
   const CallContext::Ticket ticket = ctx->NextTicket();
-  auto admission =
-      store_.Begin(key, IdempotencyStore::FingerprintOf(request), done);
-  switch (admission.kind) {
-    case IdempotencyStore::Admission::kReplayed:
-      done(std::move(admission.result));
+  // Shared by the admission and the cancel hook: whichever of "admitted"
+  // and "cancelled" comes second must not touch a consumed `done`.
+  auto admitted = [this, ctx, &parent, &request, key, done = std::move(done)](
+                      absl::StatusOr<IdempotencyStore::Admission> a) mutable {
+    if (!a.ok()) {
+      done(std::move(a).status());
       return;
-    case IdempotencyStore::Admission::kJoined:
-      // Waits for the first call; a cancelled repeat stops waiting.
-      ctx->OnCancel(ticket, [store = &store_, key, waiter = admission.waiter] {
-        store->Abandon(key, waiter);
-      });
-      return;
-    case IdempotencyStore::Admission::kMismatch:
-      done(MakeValidationError(
-          reason::kInvalidArgument, "request_id",
-          "was already used for a different CreateCertificate request"));
-      return;
-    case IdempotencyStore::Admission::kProceed:
-      if (admission.previous_outcome_unknown) ctx->MarkOutcomeUnknown();
-      break;
-  }
+    }
+    switch (a->kind) {
+      case IdempotencyStore::Admission::kReplayed:
+        done(std::move(a->result));
+        return;
+      case IdempotencyStore::Admission::kMismatch:
+        done(MakeValidationError(
+            reason::kInvalidArgument, "request_id",
+            "was already used for a different CreateCertificate request"));
+        return;
+      case IdempotencyStore::Admission::kProceed:
+        if (a->previous_outcome_unknown) ctx->MarkOutcomeUnknown();
+        break;
+    }
+    Run(std::move(ctx), parent, request, std::move(key), std::move(done));
+  };
+  const std::uint64_t handle =
+      store_.Begin(key, IdempotencyStore::FingerprintOf(request),
+                   ctx->deadline(), std::move(admitted));
+  // A repeat waiting for a running call stops waiting when it is cancelled;
+  // a no-op once admitted.
+  ctx->OnCancel(ticket, [store = &store_, key = std::move(key), handle] {
+    store->Cancel(key, handle);
+  });
+}
+
+void IdempotentCreateStub::Run(std::shared_ptr<CallContext> ctx,
+                               const ParentName& parent,
+                               const v1::CreateCertificateRequest& request,
+                               std::string key, Done<v1::Certificate> done) {
   inner_->CreateCertificate(
       ctx, parent, request,
       [this, ctx, key = std::move(key),
@@ -58,8 +76,14 @@ void IdempotentCreateStub::CreateCertificate(
         } else if (ctx->outcome_unknown()) {
           outcome = IdempotencyStore::Outcome::kUnknown;
         }
-        store_.Finish(key, r, outcome);
-        done(std::move(r));
+        // The answer goes out once it is recorded, so a repeat that
+        // arrives after it finds the outcome rather than a running call.
+        auto shared =
+            std::make_shared<absl::StatusOr<v1::Certificate>>(std::move(r));
+        store_.Finish(key, *shared, outcome,
+                      [shared, done = std::move(done)]() mutable {
+                        done(std::move(*shared));
+                      });
       });
 }
 

@@ -9,6 +9,7 @@
 #define CERTBRIDGE_SERVER_BACKENDS_IDEMPOTENT_CREATE_STUB_H_
 
 #include <memory>
+#include <string>
 
 #include "server/backends/backend_stub.h"
 #include "server/backends/idempotency_store.h"
@@ -51,6 +52,11 @@ class IdempotentCreateStub final : public BackendStub {
   }
 
  private:
+  /// The admitted call: sends it and records how it ended.
+  void Run(std::shared_ptr<CallContext> ctx, const ParentName& parent,
+           const v1::CreateCertificateRequest& request, std::string key,
+           Done<v1::Certificate> done);
+
   const std::unique_ptr<BackendStub> inner_;
   IdempotencyStore& store_;
 };

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "server/backends/apinizer/apinizer_stub.h"
-#include "server/backends/idempotency_store.h"
 #include "server/backends/leegality/leegality_stub.h"
+#include "server/backends/memory_idempotency_store.h"
 #include "server/common/errors.h"
 #include "tests/testing/builtin_vendor.h"
 #include "tests/testing/fake_transport.h"
@@ -80,7 +80,7 @@ class BackendConnectionTest : public ::testing::Test {
   BackendConfig config_;
   testing::FakeTransport transport_;
   testing::FakeClock clock_;
-  IdempotencyStore store_{IdempotencyConfig{}, clock_};
+  MemoryIdempotencyStore store_{IdempotencyConfig{}, clock_};
 };
 
 TEST_F(BackendConnectionTest, GetRetriesTransientFailuresAfterATimer) {

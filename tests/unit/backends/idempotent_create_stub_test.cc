@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/backends/memory_idempotency_store.h"
 #include "server/common/errors.h"
 #include "server/mapping/http_status_mapping.h"
 #include "server/mapping/transport_error_mapping.h"
@@ -125,7 +126,7 @@ class IdempotentCreateStubTest : public ::testing::Test {
   }
 
   testing::FakeClock clock_;
-  IdempotencyStore store_{IdempotencyConfig{}, clock_};
+  MemoryIdempotencyStore store_{IdempotencyConfig{}, clock_};
   StrictMock<testing::MockBackendStub>* inner_ = nullptr;
   std::unique_ptr<IdempotentCreateStub> stub_;
   std::deque<Call> creates_;
@@ -340,6 +341,109 @@ TEST_F(IdempotentCreateStubTest, GetUpdateAndDeletePassStraightThrough) {
   ASSERT_TRUE(deleted && deleted->ok());
   EXPECT_EQ((*deleted)->name(), "deleted");
   EXPECT_EQ(store_.size(), 0u);
+}
+
+// A shared store answers over the network: later, on its own thread.
+// ParkedStore holds each of the memory store's answers until the test
+// releases it, so the stub is seen waiting on its store.
+class ParkedStore final : public IdempotencyStore {
+ public:
+  explicit ParkedStore(IdempotencyStore& real) : real_(real) {}
+  std::uint64_t Begin(const std::string& key, const Fingerprint& fingerprint,
+                      absl::Time deadline, AdmissionDone done) override {
+    if (!fail_with.ok()) {
+      parked_.push_back(
+          [done = std::move(done), s = fail_with]() mutable { done(s); });
+      return 0;
+    }
+    auto shared = std::make_shared<AdmissionDone>(std::move(done));
+    return real_.Begin(
+        key, fingerprint, deadline,
+        [this, shared](absl::StatusOr<Admission> a) {
+          parked_.push_back([shared, a = std::move(a)]() mutable {
+            (*shared)(std::move(a));
+          });
+        });
+  }
+  void Cancel(const std::string& key, std::uint64_t handle) override {
+    real_.Cancel(key, handle);
+  }
+  void Finish(const std::string& key, const Result& result, Outcome outcome,
+              absl::AnyInvocable<void()> then) override {
+    auto shared = std::make_shared<absl::AnyInvocable<void()>>(std::move(then));
+    real_.Finish(key, result, outcome, [this, shared] {
+      parked_.push_back([shared] { (*shared)(); });
+    });
+  }
+  /// Delivers the oldest parked answer.
+  void Release() {
+    ASSERT_FALSE(parked_.empty());
+    auto next = std::move(parked_.front());
+    parked_.pop_front();
+    next();
+  }
+  std::size_t parked() const { return parked_.size(); }
+  absl::Status fail_with = absl::OkStatus();
+
+ private:
+  IdempotencyStore& real_;
+  std::deque<absl::AnyInvocable<void()>> parked_;
+};
+
+TEST(IdempotentCreateStubAsyncTest, TheCallWaitsForItsStoreNotOnIt) {
+  testing::FakeClock clock;
+  MemoryIdempotencyStore memory(IdempotencyConfig{}, clock);
+  ParkedStore store(memory);
+  auto owned = std::make_unique<StrictMock<testing::MockBackendStub>>();
+  auto* inner = owned.get();
+  IdempotentCreateStub stub(std::move(owned), store);
+  Done<v1::Certificate> inner_done;
+  EXPECT_CALL(*inner, CreateCertificate(_, _, _, _))
+      .WillOnce(
+          [&](std::shared_ptr<CallContext>, const ParentName&,
+              const v1::CreateCertificateRequest&,
+              Done<v1::Certificate> done) { inner_done = std::move(done); });
+  const auto req = Create(kParent, kRequestId);
+  const ParentName parent = testing::KeptParent(req.parent());
+  Outcome first, repeat;
+  auto ctx = std::make_shared<CallContext>(absl::Now() + absl::Hours(1), "r");
+  stub.CreateCertificate(ctx, parent, req, first.Callback());
+  // CreateCertificate returned although the store has not answered, and
+  // nothing was sent before it did.
+  ASSERT_EQ(store.parked(), 1u);
+  EXPECT_FALSE(inner_done);
+  store.Release();
+  ASSERT_TRUE(inner_done) << "admitted, but not sent";
+  inner_done(Cert("made"));
+  // The caller hears back once the outcome is recorded, so a repeat that
+  // arrives after the answer finds it rather than a running call.
+  EXPECT_FALSE(first.result.has_value());
+  ASSERT_EQ(store.parked(), 1u);
+  store.Release();
+  ASSERT_TRUE(first.result && first.result->ok());
+  stub.CreateCertificate(ctx, parent, req, repeat.Callback());
+  store.Release();
+  ASSERT_TRUE(repeat.result && repeat.result->ok());
+  EXPECT_EQ((*repeat.result)->name(), "made");
+}
+
+// A shared store that cannot decide fails the Create closed: it is not
+// sent, and the caller learns why.
+TEST(IdempotentCreateStubAsyncTest, AStoreFailureFailsTheCreateUnsent) {
+  testing::FakeClock clock;
+  MemoryIdempotencyStore memory(IdempotencyConfig{}, clock);
+  ParkedStore store(memory);
+  store.fail_with = absl::UnavailableError("store unreachable");
+  IdempotentCreateStub stub(
+      std::make_unique<StrictMock<testing::MockBackendStub>>(), store);
+  const auto req = Create(kParent, kRequestId);
+  Outcome out;
+  stub.CreateCertificate(
+      std::make_shared<CallContext>(absl::Now() + absl::Hours(1), "r"),
+      testing::KeptParent(req.parent()), req, out.Callback());
+  store.Release();
+  ASSERT_TRUE(out.result.has_value());
+  EXPECT_EQ(out.result->status().code(), absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

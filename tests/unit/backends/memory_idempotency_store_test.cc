@@ -1,6 +1,11 @@
-#include "server/backends/idempotency_store.h"
+#include "server/backends/memory_idempotency_store.h"
 
 #include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "tests/unit/resilience/fake_clock.h"
 
@@ -13,28 +18,63 @@ v1::Certificate Cert(const std::string& name) {
   return c;
 }
 
+using Admission = IdempotencyStore::Admission;
+
 class IdempotencyStoreTest : public ::testing::Test {
  protected:
-  IdempotencyStore::Admission Begin(const std::string& key, int fp = 1) {
-    Done<v1::Certificate> waiter = [this](absl::StatusOr<v1::Certificate> r) {
-      waited_.push_back(std::move(r));
-    };
+  // What Begin answered at once, or that it is waiting for a running call
+  // (its answer then lands in waited_).
+  struct Begun {
+    bool waiting = true;
+    Admission::Kind kind = Admission::kProceed;
+    bool previous_outcome_unknown = false;
+    IdempotencyStore::Result result = absl::UnknownError("");
+    std::uint64_t handle = 0;
+  };
+  Begun Begin(const std::string& key, int fp = 1) {
     IdempotencyStore::Fingerprint fingerprint{};
     fingerprint[0] = static_cast<unsigned char>(fp);
-    return store_.Begin(key, fingerprint, waiter);
+    auto begun = std::make_shared<Begun>();
+    begun->handle = store_.Begin(
+        key, fingerprint, absl::InfiniteFuture(),
+        [this, begun](absl::StatusOr<Admission> a) {
+          if (!begun->waiting) return;  // not reached: done runs once
+          if (begun->handle != 0) {     // answered after Begin returned
+            if (!a.ok()) {
+              waited_.emplace_back(a.status());
+            } else {
+              EXPECT_EQ(a->kind, Admission::kReplayed);
+              waited_.push_back(a->result);
+            }
+            return;
+          }
+          ASSERT_TRUE(a.ok()) << a.status();
+          begun->waiting = false;
+          begun->kind = a->kind;
+          begun->previous_outcome_unknown = a->previous_outcome_unknown;
+          begun->result = a->result;
+        });
+    return *begun;
+  }
+  void Finish(const std::string& key, IdempotencyStore::Result result,
+              IdempotencyStore::Outcome outcome) {
+    bool then_ran = false;
+    store_.Finish(key, result, outcome, [&then_ran] { then_ran = true; });
+    EXPECT_TRUE(then_ran) << "the memory store records inline";
   }
   static constexpr auto kAnswered = IdempotencyStore::Outcome::kAnswered;
   static constexpr auto kUnknown = IdempotencyStore::Outcome::kUnknown;
   static constexpr auto kNotSent = IdempotencyStore::Outcome::kNotSent;
   testing::FakeClock clock_;
-  IdempotencyStore store_{IdempotencyConfig{absl::Minutes(10), 3}, clock_};
+  MemoryIdempotencyStore store_{IdempotencyConfig{absl::Minutes(10), 3},
+                                clock_};
   std::vector<absl::StatusOr<v1::Certificate>> waited_;
 };
 
 TEST_F(IdempotencyStoreTest, ReplaysDefinitiveOutcomes) {
   EXPECT_EQ(Begin("a").kind, IdempotencyStore::Admission::kProceed);
-  EXPECT_EQ(Begin("a").kind, IdempotencyStore::Admission::kJoined);
-  store_.Finish("a", Cert("x"), kAnswered);
+  EXPECT_TRUE(Begin("a").waiting);
+  Finish("a", Cert("x"), kAnswered);
   ASSERT_EQ(waited_.size(), 1u);
   EXPECT_EQ(waited_[0]->name(), "x");
   auto again = Begin("a");
@@ -45,7 +85,7 @@ TEST_F(IdempotencyStoreTest, ReplaysDefinitiveOutcomes) {
 
 TEST_F(IdempotencyStoreTest, UnknownOutcomeLetsTheRepeatProceedFlagged) {
   Begin("a");
-  store_.Finish("a", absl::UnavailableError("reset"), kUnknown);
+  Finish("a", absl::UnavailableError("reset"), kUnknown);
   auto again = Begin("a");
   EXPECT_EQ(again.kind, IdempotencyStore::Admission::kProceed);
   EXPECT_TRUE(again.previous_outcome_unknown);
@@ -53,7 +93,7 @@ TEST_F(IdempotencyStoreTest, UnknownOutcomeLetsTheRepeatProceedFlagged) {
 
 TEST_F(IdempotencyStoreTest, NothingHappenedMeansForget) {
   Begin("a");
-  store_.Finish("a", absl::UnavailableError("refused"), kNotSent);
+  Finish("a", absl::UnavailableError("refused"), kNotSent);
   EXPECT_EQ(store_.size(), 0u);
   auto again = Begin("a");
   EXPECT_EQ(again.kind, IdempotencyStore::Admission::kProceed);
@@ -62,13 +102,13 @@ TEST_F(IdempotencyStoreTest, NothingHappenedMeansForget) {
 
 TEST_F(IdempotencyStoreTest, EntriesExpireAndAreBounded) {
   Begin("a");
-  store_.Finish("a", Cert("x"), kAnswered);
+  Finish("a", Cert("x"), kAnswered);
   clock_.Advance(absl::Minutes(11));
   EXPECT_EQ(Begin("a").kind, IdempotencyStore::Admission::kProceed);
-  store_.Finish("a", Cert("x"), kAnswered);
+  Finish("a", Cert("x"), kAnswered);
   for (const char* k : {"b", "c", "d", "e"}) {
     Begin(k);
-    store_.Finish(k, Cert(k), kAnswered);
+    Finish(k, Cert(k), kAnswered);
   }
   Begin("f");  // evicts down to the bound
   EXPECT_LE(store_.size(), 4u);
@@ -81,10 +121,10 @@ TEST_F(IdempotencyStoreTest, EntriesExpireAndAreBounded) {
 // an earlier attempt left, or the repeat loses its recovery.
 TEST_F(IdempotencyStoreTest, NothingSentKeepsAnEarlierUnknownOutcome) {
   Begin("a");
-  store_.Finish("a", absl::UnavailableError("reset"), kUnknown);
+  Finish("a", absl::UnavailableError("reset"), kUnknown);
   auto second = Begin("a");
   ASSERT_TRUE(second.previous_outcome_unknown);
-  store_.Finish("a", absl::ResourceExhaustedError("overloaded"), kNotSent);
+  Finish("a", absl::ResourceExhaustedError("overloaded"), kNotSent);
   EXPECT_EQ(store_.size(), 1u);
   auto third = Begin("a");
   EXPECT_EQ(third.kind, IdempotencyStore::Admission::kProceed);
@@ -94,13 +134,14 @@ TEST_F(IdempotencyStoreTest, NothingSentKeepsAnEarlierUnknownOutcome) {
 TEST_F(IdempotencyStoreTest, AbandonedJoinerGetsCancelledAndOthersTheResult) {
   Begin("a");
   auto joined = Begin("a");
-  ASSERT_EQ(joined.kind, IdempotencyStore::Admission::kJoined);
+  ASSERT_TRUE(joined.waiting);
   auto other = Begin("a");
-  store_.Abandon("a", joined.waiter);
+  ASSERT_TRUE(other.waiting);
+  store_.Cancel("a", joined.handle);
   ASSERT_EQ(waited_.size(), 1u);
   EXPECT_EQ(waited_[0].status().code(), absl::StatusCode::kCancelled);
-  store_.Abandon("a", joined.waiter);  // once only
-  store_.Finish("a", Cert("x"), kAnswered);
+  store_.Cancel("a", joined.handle);  // once only
+  Finish("a", Cert("x"), kAnswered);
   ASSERT_EQ(waited_.size(), 2u);
   EXPECT_EQ(waited_[1]->name(), "x");
 }
