@@ -16,6 +16,9 @@ PACKAGES=(
   nghttp2-client
   # openssl CLI makes test certificates and PKCS#12 fixtures at test time.
   openssl curl ca-certificates
+  # The Redis client uses hiredis as its RESP codec only (its I/O is ours);
+  # its tests run a real redis-server (built with TLS in Debian 12).
+  libhiredis-dev redis-server
 )
 PACKAGES+=("$@")
 
