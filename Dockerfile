@@ -34,7 +34,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
        ca-certificates libgrpc++1.51 libprotobuf32 libcurl4 libssl3 \
        libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
-       libabsl20220623 libc-ares2 libre2-9 zlib1g \
+       libabsl20220623 libc-ares2 libre2-9 zlib1g libhiredis0.14 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 certbridge \
     && useradd --system --uid 10001 --gid certbridge --no-create-home \

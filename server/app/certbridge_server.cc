@@ -21,6 +21,9 @@
 #include "server/backends/memory_idempotency_store.h"
 #include "server/backends/stub_factory.h"
 #include "server/common/log.h"
+#include "server/idempotency/idempotency_metrics.h"
+#include "server/idempotency/redis_client.h"
+#include "server/idempotency/redis_idempotency_store.h"
 #include "server/service/request_validation.h"
 
 namespace certbridge {
@@ -67,6 +70,54 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
 }
 
 }  // namespace
+
+absl::Status CertbridgeServer::StartIdempotencyStore(
+    const IdempotencyConfig& config) {
+  if (config.store != "redis") {
+    idempotency_ =
+        std::make_unique<MemoryIdempotencyStore>(config, SystemClock::Get());
+    return absl::OkStatus();
+  }
+  const RedisStoreConfig& r = config.redis;
+  RedisOptions options;
+  options.host = r.host;
+  options.port = r.port;
+  auto password = ReadRedisPassword(r);
+  if (!password.ok()) return password.status();
+  options.password = *std::move(password);
+  if (!r.username.empty()) options.username = r.username;
+  options.database = r.database;
+  options.tls = r.tls;
+  options.tls_ca_file = r.tls_ca_file;
+  options.tls_server_name = r.tls_server_name;
+  options.connect_timeout = r.connect_timeout;
+  options.command_timeout = r.command_timeout;
+  auto client = RedisClient::Create(std::move(options));
+  if (!client.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("idempotency.redis: ", client.status().message()));
+  }
+  redis_ = *std::move(client);
+  idempotency_metrics_ =
+      std::make_unique<IdempotencyMetrics>(*metrics_->registry());
+  RedisIdempotencyOptions store;
+  store.key_prefix = r.key_prefix;
+  store.ttl = config.ttl;
+  store.lease = r.lease;
+  store.fallback_to_local = r.fallback_to_local;
+  idempotency_ = std::make_unique<RedisIdempotencyStore>(
+      *redis_, *transport_, store,
+      std::make_unique<MemoryIdempotencyStore>(config, SystemClock::Get()),
+      idempotency_metrics_.get());
+  // Not a start-up condition: Redis may come up after certbridge, and only
+  // Creates with a request_id need it.
+  LogInfo("idempotency store: redis",
+          {{"address", r.address},
+           {"tls", r.tls},
+           {"database", r.database},
+           {"on_unavailable", r.fallback_to_local ? "local" : "fail"}});
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
     const ServerConfig& config, const VendorRegistry& vendors) {
@@ -115,8 +166,9 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   auto transport = CurlTransport::Create();
   if (!transport.ok()) return transport.status();
   self->transport_ = *std::move(transport);
-  self->idempotency_ = std::make_unique<MemoryIdempotencyStore>(
-      config.idempotency, SystemClock::Get());
+  if (auto s = self->StartIdempotencyStore(config.idempotency); !s.ok()) {
+    return s;
+  }
 
   for (const auto& [backend, vendor] : backends) {
     auto connection = MakeBackendConnection(
@@ -238,6 +290,12 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
     chores.push_back([c] { c->ReportCircuitState(); });
   }
   chores.push_back([bytes = self->bytes_.get()] { TrimIfWorthIt(*bytes); });
+  if (self->redis_ != nullptr) {
+    chores.push_back([redis = self->redis_.get(),
+                      metrics = self->idempotency_metrics_.get()] {
+      metrics->SetConnected(redis->connected());
+    });
+  }
   if (config.tls.enabled()) {
     auto watch = std::make_shared<TlsFileWatch>(
         config.tls, [metrics = self->metrics_.get()](

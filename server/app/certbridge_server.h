@@ -20,6 +20,8 @@
 #include "server/backends/vendor_registry.h"
 #include "server/config/server_config.h"
 #include "server/http/curl_transport.h"
+#include "server/idempotency/idempotency_metrics.h"
+#include "server/idempotency/redis_client.h"
 #include "server/inventory/inventory_metrics.h"
 #include "server/inventory/inventory_poller.h"
 #include "server/observability/prometheus_metrics.h"
@@ -66,6 +68,8 @@ class CertbridgeServer {
  private:
   CertbridgeServer() = default;
   void SetServing(bool serving);
+  /// The per-process store, or the Redis one (idempotency.store).
+  absl::Status StartIdempotencyStore(const IdempotencyConfig& config);
 
   // Destruction runs bottom-up: the gRPC server stops before the service
   // and the connections it uses, and those before the HTTP engine whose
@@ -73,6 +77,12 @@ class CertbridgeServer {
   std::unique_ptr<PrometheusMetrics> metrics_;
   std::unique_ptr<MetricsServer> metrics_server_;
   std::unique_ptr<CurlTransport> transport_;
+  // The Redis store's metrics outlive its connection, whose last
+  // callbacks (run by its destructor) still count; the connection outlives
+  // the store, which stops first; the store outlives the connections
+  // using it.
+  std::unique_ptr<IdempotencyMetrics> idempotency_metrics_;
+  std::unique_ptr<RedisClient> redis_;
   std::unique_ptr<IdempotencyStore> idempotency_;
   BackendRegistry registry_;
   // Before the connections and the HTTP engine their sweeps use; stopped

@@ -52,6 +52,10 @@ inline constexpr char kBackendListTooLarge[] = "BACKEND_LIST_TOO_LARGE";
 // This process is at a limit of its own (bytes held by calls in flight,
 // queued certificate checks); nothing was sent to a backend.
 inline constexpr char kServerOverloaded[] = "SERVER_OVERLOADED";
+// A Create with a request_id found its shared idempotency store (Redis)
+// unreachable; it was not sent.
+inline constexpr char kIdempotencyStoreUnavailable[] =
+    "IDEMPOTENCY_STORE_UNAVAILABLE";
 inline constexpr char kDeadlineExceeded[] = "DEADLINE_EXCEEDED";
 inline constexpr char kCancelled[] = "CANCELLED";
 inline constexpr char kInternal[] = "INTERNAL";

@@ -591,6 +591,126 @@ absl::Status GetBytes(const json& obj, const std::string& key,
   return absl::OkStatus();
 }
 
+absl::Status ParseRedisStore(const json& t, RedisStoreConfig* out) {
+  const std::string tp = "idempotency.redis";
+  if (auto s =
+          CheckKeys(t, tp,
+                    {"address", "password_file", "username", "tls", "database",
+                     "key_prefix", "timeouts", "on_unavailable"});
+      !s.ok()) {
+    return s;
+  }
+  const std::string p = tp + ".";
+  if (auto s = GetString(t, "address", p, &out->address); !s.ok()) return s;
+  // host:port, [v6]:port; the port is required so that no one connects to
+  // a default they did not mean.
+  const std::size_t colon = out->address.rfind(':');
+  int port = 0;
+  std::string host =
+      colon == std::string::npos ? "" : out->address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty() || colon == std::string::npos ||
+      !absl::SimpleAtoi(out->address.substr(colon + 1), &port) || port < 1 ||
+      port > 65535) {
+    return FieldError(p + "address", "must be host:port, e.g. redis:6379");
+  }
+  out->host = host;
+  out->port = port;
+  if (auto s = GetString(t, "password_file", p, &out->password_file); !s.ok()) {
+    return s;
+  }
+  if (auto s = GetString(t, "username", p, &out->username); !s.ok()) return s;
+  if (!out->username.empty() && out->password_file.empty()) {
+    return FieldError(p + "username", "needs password_file");
+  }
+  if (t.contains("tls")) {
+    const json& tls = t.at("tls");
+    const std::string tlp = p + "tls";
+    if (auto s = CheckKeys(tls, tlp, {"enabled", "ca_file", "server_name"});
+        !s.ok()) {
+      return s;
+    }
+    for (absl::Status s :
+         {GetBool(tls, "enabled", tlp + ".", &out->tls),
+          GetString(tls, "ca_file", tlp + ".", &out->tls_ca_file),
+          GetString(tls, "server_name", tlp + ".", &out->tls_server_name)}) {
+      if (!s.ok()) return s;
+    }
+  }
+  if (auto s = GetInt(t, "database", p, 0, 1023, &out->database); !s.ok()) {
+    return s;
+  }
+  if (auto s = GetString(t, "key_prefix", p, &out->key_prefix); !s.ok()) {
+    return s;
+  }
+  if (out->key_prefix.size() > 128) {
+    return FieldError(p + "key_prefix", "must be at most 128 bytes");
+  }
+  if (t.contains("timeouts")) {
+    const json& to = t.at("timeouts");
+    const std::string top = p + "timeouts";
+    if (auto s = CheckKeys(to, top, {"connect", "command", "lease"}); !s.ok()) {
+      return s;
+    }
+    for (absl::Status s :
+         {GetDuration(to, "connect", top + ".", &out->connect_timeout),
+          GetDuration(to, "command", top + ".", &out->command_timeout),
+          GetDuration(to, "lease", top + ".", &out->lease)}) {
+      if (!s.ok()) return s;
+    }
+    if (out->lease < absl::Seconds(1)) {
+      return FieldError(top + ".lease",
+                        "must be at least 1s (it is renewed every third)");
+    }
+  }
+  std::string on_unavailable = "fail";
+  if (auto s = GetString(t, "on_unavailable", p, &on_unavailable); !s.ok()) {
+    return s;
+  }
+  if (on_unavailable != "fail" && on_unavailable != "local") {
+    return FieldError(p + "on_unavailable", "must be \"fail\" or \"local\"");
+  }
+  out->fallback_to_local = on_unavailable == "local";
+  return absl::OkStatus();
+}
+
+absl::Status ParseIdempotency(const json& t, IdempotencyConfig* out) {
+  if (auto s =
+          CheckKeys(t, "idempotency", {"ttl", "max_entries", "store", "redis"});
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = GetDuration(t, "ttl", "idempotency.", &out->ttl); !s.ok()) {
+    return s;
+  }
+  if (auto s = GetInt(t, "max_entries", "idempotency.", 1, 10000000,
+                      &out->max_entries);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = GetString(t, "store", "idempotency.", &out->store); !s.ok()) {
+    return s;
+  }
+  if (out->store != "memory" && out->store != "redis") {
+    return FieldError("idempotency.store", "must be \"memory\" or \"redis\"");
+  }
+  if (out->store == "memory") {
+    if (t.contains("redis")) {
+      return FieldError("idempotency.redis",
+                        "is only read with idempotency.store \"redis\"");
+    }
+    return absl::OkStatus();
+  }
+  if (!t.contains("redis")) {
+    return FieldError("idempotency.redis",
+                      "is required with idempotency.store \"redis\" (at "
+                      "least its address)");
+  }
+  return ParseRedisStore(t.at("redis"), &out->redis);
+}
+
 absl::Status ParseLimits(const json& t, LimitsConfig* out) {
   if (auto s =
           CheckKeys(t, "limits",
@@ -712,16 +832,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json_text) {
     return s;
   }
   if (doc.contains("idempotency")) {
-    const json& t = doc.at("idempotency");
-    if (auto s = CheckKeys(t, "idempotency", {"ttl", "max_entries"}); !s.ok()) {
-      return s;
-    }
-    if (auto s = GetDuration(t, "ttl", "idempotency.", &config.idempotency.ttl);
-        !s.ok()) {
-      return s;
-    }
-    if (auto s = GetInt(t, "max_entries", "idempotency.", 1, 10000000,
-                        &config.idempotency.max_entries);
+    if (auto s = ParseIdempotency(doc.at("idempotency"), &config.idempotency);
         !s.ok()) {
       return s;
     }
@@ -779,6 +890,18 @@ absl::Status CheckConfiguredFiles(const ServerConfig& config) {
     }
   }
   if (auto key = ReadPageTokenKey(config); !key.ok()) return key.status();
+  if (auto password = ReadRedisPassword(config.idempotency.redis);
+      !password.ok()) {
+    return password.status();
+  }
+  const RedisStoreConfig& redis = config.idempotency.redis;
+  if (config.idempotency.store == "redis" && !redis.tls_ca_file.empty()) {
+    if (auto s =
+            CheckPemFile(redis.tls_ca_file, "idempotency.redis.tls.ca_file");
+        !s.ok()) {
+      return s;
+    }
+  }
   for (size_t i = 0; i < config.backends.size(); ++i) {
     const BackendConfig& b = config.backends[i];
     if (b.ca_file.empty()) continue;
@@ -809,6 +932,30 @@ absl::StatusOr<std::string> ReadPageTokenKey(const ServerConfig& config) {
                      " bytes; the key needs at least ", kMinPageTokenKeyBytes));
   }
   return key;
+}
+
+absl::StatusOr<std::optional<std::string>> ReadRedisPassword(
+    const RedisStoreConfig& redis) {
+  if (redis.password_file.empty()) return std::optional<std::string>();
+  std::ifstream in(redis.password_file, std::ios::binary);
+  if (!in) {
+    return FieldError("idempotency.redis.password_file",
+                      absl::StrCat("cannot read ", redis.password_file));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string password = buffer.str();
+  // Files written by `echo` or a Secret edited by hand end in a newline
+  // that is not part of the password.
+  while (!password.empty() &&
+         (password.back() == '\n' || password.back() == '\r')) {
+    password.pop_back();
+  }
+  if (password.empty()) {
+    return FieldError("idempotency.redis.password_file",
+                      absl::StrCat(redis.password_file, " is empty"));
+  }
+  return std::optional<std::string>(std::move(password));
 }
 
 absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path) {

@@ -138,10 +138,40 @@ struct ServerTlsConfig {
   bool enabled() const { return !cert_file.empty(); }
 };
 
-/// Create calls remembered by request_id (AIP-155), per process.
+/// The Redis that replicas share request_id outcomes through
+/// (idempotency.redis; docs/configuration.md).
+struct RedisStoreConfig {
+  /// host:port.
+  std::string address;
+  std::string host;  // parsed from address
+  int port = 0;
+  /// AUTH password, read from this file at start; empty = no AUTH.
+  std::string password_file;
+  /// ACL user for AUTH (with password_file).
+  std::string username;
+  bool tls = false;
+  std::string tls_ca_file;      // empty = the system store
+  std::string tls_server_name;  // empty = the address's host
+  int database = 0;
+  std::string key_prefix = "certbridge:idempotency:";
+  absl::Duration connect_timeout = absl::Seconds(1);
+  absl::Duration command_timeout = absl::Milliseconds(500);
+  /// How long a running Create's claim lasts unrenewed: the longest a
+  /// repeat waits for a crashed replica's call.
+  absl::Duration lease = absl::Seconds(10);
+  /// on_unavailable: "fail" (false, the default: a Create with a
+  /// request_id fails UNAVAILABLE unsent) or "local" (true: it is
+  /// deduplicated in this process only).
+  bool fallback_to_local = false;
+};
+
+/// Create calls remembered by request_id (AIP-155): per process ("memory",
+/// the default) or shared by replicas through Redis ("redis").
 struct IdempotencyConfig {
   absl::Duration ttl = absl::Minutes(10);
   int max_entries = 10000;
+  std::string store = "memory";
+  RedisStoreConfig redis;
 };
 
 /// What one process may hold and do at once; the figures a pod is sized by
@@ -215,6 +245,12 @@ absl::Status CheckConfiguredFiles(const ServerConfig& config);
 /// INVALID_ARGUMENT naming the field when it cannot be read or holds fewer
 /// than kMinPageTokenKeyBytes bytes. Never puts the key in a message.
 absl::StatusOr<std::string> ReadPageTokenKey(const ServerConfig& config);
+
+/// The Redis AUTH password (idempotency.redis.password_file) without a
+/// trailing newline; nullopt without a file. Errors name the file, never
+/// its content.
+absl::StatusOr<std::optional<std::string>> ReadRedisPassword(
+    const RedisStoreConfig& redis);
 inline constexpr std::size_t kMinPageTokenKeyBytes = 32;
 
 /// Reads `path` and parses it; errors name the file.
