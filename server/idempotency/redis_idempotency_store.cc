@@ -138,16 +138,18 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
     waiter->fingerprint = fingerprint;
     waiter->deadline = deadline;
     waiter->next_poll = options_.poll_initial;
+    waiter->done = std::move(done);
+    bool stopping = false;
     {
       absl::MutexLock lock(&mu_);
-      if (!stopping_) {
+      stopping = stopping_;
+      if (!stopping) {
         waiter->handle = ++next_handle_;
-        waiter->done = std::move(done);
         waiters_[waiter->handle] = waiter;
       }
     }
-    if (waiter->handle == 0) {
-      done(StoreUnavailable("is shutting down with this server"));
+    if (stopping) {
+      waiter->done(StoreUnavailable("is shutting down with this server"));
       return 0;
     }
     const std::uint64_t handle = waiter->handle;
@@ -214,7 +216,7 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
         how,
         outcome == Outcome::kNotSent ? std::string() : EncodeOutcome(result),
         Millis(options_.ttl)};
-    Run("finish", std::move(argv),
+    Run("finish", argv,
         [then = std::move(then)](absl::StatusOr<RedisReply> reply) mutable {
           if (!reply.ok() || reply->type == RedisReply::Type::kError) {
             // The claim stays until its lease lapses; a repeat then takes
@@ -305,7 +307,7 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
         Millis(options_.lease),
         Millis(std::max(options_.ttl, options_.lease)),
         waiter->waiting ? "1" : "0"};
-    Run(waiter->waiting ? "poll" : "begin", std::move(argv),
+    Run(waiter->waiting ? "poll" : "begin", argv,
         [self = shared_from_this(), waiter,
          owner](absl::StatusOr<RedisReply> reply) mutable {
           self->OnBegin(std::move(waiter), std::move(owner), std::move(reply));
@@ -457,22 +459,20 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
     }
   }
 
-  void Run(absl::string_view operation, std::vector<std::string> argv,
+  void Run(absl::string_view operation, const std::vector<std::string>& argv,
            absl::AnyInvocable<void(absl::StatusOr<RedisReply>)> done) {
     const absl::Time start = absl::Now();
-    client_.Command(
-        std::move(argv),
-        [self = shared_from_this(), operation, start,
-         done = std::move(done)](absl::StatusOr<RedisReply> reply) mutable {
-          if (self->observer_ != nullptr) {
-            const char* result = !reply.ok() ? "unavailable"
-                                 : reply->type == RedisReply::Type::kError
-                                     ? "error"
-                                     : "ok";
-            self->observer_->OnRequest(operation, result, absl::Now() - start);
-          }
-          done(std::move(reply));
-        });
+    client_.Command(argv, [self = shared_from_this(), operation, start,
+                           done = std::move(done)](
+                              absl::StatusOr<RedisReply> reply) mutable {
+      if (self->observer_ != nullptr) {
+        const char* result = !reply.ok() ? "unavailable"
+                             : reply->type == RedisReply::Type::kError ? "error"
+                                                                       : "ok";
+        self->observer_->OnRequest(operation, result, absl::Now() - start);
+      }
+      done(std::move(reply));
+    });
   }
 
   RedisClient& client_;

@@ -66,8 +66,13 @@ class IdempotencyStoreTest : public ::testing::Test {
   static constexpr auto kUnknown = IdempotencyStore::Outcome::kUnknown;
   static constexpr auto kNotSent = IdempotencyStore::Outcome::kNotSent;
   testing::FakeClock clock_;
-  MemoryIdempotencyStore store_{IdempotencyConfig{absl::Minutes(10), 3},
-                                clock_};
+  static IdempotencyConfig SmallConfig() {
+    IdempotencyConfig config;
+    config.ttl = absl::Minutes(10);
+    config.max_entries = 3;
+    return config;
+  }
+  MemoryIdempotencyStore store_{SmallConfig(), clock_};
   std::vector<absl::StatusOr<v1::Certificate>> waited_;
 };
 

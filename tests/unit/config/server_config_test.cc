@@ -536,5 +536,114 @@ TEST(ServerConfigInventoryTest, BadValuesNameTheField) {
   }
 }
 
+// Issue 15: the shared store's keys, their defaults and what is refused.
+constexpr char kOneBackend[] = R"("backends":[{"name":"l","kind":"leegality",
+    "base_url":"http://localhost/api","auth":{"token_env":"T"}}])";
+
+absl::StatusOr<ServerConfig> WithIdempotency(const std::string& json) {
+  return ParseServerConfig(
+      absl::StrCat("{\"idempotency\":", json, ",", kOneBackend, "}"));
+}
+
+TEST(ServerConfigTest, IdempotencyStoreIsMemoryUnlessRedisIsAsked) {
+  auto c = WithIdempotency(R"({"ttl":"5m"})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->idempotency.store, "memory");
+  EXPECT_EQ(c->idempotency.ttl, absl::Minutes(5));
+  // A redis block without the redis store is a mistake, not ignored.
+  auto stray = WithIdempotency(R"({"redis":{"address":"r:6379"}})");
+  ASSERT_FALSE(stray.ok());
+  EXPECT_THAT(stray.status().message(), HasSubstr("idempotency.redis"));
+}
+
+TEST(ServerConfigTest, RedisStoreKeysAndDefaults) {
+  auto c = WithIdempotency(R"({"store":"redis","redis":{
+      "address":"redis.certbridge.svc:6380"}})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const RedisStoreConfig& r = c->idempotency.redis;
+  EXPECT_EQ(r.host, "redis.certbridge.svc");
+  EXPECT_EQ(r.port, 6380);
+  EXPECT_FALSE(r.tls);
+  EXPECT_EQ(r.database, 0);
+  EXPECT_EQ(r.key_prefix, "certbridge:idempotency:");
+  EXPECT_EQ(r.connect_timeout, absl::Seconds(1));
+  EXPECT_EQ(r.command_timeout, absl::Milliseconds(500));
+  EXPECT_EQ(r.lease, absl::Seconds(10));
+  EXPECT_FALSE(r.fallback_to_local);
+
+  auto full = WithIdempotency(R"({"store":"redis","redis":{
+      "address":"[::1]:6379","password_file":"/p","username":"cb",
+      "tls":{"enabled":true,"ca_file":"/ca.pem","server_name":"redis.internal"},
+      "database":3,"key_prefix":"x:",
+      "timeouts":{"connect":"2s","command":"250ms","lease":"30s"},
+      "on_unavailable":"local"}})");
+  ASSERT_TRUE(full.ok()) << full.status();
+  const RedisStoreConfig& f = full->idempotency.redis;
+  EXPECT_EQ(f.host, "::1");
+  EXPECT_EQ(f.port, 6379);
+  EXPECT_EQ(f.password_file, "/p");
+  EXPECT_EQ(f.username, "cb");
+  EXPECT_TRUE(f.tls);
+  EXPECT_EQ(f.tls_ca_file, "/ca.pem");
+  EXPECT_EQ(f.tls_server_name, "redis.internal");
+  EXPECT_EQ(f.database, 3);
+  EXPECT_EQ(f.key_prefix, "x:");
+  EXPECT_EQ(f.connect_timeout, absl::Seconds(2));
+  EXPECT_EQ(f.command_timeout, absl::Milliseconds(250));
+  EXPECT_EQ(f.lease, absl::Seconds(30));
+  EXPECT_TRUE(f.fallback_to_local);
+}
+
+TEST(ServerConfigTest, RedisStoreRefusesWhatItCannotUse) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"store":"redis"})", "idempotency.redis"},
+      {R"({"store":"sql"})", "idempotency.store"},
+      {R"({"store":"redis","redis":{}})", "idempotency.redis.address"},
+      {R"({"store":"redis","redis":{"address":"redis"}})",
+       "idempotency.redis.address"},
+      {R"({"store":"redis","redis":{"address":":6379"}})",
+       "idempotency.redis.address"},
+      {R"({"store":"redis","redis":{"address":"r:70000"}})",
+       "idempotency.redis.address"},
+      {R"({"store":"redis","redis":{"address":"r:6379","username":"u"}})",
+       "idempotency.redis.username"},
+      {R"({"store":"redis","redis":{"address":"r:6379","database":1024}})",
+       "idempotency.redis.database"},
+      {R"({"store":"redis","redis":{"address":"r:6379",
+          "timeouts":{"lease":"500ms"}}})",
+       "idempotency.redis.timeouts.lease"},
+      {R"({"store":"redis","redis":{"address":"r:6379",
+          "on_unavailable":"ignore"}})",
+       "idempotency.redis.on_unavailable"},
+      {R"({"store":"redis","redis":{"address":"r:6379","passwd":"x"}})",
+       "idempotency.redis.passwd"},
+  };
+  for (const auto& [json, field] : cases) {
+    auto c = WithIdempotency(json);
+    ASSERT_FALSE(c.ok()) << json;
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(c.status().message(), HasSubstr(field)) << json;
+  }
+}
+
+TEST(ServerConfigTest, RedisPasswordFileIsReadWithoutItsNewline) {
+  const std::string path = ::testing::TempDir() + "/redis-password";
+  std::ofstream(path) << "s3cret-value\n";
+  RedisStoreConfig r;
+  r.password_file = path;
+  auto password = ReadRedisPassword(r);
+  ASSERT_TRUE(password.ok()) << password.status();
+  EXPECT_EQ(password->value_or(""), "s3cret-value");
+  std::ofstream(path) << "\n";
+  auto empty = ReadRedisPassword(r);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_THAT(empty.status().message(), HasSubstr("is empty"));
+  r.password_file = path + ".missing";
+  auto missing = ReadRedisPassword(r);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(), HasSubstr("cannot read"));
+  EXPECT_FALSE(ReadRedisPassword(RedisStoreConfig{})->has_value());
+}
+
 }  // namespace
 }  // namespace certbridge
