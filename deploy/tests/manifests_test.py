@@ -22,6 +22,12 @@ RECOMMENDED = ("app.kubernetes.io/name", "app.kubernetes.io/instance",
 STABLE_SELECTOR = {"app.kubernetes.io/name": "certbridge",
                    "app.kubernetes.io/component": "server"}
 CLUSTER_SCOPED = {"Namespace"}
+# Objects beside certbridge's own (the dev emulator, the in-cluster Redis):
+# their selectors pick their own pods.
+ACCESSORIES = ("certbridge-emulator", "certbridge-redis")
+# Images the project builds (tagged with its version); any other image must
+# name an exact release (x.y.z) or a digest, never a moving tag.
+PROJECT_IMAGES = ("certbridge", "certbridge-emulator")
 
 failures = []
 
@@ -104,6 +110,22 @@ def policy_admits(policies, target_ns, target_labels, port,
     return False
 
 
+def policies_of(objs):
+    return find(objs, "NetworkPolicy")
+
+
+def egress_allows(policy, port, protocol):
+    """Whether some egress rule of `policy` lets its pods reach `port`
+    (anywhere: a rule naming peers counts too, as for a Redis in the
+    namespace)."""
+    for rule in policy["spec"].get("egress") or []:
+        ports = rule.get("ports")
+        if not ports or any(pt.get("port") == port and pt.get("protocol", "TCP") == protocol
+                            for pt in ports):
+            return True
+    return False
+
+
 def duration_seconds(text):
     total = 0.0
     for value, unit in re.findall(r"([0-9.]+)(ms|s|m|h)", text):
@@ -152,7 +174,7 @@ def check_overlay(overlay, objs):
                       ("PodDisruptionBudget", lambda o: o["spec"]["selector"]),
                       ("NetworkPolicy", lambda o: o["spec"]["podSelector"])):
         for o in find(objs, kind):
-            if o["metadata"]["name"].startswith("certbridge-emulator"):
+            if o["metadata"]["name"].startswith(ACCESSORIES):
                 continue
             sel = get(o)
             check(p + f"{kind}/{o['metadata']['name']} selects the server pods with stable labels only",
@@ -170,11 +192,32 @@ def check_overlay(overlay, objs):
           and pod_labels["app.kubernetes.io/version"] == version,
           json.dumps(pod_labels))
 
-    # Images: one tag everywhere, the project's version.
+    # Images: the project's own carry its version; others a fixed release.
     images = [c["image"] for d in find(objs, "Deployment")
               for c in d["spec"]["template"]["spec"]["containers"]]
-    check(p + f"every image is tagged {version}",
-          images and all(i.endswith(":" + version) for i in images), ", ".join(images))
+    own = [i for i in images
+           if i.split("@")[0].rsplit(":", 1)[0].rsplit("/", 1)[-1] in PROJECT_IMAGES]
+    others = [i for i in images if i not in own]
+    check(p + f"every image the project builds is tagged {version}",
+          own and all(i.endswith(":" + version) for i in own), ", ".join(own))
+    check(p + "every other image is pinned to a release or a digest",
+          all("@sha256:" in i or re.search(r":[0-9]+\.[0-9]+\.[0-9]+[^:/]*$", i)
+              for i in others), ", ".join(others))
+
+    # Every pod as the restricted Pod Security Standard and the cluster's
+    # resource quotas want it, accessories included.
+    for d in find(objs, "Deployment"):
+        spec = d["spec"]["template"]["spec"]
+        for c in spec["containers"]:
+            sc = c.get("securityContext") or {}
+            check(p + f"{d['metadata']['name']}/{c['name']}: non-root, read-only root, no capabilities, limits, readiness",
+                  (sc.get("runAsNonRoot") or (spec.get("securityContext") or {}).get("runAsNonRoot"))
+                  and sc.get("readOnlyRootFilesystem") is True
+                  and sc.get("allowPrivilegeEscalation") is False
+                  and (sc.get("capabilities") or {}).get("drop") == ["ALL"]
+                  and {"cpu", "memory"} <= set((c.get("resources") or {}).get("limits") or {})
+                  and "readinessProbe" in c,
+                  json.dumps(sc))
 
     # The ConfigMap carries a content hash and the Deployment uses it, so a
     # configuration edit rolls the pods.
@@ -216,6 +259,11 @@ def check_overlay(overlay, objs):
     check(p + "ListCertificates page tokens are signed with a key every replica mounts",
           config.get("page_token_key_file", "").startswith("/var/run/secrets/certbridge/"))
     paths.append(config.get("page_token_key_file", ""))
+    idem = config.get("idempotency") or {}
+    redis = idem.get("redis") or {}
+    if idem.get("store") == "redis":
+        paths += [f for f in (redis.get("password_file"),
+                              (redis.get("tls") or {}).get("ca_file")) if f]
     for secret in find(objs, "Secret", "certbridge-credentials"):
         key = (secret.get("stringData") or {}).get("page-token-key", "")
         check(p + "the example Secret's page-token-key is long enough (32 bytes)",
@@ -223,6 +271,49 @@ def check_overlay(overlay, objs):
     unmounted = [f for f in paths if not any(f.startswith(m + "/") for m in mounts)]
     check(p + "every file the configuration names is on a mounted volume",
           not unmounted, ", ".join(unmounted))
+
+    # The shared idempotency store: the config and components/redis-
+    # idempotency go together, and certbridge may reach the address's port.
+    redis_volume = any((v.get("secret") or {}).get("secretName") == "certbridge-redis"
+                       for v in volumes.values())
+    check(p + "the certbridge-redis Secret is mounted exactly when idempotency.store is redis",
+          redis_volume == (idem.get("store") == "redis"),
+          f"store {idem.get('store', 'memory')}, mounted {redis_volume}")
+    np = one(objs, "NetworkPolicy", "certbridge")
+    if idem.get("store") == "redis":
+        host, _, port = redis.get("address", "").rpartition(":")
+        check(p + f"certbridge may open TCP connections to Redis ({redis.get('address')})",
+              egress_allows(np, int(port), "TCP"), json.dumps(np["spec"].get("egress")))
+        check(p + "the Redis password comes from a file",
+              bool(redis.get("password_file")))
+        if find(objs, "Deployment", "certbridge-redis"):
+            svc = one(objs, "Service", "certbridge-redis")
+            rd = one(objs, "Deployment", "certbridge-redis")
+            rd_labels = rd["spec"]["template"]["metadata"]["labels"]
+            check(p + "the address names the in-cluster Redis Service and its port",
+                  host in ("certbridge-redis", f"certbridge-redis.{namespace}.svc",
+                           f"certbridge-redis.{namespace}.svc.cluster.local")
+                  and any(pt["port"] == int(port) for pt in svc["spec"]["ports"])
+                  and selector_matches({"matchLabels": svc["spec"]["selector"]}, rd_labels),
+                  redis.get("address"))
+            check(p + "one Redis instance (two would be two stores)",
+                  rd["spec"].get("replicas") == 1
+                  and rd["spec"].get("strategy", {}).get("type") == "Recreate")
+            check(p + "the in-cluster Redis admits certbridge's pods",
+                  policy_admits(policies_of(objs), namespace, rd_labels, int(port),
+                                namespace, {}, pod_labels))
+            check(p + "the in-cluster Redis admits no other pod, callers included",
+                  not policy_admits(policies_of(objs), namespace, rd_labels, int(port),
+                                    namespace, {}, {"certbridge-client": "true"})
+                  and not policy_admits(policies_of(objs), namespace, rd_labels, int(port),
+                                        "payments", {}, {}))
+            redis_args = rd["spec"]["template"]["spec"]["containers"][0].get("args", [])
+            check(p + "the in-cluster Redis writes nothing to disk and requires the password",
+                  "--save" in redis_args and redis_args[redis_args.index("--save") + 1] == ""
+                  and "--requirepass" in redis_args)
+    else:
+        check(p + "no Redis egress without idempotency.store redis",
+              not egress_allows(np, 6379, "TCP"))
 
     # PDB must not block node drains with one replica.
     pdb = one(objs, "PodDisruptionBudget", "certbridge")
@@ -325,6 +416,14 @@ def main():
         check("prod: reflection is off", prod.get("reflection") is False)
         check("prod: plaintext HTTP to backends is not allowed",
               all(not (b.get("tls") or {}).get("allow_insecure_http") for b in prod["backends"]))
+        # Several replicas: a repeated Create must find the first call's
+        # outcome wherever it lands, and a Redis outage must not quietly
+        # turn that into per-pod deduplication.
+        idem = prod.get("idempotency") or {}
+        redis = idem.get("redis") or {}
+        check("prod: request_id outcomes shared through Redis, over TLS, failing closed",
+              idem.get("store") == "redis" and (redis.get("tls") or {}).get("enabled") is True
+              and redis.get("on_unavailable", "fail") == "fail", json.dumps(idem))
     mesh = configs.get("prod-mesh")
     if mesh:
         check("prod-mesh: reflection is off, no TLS (the mesh does it)",
