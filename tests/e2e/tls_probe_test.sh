@@ -55,6 +55,15 @@ for b in config["backends"]:
     b["auth"]["token_file"] = f"{work}/{b['name']}.token"
 config["page_token_key_file"] = f"{work}/page-token-key"
 open(config["page_token_key_file"], "w").write("k" * 32)
+# prod shares request_ids through Redis. Its address is a placeholder, and
+# Redis is not a start-up condition (only Creates with a request_id need
+# it): a loopback port where nothing listens keeps name lookups out of it.
+redis = config.get("idempotency", {}).get("redis")
+if redis:
+    redis["address"] = "127.0.0.1:9"
+    if "password_file" in redis:
+        redis["password_file"] = f"{work}/redis-password"
+        open(redis["password_file"], "w").write("p")
 json.dump(config, open(work + "/config.json", "w"), indent=1)
 open(work + "/allowed", "w").write(tls["allowed_callers"][0])
 PY
