@@ -107,6 +107,7 @@ std::vector<RecordedRequest> Emulator::Requests() const {
 void Emulator::ClearRequests() { log_.Clear(); }
 
 void Emulator::Reset() {
+  ReleaseHeld();
   faults_.Clear();
   log_.Clear();
   for (BackendApi* api : apis_) api->Reset();
@@ -117,6 +118,41 @@ void Emulator::Reset() {
 bool Emulator::WaitForRequest(std::function<bool(const RecordedRequest&)> pred,
                               absl::Duration timeout) {
   return log_.WaitFor(pred, timeout);
+}
+
+void Emulator::ReleaseHeld() {
+  std::lock_guard<std::mutex> lock(hold_mu_);
+  ++release_count_;
+}
+
+bool Emulator::WaitUntilHeld(int count, absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(hold_mu_);
+  return hold_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                           [&] { return held_ >= count; });
+}
+
+WaitResult Emulator::Hold(ConnectionControl& control) {
+  std::uint64_t released_at = 0;
+  {
+    std::lock_guard<std::mutex> lock(hold_mu_);
+    released_at = release_count_;
+    ++held_;
+  }
+  hold_cv_.notify_all();
+  // ConnectionControl::Wait watches the socket but cannot be woken, so the
+  // release is looked for between short waits.
+  WaitResult result = WaitResult::kElapsed;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(hold_mu_);
+      if (release_count_ != released_at) break;
+    }
+    result = control.Wait(absl::Milliseconds(10));
+    if (result != WaitResult::kElapsed) break;
+  }
+  std::lock_guard<std::mutex> lock(hold_mu_);
+  --held_;
+  return result;
 }
 
 LeegalityState& Emulator::leegality() { return leegality_->state(); }
@@ -189,6 +225,13 @@ HttpResponse Emulator::HandleBackend(const HttpRequest& request,
         return finish(std::move(response), waited == WaitResult::kClientClosed);
       }
     }
+    if (fault->hold) {
+      const WaitResult waited = Hold(control);
+      if (waited != WaitResult::kElapsed) {
+        response.drop = true;
+        return finish(std::move(response), waited == WaitResult::kClientClosed);
+      }
+    }
     if (fault->malformed) {
       response = Json(fault->status != 0 ? fault->status : 200, kMalformedBody);
     } else if (fault->status != 0) {
@@ -217,6 +260,14 @@ HttpResponse Emulator::HandleBackend(const HttpRequest& request,
       response.headers.push_back(header);
     }
     if (fault->reset_after_apply) response.drop = true;
+    if (fault->hold_after_apply) {
+      const WaitResult waited = Hold(control);
+      if (waited != WaitResult::kElapsed) {
+        // Applied, but the client never gets the answer.
+        response.drop = true;
+        return finish(std::move(response), waited == WaitResult::kClientClosed);
+      }
+    }
   }
   return finish(std::move(response), false);
 }
@@ -296,6 +347,11 @@ HttpResponse Emulator::HandleControl(const HttpRequest& request) {
         return ControlError(400, absl::StrCat("unknown or mistyped key ", key));
       }
     }
+    return Json(200, "{\"status\":\"ok\"}");
+  }
+  if (path == "/__emulator/release") {
+    if (method != "POST") return ControlError(405, "use POST");
+    ReleaseHeld();
     return Json(200, "{\"status\":\"ok\"}");
   }
   if (path == "/__emulator/reset") {

@@ -11,8 +11,11 @@
 #ifndef CERTBRIDGE_TESTS_EMULATOR_EMULATOR_H_
 #define CERTBRIDGE_TESTS_EMULATOR_EMULATOR_H_
 
+#include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -80,6 +83,12 @@ class Emulator {
   /// true if one did.
   bool WaitForRequest(std::function<bool(const RecordedRequest&)> pred,
                       absl::Duration timeout);
+  /// Ends every hold (FaultSpec::hold, hold_after_apply) in progress; also
+  /// POST /__emulator/release.
+  void ReleaseHeld();
+  /// Blocks until at least `count` requests are being held (a
+  /// hold_after_apply one only once applied) or `timeout` passes.
+  bool WaitUntilHeld(int count, absl::Duration timeout);
 
   /// Seed or inspect Leegality certificates (thread-safe methods).
   LeegalityState& leegality();
@@ -100,10 +109,17 @@ class Emulator {
   HttpResponse HandleControl(const HttpRequest& request);
   HttpResponse HandleBackend(const HttpRequest& request,
                              ConnectionControl& control);
+  /// Until ReleaseHeld(), the client closes or the server stops; kElapsed
+  /// when released.
+  WaitResult Hold(ConnectionControl& control);
 
   const EmulatorOptions options_;
   FaultInjector faults_;
   RequestLog log_;
+  std::mutex hold_mu_;
+  std::condition_variable hold_cv_;
+  int held_ = 0;                     // guarded by hold_mu_
+  std::uint64_t release_count_ = 0;  // guarded by hold_mu_
   std::unique_ptr<TokenIssuer> leegality_tokens_;
   std::unique_ptr<TokenIssuer> apinizer_tokens_;
   std::unique_ptr<LeegalityApi> leegality_;

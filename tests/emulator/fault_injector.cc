@@ -71,6 +71,12 @@ absl::StatusOr<FaultSpec> FaultFromJson(const nlohmann::json& j) {
     } else if (key == "malformed") {
       s = want(value.is_boolean(), "a boolean");
       if (s.ok()) f.malformed = value.get<bool>();
+    } else if (key == "hold") {
+      s = want(value.is_boolean(), "a boolean");
+      if (s.ok()) f.hold = value.get<bool>();
+    } else if (key == "hold_after_apply") {
+      s = want(value.is_boolean(), "a boolean");
+      if (s.ok()) f.hold_after_apply = value.get<bool>();
     } else {
       s = absl::InvalidArgumentError(
           absl::StrCat("unknown fault field '", key, "'"));

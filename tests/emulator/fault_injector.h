@@ -39,6 +39,14 @@ struct FaultSpec {
   bool reset_after_apply = false;
   /// Reply 200 (or `status`) with a truncated, non-JSON body; not applied.
   bool malformed = false;
+  /// Hold the request, not yet applied, until Emulator::ReleaseHeld(); if
+  /// the client closes meanwhile it is not applied (client_closed). Lets a
+  /// test keep a call in flight for exactly as long as it needs.
+  bool hold = false;
+  /// Apply the request, then hold the reply until Emulator::ReleaseHeld();
+  /// if the client closes meanwhile the request stays applied
+  /// (client_closed): a caller that died after the backend acted.
+  bool hold_after_apply = false;
 };
 
 /// Parses one FaultSpec object or an array of them (the snake_case field
