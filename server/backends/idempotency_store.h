@@ -43,6 +43,11 @@ class IdempotencyStore {
     /// kProceed: an earlier call with this id may have created the
     /// certificate although it failed.
     bool previous_outcome_unknown = false;
+    /// kProceed: this call's claim on the id, for Finish. Two calls of one
+    /// process can hold claims on the same id one after the other (a
+    /// shared store's claim can lapse and be taken over), so the key alone
+    /// does not say whose outcome it is.
+    std::uint64_t claim = 0;
     Result result = absl::UnknownError("");
   };
   using AdmissionDone = absl::AnyInvocable<void(absl::StatusOr<Admission>)>;
@@ -71,11 +76,12 @@ class IdempotencyStore {
   /// CANCELLED now (no-op if it already ran).
   virtual void Cancel(const std::string& key, std::uint64_t handle) = 0;
 
-  /// Ends a kProceed call. `then` runs once the outcome is recorded or
-  /// could not be, perhaps inline; waiting repeats get `result` whatever
-  /// the outcome.
-  virtual void Finish(const std::string& key, const Result& result,
-                      Outcome outcome, absl::AnyInvocable<void()> then) = 0;
+  /// Ends the kProceed call holding `claim`. `then` runs once the outcome is
+  /// recorded or could not be, perhaps inline; waiting repeats get `result`
+  /// whatever the outcome.
+  virtual void Finish(const std::string& key, std::uint64_t claim,
+                      const Result& result, Outcome outcome,
+                      absl::AnyInvocable<void()> then) = 0;
 
   static Fingerprint FingerprintOf(const v1::CreateCertificateRequest& request);
 };

@@ -47,7 +47,8 @@ void IdempotentCreateStub::CreateCertificate(
         if (a->previous_outcome_unknown) ctx->MarkOutcomeUnknown();
         break;
     }
-    Run(std::move(ctx), parent, request, std::move(key), std::move(done));
+    Run(std::move(ctx), parent, request, std::move(key), a->claim,
+        std::move(done));
   };
   const std::uint64_t handle =
       store_.Begin(key, IdempotencyStore::FingerprintOf(request),
@@ -62,10 +63,11 @@ void IdempotentCreateStub::CreateCertificate(
 void IdempotentCreateStub::Run(std::shared_ptr<CallContext> ctx,
                                const ParentName& parent,
                                const v1::CreateCertificateRequest& request,
-                               std::string key, Done<v1::Certificate> done) {
+                               std::string key, std::uint64_t claim,
+                               Done<v1::Certificate> done) {
   inner_->CreateCertificate(
       ctx, parent, request,
-      [this, ctx, key = std::move(key),
+      [this, ctx, key = std::move(key), claim,
        done = std::move(done)](absl::StatusOr<v1::Certificate> r) mutable {
         // Only the backend's answers are worth replaying; a failure that
         // never reached it (overload, open circuit, TLS, token endpoint)
@@ -80,7 +82,7 @@ void IdempotentCreateStub::Run(std::shared_ptr<CallContext> ctx,
         // arrives after it finds the outcome rather than a running call.
         auto shared =
             std::make_shared<absl::StatusOr<v1::Certificate>>(std::move(r));
-        store_.Finish(key, *shared, outcome,
+        store_.Finish(key, claim, *shared, outcome,
                       [shared, done = std::move(done)]() mutable {
                         done(std::move(*shared));
                       });

@@ -8,6 +8,7 @@
 #ifndef CERTBRIDGE_SERVER_BACKENDS_IDEMPOTENT_CREATE_STUB_H_
 #define CERTBRIDGE_SERVER_BACKENDS_IDEMPOTENT_CREATE_STUB_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -55,7 +56,7 @@ class IdempotentCreateStub final : public BackendStub {
   /// The admitted call: sends it and records how it ended.
   void Run(std::shared_ptr<CallContext> ctx, const ParentName& parent,
            const v1::CreateCertificateRequest& request, std::string key,
-           Done<v1::Certificate> done);
+           std::uint64_t claim, Done<v1::Certificate> done);
 
   const std::unique_ptr<BackendStub> inner_;
   IdempotencyStore& store_;

@@ -69,11 +69,13 @@ std::uint64_t MemoryIdempotencyStore::Begin(const std::string& key,
       order_.splice(order_.end(), order_, e.order);
     }
   }
+  admission.claim = handle;
   done(std::move(admission));
   return handle;
 }
 
 void MemoryIdempotencyStore::Finish(const std::string& key,
+                                    std::uint64_t /*claim*/,
                                     const Result& result, Outcome outcome,
                                     absl::AnyInvocable<void()> then) {
   std::map<std::uint64_t, AdmissionDone> waiters;

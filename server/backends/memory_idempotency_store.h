@@ -29,8 +29,9 @@ class MemoryIdempotencyStore final : public IdempotencyStore {
   std::uint64_t Begin(const std::string& key, const Fingerprint& fingerprint,
                       absl::Time deadline, AdmissionDone done) override;
   void Cancel(const std::string& key, std::uint64_t handle) override;
-  void Finish(const std::string& key, const Result& result, Outcome outcome,
-              absl::AnyInvocable<void()> then) override;
+  /// One call at a time runs per id here, so `claim` is not needed.
+  void Finish(const std::string& key, std::uint64_t claim, const Result& result,
+              Outcome outcome, absl::AnyInvocable<void()> then) override;
 
   std::size_t size() const;
 

@@ -181,13 +181,14 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
                            reason::kCancelled));
   }
 
-  void Finish(const std::string& key, const Result& result, Outcome outcome,
+  void Finish(const std::string& key, std::uint64_t claim_id,
+              const Result& result, Outcome outcome,
               absl::AnyInvocable<void()> then) {
     std::shared_ptr<Claim> claim;
     HttpTransport::Id renew_timer = 0;
     {
       absl::MutexLock lock(&mu_);
-      auto it = claims_.find(key);  // the oldest claim of this key
+      auto it = claims_.find(claim_id);
       if (it != claims_.end()) {
         claim = std::move(it->second);
         claims_.erase(it);
@@ -200,7 +201,7 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
       return;
     }
     if (claim->local) {
-      local_->Finish(key, result, outcome, std::move(then));
+      local_->Finish(key, claim->local_claim, result, outcome, std::move(then));
       return;
     }
     if (renew_timer != 0) timers_.Cancel(renew_timer);
@@ -237,7 +238,7 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
       absl::MutexLock lock(&mu_);
       stopping_ = true;
       waiters.swap(waiters_);
-      for (auto& [key, claim] : claims_) {
+      for (auto& [id, claim] : claims_) {
         claim->finished = true;
         if (claim->renew_timer != 0) timers.push_back(claim->renew_timer);
       }
@@ -274,6 +275,8 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
     std::string redis_key;
     std::string owner;
     bool local = false;
+    /// The local store's claim (local).
+    std::uint64_t local_claim = 0;
     bool finished = false;
     HttpTransport::Id renew_timer = 0;
   };
@@ -371,7 +374,7 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
     {
       absl::MutexLock lock(&mu_);
       if (waiters_.count(waiter->handle) != 0 && !stopping_) {
-        claims_.emplace(waiter->key, claim);
+        claims_.emplace(waiter->handle, claim);
         claimed = true;
       }
     }
@@ -382,6 +385,7 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
       return;
     }
     ScheduleRenewal(waiter->key, claim);
+    admission.claim = waiter->handle;
     Answer(waiter, std::move(admission));
   }
 
@@ -441,17 +445,30 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
 
   void BeginLocally(std::shared_ptr<Waiter> waiter) {
     // This call's id lives in this process only; Finish must go there too.
-    auto claim = std::make_shared<Claim>();
-    claim->local = true;
     std::uint64_t local_handle = local_->Begin(
         waiter->key, waiter->fingerprint, waiter->deadline,
-        [self = shared_from_this(), waiter,
-         claim](absl::StatusOr<Admission> admission) {
-          if (admission.ok() && admission->kind == Admission::kProceed) {
-            absl::MutexLock lock(&self->mu_);
-            self->claims_.emplace(waiter->key, claim);
+        [self = shared_from_this(), waiter](absl::StatusOr<Admission> a) {
+          if (a.ok() && a->kind == Admission::kProceed) {
+            auto claim = std::make_shared<Claim>();
+            claim->local = true;
+            claim->local_claim = a->claim;
+            bool claimed = false;
+            {
+              absl::MutexLock lock(&self->mu_);
+              if (self->waiters_.count(waiter->handle) != 0) {
+                self->claims_.emplace(waiter->handle, claim);
+                claimed = true;
+              }
+            }
+            if (!claimed) {  // cancelled meanwhile: give the id back
+              self->local_->Finish(waiter->key, a->claim,
+                                   absl::CancelledError(), Outcome::kNotSent,
+                                   [] {});
+              return;
+            }
+            a->claim = waiter->handle;
           }
-          self->Answer(waiter, std::move(admission));
+          self->Answer(waiter, std::move(a));
         });
     absl::MutexLock lock(&mu_);
     if (waiters_.count(waiter->handle) != 0) {
@@ -485,11 +502,11 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
   std::uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::uint64_t, std::shared_ptr<Waiter>> waiters_
       ABSL_GUARDED_BY(mu_);
-  // Calls this process runs under a claim. A multimap because a call whose
-  // lease lapsed can be taken over by a repeat in this same process; the
-  // Finish script then records only the claim that still holds.
-  std::multimap<std::string, std::shared_ptr<Claim>> claims_
-      ABSL_GUARDED_BY(mu_);
+  // Calls this process runs under a claim, by claim id (the Begin's
+  // handle): a call whose lease lapsed can be taken over by a repeat in
+  // this same process, and each must finish with its own claim (the
+  // Finish script records only the one that still holds).
+  std::map<std::uint64_t, std::shared_ptr<Claim>> claims_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 
@@ -514,10 +531,10 @@ void RedisIdempotencyStore::Cancel(const std::string& key,
   core_->Cancel(key, handle);
 }
 
-void RedisIdempotencyStore::Finish(const std::string& key, const Result& result,
-                                   Outcome outcome,
+void RedisIdempotencyStore::Finish(const std::string& key, std::uint64_t claim,
+                                   const Result& result, Outcome outcome,
                                    absl::AnyInvocable<void()> then) {
-  core_->Finish(key, result, outcome, std::move(then));
+  core_->Finish(key, claim, result, outcome, std::move(then));
 }
 
 std::string RedisIdempotencyStore::RedisKeyOf(const std::string& key) const {

@@ -68,8 +68,8 @@ class RedisIdempotencyStore final : public IdempotencyStore {
   std::uint64_t Begin(const std::string& key, const Fingerprint& fingerprint,
                       absl::Time deadline, AdmissionDone done) override;
   void Cancel(const std::string& key, std::uint64_t handle) override;
-  void Finish(const std::string& key, const Result& result, Outcome outcome,
-              absl::AnyInvocable<void()> then) override;
+  void Finish(const std::string& key, std::uint64_t claim, const Result& result,
+              Outcome outcome, absl::AnyInvocable<void()> then) override;
 
   /// The Redis key of `key`: a digest, so a caller's request_id never
   /// reaches Redis (or its monitoring) as text and every key has one size.

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -93,14 +94,32 @@ struct Replica {
   absl::StatusOr<Admission> Begin(const std::string& key, int fp = 1) {
     Pending p;
     store->Begin(key, Print(fp), absl::Now() + absl::Minutes(1), p.Callback());
-    return p.Get();
+    auto admission = p.Get();
+    if (admission.ok() && admission->kind == Admission::kProceed) {
+      claims[key] = admission->claim;
+    }
+    return admission;
   }
+  /// Ends the call of this replica's last proceeding Begin of `key`.
   void Finish(const std::string& key, IdempotencyStore::Result result,
               Outcome outcome) {
+    FinishClaim(key, claims[key], std::move(result), outcome);
+  }
+  void FinishClaim(const std::string& key, std::uint64_t claim,
+                   IdempotencyStore::Result result, Outcome outcome) {
     std::promise<void> recorded;
-    store->Finish(key, result, outcome, [&recorded] { recorded.set_value(); });
+    store->Finish(key, claim, result, outcome,
+                  [&recorded] { recorded.set_value(); });
     recorded.get_future().wait();
   }
+  absl::StatusOr<RedisReply> Raw(const std::vector<std::string>& argv) {
+    std::promise<absl::StatusOr<RedisReply>> reply;
+    client->Command(argv, [&reply](absl::StatusOr<RedisReply> r) {
+      reply.set_value(std::move(r));
+    });
+    return reply.get_future().get();
+  }
+  std::map<std::string, std::uint64_t> claims;
 };
 
 class RedisIdempotencyStoreTest : public ::testing::Test {
@@ -297,6 +316,39 @@ TEST_F(RedisIdempotencyStoreTest, KeysAreDigestsNotTheCallersText) {
   ASSERT_EQ(reply->elements.size(), 1u);
   EXPECT_EQ(reply->elements[0].str, redis_key);
   a_->Finish(key, Cert("made"), Outcome::kAnswered);
+}
+
+// Two calls of one replica can hold claims on one id in turn: the first's
+// lease lapsed (here: made to) and a repeat took the id over. Each must
+// finish with its own claim: the second's answer is the id's outcome, and
+// the first, no longer the owner, records nothing.
+TEST_F(RedisIdempotencyStoreTest, EachCallFinishesWithItsOwnClaim) {
+  // Renewals every 20 s: none lands between the lapse made below and the
+  // Begin that takes the id over.
+  RedisIdempotencyOptions slow_renewals;
+  slow_renewals.lease = absl::Seconds(60);
+  a_ = Replica::Make(redis_->port(), slow_renewals);
+  auto first = a_->Begin("k");
+  ASSERT_TRUE(first.ok() && first->kind == Admission::kProceed);
+  const std::uint64_t first_claim = first->claim;
+  ASSERT_TRUE(a_->Raw({"HSET", a_->store->RedisKeyOf("k"), "lease", "0"}).ok());
+  auto second = a_->Begin("k");
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->kind, Admission::kProceed);
+  EXPECT_TRUE(second->previous_outcome_unknown);
+  ASSERT_NE(second->claim, first_claim);
+  a_->FinishClaim("k", second->claim, Cert("made-by-second"),
+                  Outcome::kAnswered);
+  auto repeat = b_->Begin("k");
+  ASSERT_TRUE(repeat.ok()) << repeat.status();
+  ASSERT_EQ(repeat->kind, Admission::kReplayed);
+  EXPECT_EQ(repeat->result->name(), "made-by-second");
+  a_->FinishClaim("k", first_claim, absl::UnavailableError("timed out"),
+                  Outcome::kUnknown);
+  auto still = b_->Begin("k");
+  ASSERT_TRUE(still.ok());
+  ASSERT_EQ(still->kind, Admission::kReplayed);
+  EXPECT_EQ(still->result->name(), "made-by-second");
 }
 
 }  // namespace

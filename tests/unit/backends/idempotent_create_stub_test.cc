@@ -368,10 +368,10 @@ class ParkedStore final : public IdempotencyStore {
   void Cancel(const std::string& key, std::uint64_t handle) override {
     real_.Cancel(key, handle);
   }
-  void Finish(const std::string& key, const Result& result, Outcome outcome,
-              absl::AnyInvocable<void()> then) override {
+  void Finish(const std::string& key, std::uint64_t claim, const Result& result,
+              Outcome outcome, absl::AnyInvocable<void()> then) override {
     auto shared = std::make_shared<absl::AnyInvocable<void()>>(std::move(then));
-    real_.Finish(key, result, outcome, [this, shared] {
+    real_.Finish(key, claim, result, outcome, [this, shared] {
       parked_.push_back([shared] { (*shared)(); });
     });
   }

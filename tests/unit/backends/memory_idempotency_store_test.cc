@@ -59,7 +59,7 @@ class IdempotencyStoreTest : public ::testing::Test {
   void Finish(const std::string& key, IdempotencyStore::Result result,
               IdempotencyStore::Outcome outcome) {
     bool then_ran = false;
-    store_.Finish(key, result, outcome, [&then_ran] { then_ran = true; });
+    store_.Finish(key, 0, result, outcome, [&then_ran] { then_ran = true; });
     EXPECT_TRUE(then_ran) << "the memory store records inline";
   }
   static constexpr auto kAnswered = IdempotencyStore::Outcome::kAnswered;
