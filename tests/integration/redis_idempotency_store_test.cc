@@ -133,7 +133,7 @@ class RedisIdempotencyStoreTest : public ::testing::Test {
   }
   virtual RedisIdempotencyOptions Options() {
     RedisIdempotencyOptions o;
-    o.lease = absl::Milliseconds(1500);
+    o.lease = absl::Seconds(5);
     return o;
   }
   void TearDown() override {
