@@ -9,7 +9,7 @@ namespace certbridge {
 
 MemoryIdempotencyStore::MemoryIdempotencyStore(IdempotencyConfig config,
                                                const Clock& clock)
-    : config_(config), clock_(clock) {}
+    : config_(std::move(config)), clock_(clock) {}
 
 std::size_t MemoryIdempotencyStore::size() const {
   absl::MutexLock lock(&mu_);
