@@ -33,6 +33,7 @@ namespace {
 // Returns {kind, value}: proceed {0|1 = previous outcome unknown}, replay
 // {outcome}, wait, mismatch.
 constexpr char kBeginScript[] = R"lua(
+redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local e = redis.call('HMGET', KEYS[1], 'fp', 'state', 'lease', 'result')
@@ -77,12 +78,16 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
 )lua";
 
-// KEYS[1] entry; ARGV: owner, lease ms. Returns 1 while the claim holds.
+// KEYS[1] entry; ARGV: owner, lease ms, expiry ms. Returns 1 while the
+// claim holds. The key's own expiry moves too: a call that outlives it
+// would otherwise lose its entry, and its repeat would be sent as new.
 constexpr char kRenewScript[] = R"lua(
+redis.replicate_commands()
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[1], 'lease', now + tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 )lua";
 
@@ -226,10 +231,39 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
                        {{"code", reply.ok() ? "redis error reply"
                                             : absl::StatusCodeToString(
                                                   reply.status().code())}});
+          } else if (reply->type == RedisReply::Type::kInteger &&
+                     reply->integer == 0) {
+            // Our lease had lapsed and another call took the id over (or
+            // Redis lost the entry): this outcome is not the id's.
+            LogWarning("idempotency outcome not recorded",
+                       {{"code", "claim lost"}});
           }
           then();
         });
   }
+
+  /// Held by a timer callback while it uses the client: the store's owner
+  /// destroys the client right after the store, so Stop() waits for these.
+  class Active {
+   public:
+    explicit Active(Core& core) : core_(core) {
+      absl::MutexLock lock(&core_.mu_);
+      entered_ = !core_.stopping_;
+      if (entered_) ++core_.active_;
+    }
+    ~Active() {
+      if (!entered_) return;
+      absl::MutexLock lock(&core_.mu_);
+      --core_.active_;
+    }
+    Active(const Active&) = delete;
+    Active& operator=(const Active&) = delete;
+    explicit operator bool() const { return entered_; }
+
+   private:
+    Core& core_;
+    bool entered_ = false;
+  };
 
   void Stop() {
     std::map<std::uint64_t, std::shared_ptr<Waiter>> waiters;
@@ -237,6 +271,7 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
     {
       absl::MutexLock lock(&mu_);
       stopping_ = true;
+      mu_.Await(absl::Condition(this, &Core::Idle));
       waiters.swap(waiters_);
       for (auto& [id, claim] : claims_) {
         claim->finished = true;
@@ -320,7 +355,17 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
   void OnBegin(std::shared_ptr<Waiter> waiter, std::string owner,
                absl::StatusOr<RedisReply> reply) {
     if (!reply.ok() || reply->type == RedisReply::Type::kError) {
-      if (options_.fallback_to_local && local_ != nullptr) {
+      // The script may have run and claimed the id although its answer
+      // was lost: give such a claim back (a no-op unless it is ours).
+      Claim orphan;
+      orphan.redis_key = waiter->redis_key;
+      orphan.owner = owner;
+      Release(orphan);
+      // Only a call for which Redis may know nothing running may fall
+      // back: a repeat already waiting for a running call, or one whose id
+      // this process holds a Redis claim on, would be sent a second time.
+      if (options_.fallback_to_local && local_ != nullptr && !waiter->waiting &&
+          !HoldsRedisClaim(waiter->redis_key)) {
         BeginLocally(std::move(waiter));
         return;
       }
@@ -370,10 +415,15 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
     auto claim = std::make_shared<Claim>();
     claim->redis_key = waiter->redis_key;
     claim->owner = std::move(owner);
+    // The caller is answered and the claim recorded in one step: a Cancel
+    // between the two would leave a claim no one finishes, renewed for as
+    // long as the key lives, and every repeat waiting for it.
     bool claimed = false;
     {
       absl::MutexLock lock(&mu_);
-      if (waiters_.count(waiter->handle) != 0 && !stopping_) {
+      auto it = waiters_.find(waiter->handle);
+      if (it != waiters_.end() && !stopping_) {
+        waiters_.erase(it);
         claims_.emplace(waiter->handle, claim);
         claimed = true;
       }
@@ -386,7 +436,15 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
     }
     ScheduleRenewal(waiter->key, claim);
     admission.claim = waiter->handle;
-    Answer(waiter, std::move(admission));
+    waiter->done(std::move(admission));
+  }
+
+  bool HoldsRedisClaim(const std::string& redis_key) {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, claim] : claims_) {
+      if (!claim->local && claim->redis_key == redis_key) return true;
+    }
+    return false;
   }
 
   void Release(const Claim& claim) {
@@ -404,21 +462,24 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
         options_.lease / 3,
         [self = shared_from_this(), key, claim](absl::Status slept) {
           if (!slept.ok()) return;  // finished or stopping
-          self->Run("renew",
-                    {"EVAL", kRenewScript, "1", claim->redis_key, claim->owner,
-                     Millis(self->options_.lease)},
-                    [self, key, claim](absl::StatusOr<RedisReply> reply) {
-                      if (reply.ok() &&
-                          reply->type == RedisReply::Type::kInteger &&
-                          reply->integer == 0) {
-                        // Taken over after a lapse: the entry is not ours.
-                        LogWarning("idempotency claim lost while running");
-                        return;
-                      }
-                      // A failed renewal is tried again at the next tick;
-                      // the lease has two more in it.
-                      self->ScheduleRenewal(key, claim);
-                    });
+          Core::Active active(*self);
+          if (!active) return;
+          self->Run(
+              "renew",
+              {"EVAL", kRenewScript, "1", claim->redis_key, claim->owner,
+               Millis(self->options_.lease),
+               Millis(std::max(self->options_.ttl, self->options_.lease))},
+              [self, key, claim](absl::StatusOr<RedisReply> reply) {
+                if (reply.ok() && reply->type == RedisReply::Type::kInteger &&
+                    reply->integer == 0) {
+                  // Taken over after a lapse: the entry is not ours.
+                  LogWarning("idempotency claim lost while running");
+                  return;
+                }
+                // A failed renewal is tried again at the next tick;
+                // the lease has two more in it.
+                self->ScheduleRenewal(key, claim);
+              });
         });
   }
 
@@ -439,6 +500,8 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
     waiter->timer = timers_.Schedule(
         delay, [self = shared_from_this(), waiter](absl::Status slept) {
           if (!slept.ok()) return;  // cancelled: Cancel or Stop answered it
+          Core::Active active(*self);
+          if (!active) return;
           self->Attempt(waiter);
         });
   }
@@ -453,9 +516,11 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
             claim->local = true;
             claim->local_claim = a->claim;
             bool claimed = false;
-            {
+            {  // as in TakeClaim: answered and recorded in one step
               absl::MutexLock lock(&self->mu_);
-              if (self->waiters_.count(waiter->handle) != 0) {
+              auto it = self->waiters_.find(waiter->handle);
+              if (it != self->waiters_.end()) {
+                self->waiters_.erase(it);
                 self->claims_.emplace(waiter->handle, claim);
                 claimed = true;
               }
@@ -467,6 +532,8 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
               return;
             }
             a->claim = waiter->handle;
+            waiter->done(std::move(a));
+            return;
           }
           self->Answer(waiter, std::move(a));
         });
@@ -508,6 +575,9 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
   // Finish script records only the one that still holds).
   std::map<std::uint64_t, std::shared_ptr<Claim>> claims_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  /// Timer callbacks inside an Active section.
+  int active_ ABSL_GUARDED_BY(mu_) = 0;
+  bool Idle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return active_ == 0; }
 };
 
 RedisIdempotencyStore::RedisIdempotencyStore(

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
 #include "server/common/errors.h"
 #include "server/http/curl_transport.h"
 #include "server/idempotency/redis_client.h"
@@ -59,8 +60,35 @@ class Pending {
   std::future<absl::StatusOr<Admission>> future_ = promise_.get_future();
 };
 
+// Counts the store's Redis round trips by operation, so a test can wait
+// for "B is polling" instead of guessing with sleeps.
+class CountingObserver final : public IdempotencyStoreObserver {
+ public:
+  void OnRequest(absl::string_view operation, absl::string_view /*result*/,
+                 absl::Duration /*latency*/) override {
+    absl::MutexLock lock(&mu_);
+    ++counts_[std::string(operation)];
+  }
+  bool WaitFor(const std::string& operation, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    awaited_ = operation;
+    return mu_.AwaitWithTimeout(absl::Condition(this, &CountingObserver::Seen),
+                                timeout);
+  }
+
+ private:
+  bool Seen() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return counts_[awaited_] > 0;
+  }
+
+  absl::Mutex mu_;
+  std::map<std::string, int> counts_ ABSL_GUARDED_BY(mu_);
+  std::string awaited_ ABSL_GUARDED_BY(mu_);
+};
+
 // One replica's store: its own Redis connection, its own timers.
 struct Replica {
+  CountingObserver observer;
   std::unique_ptr<RedisClient> client;
   std::unique_ptr<CurlTransport> timers;
   std::unique_ptr<RedisIdempotencyStore> store;
@@ -82,7 +110,7 @@ struct Replica {
     auto local = std::make_unique<MemoryIdempotencyStore>(IdempotencyConfig{},
                                                           SystemClock::Get());
     r->store = std::make_unique<RedisIdempotencyStore>(
-        *r->client, *r->timers, options, std::move(local), nullptr);
+        *r->client, *r->timers, options, std::move(local), &r->observer);
     return r;
   }
   ~Replica() {
@@ -192,6 +220,9 @@ TEST_F(RedisIdempotencyStoreTest, UnknownOutcomeLetsTheRepeatProceedMarked) {
   Pending waiting;
   b_->store->Begin("k", Print(1), absl::Now() + absl::Minutes(1),
                    waiting.Callback());
+  // B must have found A's claim before A ends, or it is no repeat that
+  // waited: its first poll is the proof.
+  ASSERT_TRUE(b_->observer.WaitFor("poll", absl::Seconds(60)));
   a_->Finish("k", absl::UnavailableError("reset"), Outcome::kUnknown);
   // A repeat that waited gets the first call's answer, as in one process.
   auto waited = waiting.Get();
@@ -349,6 +380,25 @@ TEST_F(RedisIdempotencyStoreTest, EachCallFinishesWithItsOwnClaim) {
   ASSERT_TRUE(still.ok());
   ASSERT_EQ(still->kind, Admission::kReplayed);
   EXPECT_EQ(still->result->name(), "made-by-second");
+}
+
+// A call may outlive the entry's expiry (a short ttl, a long deadline):
+// its renewals keep the key, or a repeat would find nothing and be sent as
+// a new Create. Time passing is the subject here, hence the sleep.
+TEST_F(RedisIdempotencyStoreTest, RenewalsKeepTheEntryOfALongCall) {
+  RedisIdempotencyOptions short_ttl;
+  short_ttl.ttl = absl::Seconds(1);
+  short_ttl.lease = absl::Seconds(3);  // the key's first expiry
+  a_ = Replica::Make(redis_->port(), short_ttl);
+  ASSERT_EQ(a_->Begin("k")->kind, Admission::kProceed);
+  absl::SleepFor(absl::Seconds(7));
+  auto exists = a_->Raw({"EXISTS", a_->store->RedisKeyOf("k")});
+  ASSERT_TRUE(exists.ok()) << exists.status();
+  EXPECT_EQ(exists->integer, 1) << "the running call's entry expired";
+  a_->Finish("k", Cert("made"), Outcome::kAnswered);
+  auto repeat = b_->Begin("k");
+  ASSERT_TRUE(repeat.ok());
+  EXPECT_EQ(repeat->kind, Admission::kReplayed);
 }
 
 }  // namespace
