@@ -664,6 +664,13 @@ absl::Status ParseRedisStore(const json& t, RedisStoreConfig* out) {
       return FieldError(top + ".lease",
                         "must be at least 1s (it is renewed every third)");
     }
+    // A renewal sent a third into the lease must be able to fail once and
+    // be retried before the lease lapses under a call that is still running.
+    if (out->command_timeout * 4 > out->lease) {
+      return FieldError(top + ".command",
+                        "must be at most a quarter of timeouts.lease (a "
+                        "renewal must fit in the lease, with a retry)");
+    }
   }
   std::string on_unavailable = "fail";
   if (auto s = GetString(t, "on_unavailable", p, &on_unavailable); !s.ok()) {

@@ -14,6 +14,7 @@
 #include "server/common/errors.h"
 #include "server/common/grpc_codes.h"
 #include "server/common/grpc_status.h"
+#include "server/common/happens_before.h"
 #include "server/common/log.h"
 #include "server/common/quote.h"
 #include "server/common/trace_context.h"
@@ -135,6 +136,9 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     if (auto auth = context->auth_context()) {
       caller_ = BoundText(CallerPolicy::Identity(*auth), 256);
     }
+    // gRPC calls OnCancel only once the handler has returned this reactor,
+    // possibly on another of its threads.
+    CERTBRIDGE_HAPPENS_BEFORE(this);
   }
 
   std::shared_ptr<CallContext> call() const { return call_; }
@@ -196,7 +200,10 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     Finish(std::move(out));
   }
 
-  void OnCancel() override { call_->Cancel(); }
+  void OnCancel() override {
+    CERTBRIDGE_HAPPENS_AFTER(this);
+    call_->Cancel();
+  }
   void OnDone() override {
     if (budget_ != nullptr) budget_->Release(held_);
     delete this;

@@ -44,6 +44,9 @@ constexpr char kLeegalityCreates[] = "/api/v1/certificates";
 constexpr char kApinizerCreates[] = "/apiops/projects/Payments/certificates/";
 constexpr char kStoreUnavailable[] = "IDEMPOTENCY_STORE_UNAVAILABLE";
 constexpr char kBeginMetric[] = "certbridge_idempotency_store_requests_total";
+constexpr char kDurationMetric[] =
+    "certbridge_idempotency_store_request_duration_seconds";
+constexpr char kConnectedMetric[] = "certbridge_idempotency_store_connected";
 // Generous: a loaded 2-core machine running CI beside this must not fail
 // a call or a wait that would succeed given time. None of these is an
 // expectation of speed; each only bounds a hang.
@@ -60,6 +63,8 @@ struct ReplicaOptions {
   /// issue 15.
   bool redis = true;
   std::string lease = "10s";
+  /// At most a quarter of the lease (the configuration insists).
+  std::string command = "500ms";
 };
 
 struct Replica {
@@ -84,7 +89,10 @@ std::string ReadFile(const std::string& path) {
 double SampleValue(const std::string& exposition, const std::string& name,
                    const std::vector<std::string>& labels) {
   for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
-    if (!absl::StartsWith(line, absl::StrCat(name, "{"))) continue;
+    if (!absl::StartsWith(line, absl::StrCat(name, "{")) &&
+        !absl::StartsWith(line, absl::StrCat(name, " "))) {
+      continue;
+    }
     bool all = true;
     for (const std::string& label : labels) {
       all = all && absl::StrContains(line, label);
@@ -221,7 +229,8 @@ class SharedIdempotencyTest : public ::testing::Test {
           R"("address":"127.0.0.1:)", redis_->port(), R"(",)",
           R"("password_file":")", dir_, R"(/redis.password",)",
           R"("database":0,"key_prefix":"certbridge-e2e:",)",
-          R"("timeouts":{"connect":"1s","command":"500ms","lease":")", o.lease,
+          R"("timeouts":{"connect":"1s","command":")", o.command,
+          R"(","lease":")", o.lease,
           R"("},"on_unavailable":"fail","tls":{"enabled":false}}},)");
     }
     // debug: the most a log can say, so the most a leak can show.
@@ -386,6 +395,7 @@ TEST_F(SharedIdempotencyTest, KilledReplicasCallIsRecoveredByTheOther) {
   ASSERT_NO_FATAL_FAILURE(StartRedis());
   ReplicaOptions short_lease;
   short_lease.lease = "1s";
+  short_lease.command = "250ms";
   Replica* a = StartReplica("a", short_lease);
   ASSERT_NE(a, nullptr);
   Replica* b = StartReplica("b", short_lease);
@@ -513,8 +523,15 @@ TEST_F(SharedIdempotencyTest, RedisBackOnTheSamePortServesRequestIdsAgain) {
   ASSERT_NE(b, nullptr);
   v1::CreateCertificateRequest request = LeegalityCreateRequest("back.p12");
   request.set_request_id(NewRequestId());
+  auto connected = [](Replica& replica) {
+    return SampleValue(ScrapeMetrics(replica.process->metrics_port()),
+                       kConnectedMetric, {});
+  };
+  ASSERT_TRUE(Eventually([&] { return connected(*a) == 1; }, kEventTimeout));
   ASSERT_TRUE(redis_->Stop().ok());
   ExpectStoreUnavailable(Create(*a, request));
+  // What an operator's alert watches.
+  EXPECT_TRUE(Eventually([&] { return connected(*a) == 0; }, kEventTimeout));
   ASSERT_TRUE(redis_->Restart().ok());
 
   // Until the outcome is OK every failure must be the store's, unsent.
@@ -536,6 +553,12 @@ TEST_F(SharedIdempotencyTest, RedisBackOnTheSamePortServesRequestIdsAgain) {
   EXPECT_EQ(repeat.certificate.name(), first.certificate.name());
   EXPECT_EQ(PostsTo(kLeegalityCreates), 1);
   EXPECT_EQ(emulator_->leegality().size(), 1u);
+  EXPECT_TRUE(Eventually([&] { return connected(*b) == 1; }, kEventTimeout));
+  // Each answered round trip is timed, under its operation.
+  EXPECT_GE(SampleValue(ScrapeMetrics(b->process->metrics_port()),
+                        kDurationMetric + std::string("_count"),
+                        {"operation=\"begin\""}),
+            1);
 }
 
 // Case 6. The fingerprint travels with the id, so the other replica knows
