@@ -1051,6 +1051,23 @@ void ClearEmulatorLog(const std::string& emulator_url) {
 
 // ------------------------------------------------------------- seed
 
+// Creates one certificate for the runs to read and update; its name, or
+// nothing (said on stderr) when the create failed.
+std::optional<std::string> SeedOne(v1::CertificateService::Stub& stub,
+                                   const v1::CreateCertificateRequest& request,
+                                   absl::string_view what) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::Certificate created;
+  const grpc::Status s = stub.CreateCertificate(&ctx, request, &created);
+  if (!s.ok()) {
+    std::cerr << "seed: " << what << " create: " << s.error_code() << " "
+              << s.error_message() << "\n";
+    return std::nullopt;
+  }
+  return created.name();
+}
+
 int Seed(const Setup& setup) {
   auto stub = v1::CertificateService::NewStub(grpc::CreateChannel(
       setup.grpc_address, grpc::InsecureChannelCredentials()));
@@ -1064,17 +1081,9 @@ int Seed(const Setup& setup) {
     l.set_file_name(absl::StrCat("bench-seed-", setup.run_tag, ".p12"));
     l.set_department_id(kDepartmentId);
     l.set_enabled(true);
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(30));
-    v1::Certificate created;
-    const grpc::Status s = stub->CreateCertificate(&ctx, request, &created);
-    if (!s.ok()) {
-      std::cerr << "seed: Leegality create: " << s.error_code() << " "
-                << s.error_message() << "\n";
-      return 1;
-    }
-    out["leegality_name"] = created.name();
+    std::optional<std::string> name = SeedOne(*stub, request, "Leegality");
+    if (!name) return 1;
+    out["leegality_name"] = *name;
   }
   {
     const std::string id = absl::StrCat("bench-seed-", setup.run_tag);
@@ -1090,17 +1099,9 @@ int Seed(const Setup& setup) {
     certbridge::testing::CertificateOptions c;
     c.common_name = id;
     a.set_pem_certificate(certbridge::testing::MakePemCertificate(c));
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(30));
-    v1::Certificate created;
-    const grpc::Status s = stub->CreateCertificate(&ctx, request, &created);
-    if (!s.ok()) {
-      std::cerr << "seed: Apinizer create: " << s.error_code() << " "
-                << s.error_message() << "\n";
-      return 1;
-    }
-    out["apinizer_name"] = created.name();
+    std::optional<std::string> name = SeedOne(*stub, request, "Apinizer");
+    if (!name) return 1;
+    out["apinizer_name"] = *name;
   }
   std::cout << out.dump() << std::endl;
   return 0;

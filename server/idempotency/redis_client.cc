@@ -146,6 +146,21 @@ std::string OpenSslError() {
   return buf;
 }
 
+// Errors by which a node says it cannot serve writes now, not that the
+// command was wrong: a replica (READONLY; after a failover the address may
+// lead to the new primary on a fresh connection), a replica cut off from
+// its primary (MASTERDOWN), a node still loading its data (LOADING).
+bool IsNodeUnfitError(const std::string& error) {
+  for (const char* code : {"READONLY", "MASTERDOWN", "LOADING"}) {
+    const std::size_t n = std::strlen(code);
+    if (error.compare(0, n, code) == 0 &&
+        (error.size() == n || error[n] == ' ')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool IsIpLiteral(const std::string& name) {
   in6_addr addr6{};
   in_addr addr4{};
@@ -744,9 +759,24 @@ class RedisClient::Impl {
     inflight_.pop_front();
     bool error = reply.type == RedisReply::Type::kError;
     switch (p.step) {
-      case Step::kUser:
+      case Step::kUser: {
+        // Managed Redis fails over behind one DNS name and demotes the old
+        // primary without closing its clients: staying on this connection
+        // would fail every write until a restart. The caller still gets the
+        // node's answer; later commands go to whatever the address
+        // resolves to next, after the usual backoff.
+        std::string unfit;
+        if (error && IsNodeUnfitError(reply.str)) {
+          unfit = reply.str.substr(0, reply.str.find(' '));
+        }
         Complete(p, std::move(reply));
+        if (!unfit.empty() && phase_ == Phase::kReady) {
+          ConnectionLost(absl::UnavailableError(
+              absl::StrCat(where_, ": the server answered ", unfit,
+                           " (cannot serve writes now); reconnecting")));
+        }
         return;
+      }
       case Step::kAuth:
         // A configuration error rather than an outage, but to the caller
         // it is the same: Redis cannot serve. One code (UNAVAILABLE) for

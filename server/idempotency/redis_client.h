@@ -82,6 +82,12 @@ struct RedisOptions {
 /// Commands issued before the first connection completes wait for it (up
 /// to their own timeout).
 ///
+/// A READONLY, MASTERDOWN or LOADING error reply (a demoted or unready
+/// node, e.g. after a failover behind the same address) is passed to its
+/// caller and then ends the connection like a failure: the client
+/// reconnects, resolving the address again, instead of staying on a node
+/// that cannot serve writes.
+///
 /// Thread-safe. Callbacks run on the client's thread, or inline in
 /// Command() for an error known at once (invalid command, queue full,
 /// disconnected, shutting down). A callback may call Command() but must not

@@ -543,8 +543,19 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
     }
   }
 
+  // Sends one command; `done` runs on the transport's thread, never on the
+  // client's: what follows an answer (the Create's backend request, the
+  // reply to its caller, its access line) must not hold up the Redis I/O
+  // of every other call.
   void Run(absl::string_view operation, const std::vector<std::string>& argv,
            absl::AnyInvocable<void(absl::StatusOr<RedisReply>)> done) {
+    // The client is destroyed right after the store: once stopping, nothing
+    // more is sent (Stop waits for a Command() under way).
+    Active active(*this);
+    if (!active) {
+      done(absl::UnavailableError("the idempotency store is stopping"));
+      return;
+    }
     const absl::Time start = absl::Now();
     client_.Command(argv, [self = shared_from_this(), operation, start,
                            done = std::move(done)](
@@ -555,7 +566,13 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
                                                                        : "ok";
         self->observer_->OnRequest(operation, result, absl::Now() - start);
       }
-      done(std::move(reply));
+      // Runs `done` whatever the timer's status: a stopped transport runs
+      // it at once (CANCELLED), and it must still run exactly once.
+      self->timers_.Schedule(absl::ZeroDuration(),
+                             [done = std::move(done), reply = std::move(reply)](
+                                 const absl::Status& /*slept*/) mutable {
+                               done(std::move(reply));
+                             });
     });
   }
 

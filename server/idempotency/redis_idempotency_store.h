@@ -10,8 +10,9 @@
 // is what lets Apinizer's read-back recovery run.
 //
 // Every Redis exchange is asynchronous (RedisClient's own thread); waits
-// between polls are the transport's timers. Nothing here blocks the
-// caller's thread.
+// between polls are the transport's timers, and what follows an answer runs
+// on the transport's thread, so the client's thread only does Redis I/O.
+// Nothing here blocks the caller's thread.
 #ifndef CERTBRIDGE_SERVER_IDEMPOTENCY_REDIS_IDEMPOTENCY_STORE_H_
 #define CERTBRIDGE_SERVER_IDEMPOTENCY_REDIS_IDEMPOTENCY_STORE_H_
 
@@ -57,8 +58,9 @@ struct RedisIdempotencyOptions {
 
 class RedisIdempotencyStore final : public IdempotencyStore {
  public:
-  /// `client`, `timers` and `observer` (may be null) must outlive the store;
-  /// `local` is used only with fallback_to_local.
+  /// `client`, `timers` and `observer` (may be null) must outlive the store,
+  /// and `timers` the client too (the client's last answers are handed to
+  /// it); `local` is used only with fallback_to_local.
   RedisIdempotencyStore(RedisClient& client, HttpTransport& timers,
                         RedisIdempotencyOptions options,
                         std::unique_ptr<MemoryIdempotencyStore> local,

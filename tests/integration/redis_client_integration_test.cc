@@ -347,6 +347,44 @@ TEST(RedisClientTest, KilledServerFailsFastAndRestartRecovers) {
   EXPECT_TRUE(client->connected());
 }
 
+// A failover behind one address demotes the node a client is connected to
+// without closing the connection. The client must leave it (for whatever
+// the address leads to next) rather than fail every write on it.
+TEST(RedisClientTest, ReadOnlyReplicaAnswerMakesTheClientReconnect) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  auto client = MakeClient(OptionsFor(server->port()));
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(CallEventually(*client, {"SET", "k", "v"}).ok());
+
+  // Demoted: a replica of a primary that never answers (a reserved port,
+  // nothing listening), read-only and serving stale reads.
+  const ReservedPort nowhere;
+  ASSERT_TRUE(
+      Call(*client, {"REPLICAOF", "127.0.0.1", std::to_string(nowhere.port())})
+          .ok());
+  // The connection the READONLY answer will come on (whether or not Redis
+  // dropped its clients when demoted).
+  Result before = CallEventually(*client, {"CLIENT", "ID"});
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ(before->type, RedisReply::Type::kInteger);
+
+  Result write = Call(*client, {"SET", "k", "w"});
+  ASSERT_TRUE(write.ok()) << write.status();
+  EXPECT_EQ(write->type, RedisReply::Type::kError);
+  EXPECT_THAT(write->str, ::testing::StartsWith("READONLY"));
+
+  Result after = CallEventually(*client, {"CLIENT", "ID"});
+  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_EQ(after->type, RedisReply::Type::kInteger);
+  EXPECT_NE(after->integer, before->integer) << "kept the demoted connection";
+
+  // Promoted again (what the new primary is): writes go through.
+  ASSERT_TRUE(CallEventually(*client, {"REPLICAOF", "NO", "ONE"}).ok());
+  ASSERT_TRUE(CallEventually(*client, {"SET", "k", "x"}).ok());
+  ExpectString(Call(*client, {"GET", "k"}), "x");
+}
+
 TEST(RedisClientTest, ConnectionRefusedAtStart) {
   ReservedPort port;  // Bound, not listening: connects are refused.
   auto client = MakeClient(OptionsFor(port.port()));

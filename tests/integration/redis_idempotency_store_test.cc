@@ -114,9 +114,9 @@ struct Replica {
     return r;
   }
   ~Replica() {
-    store.reset();  // before what it uses
+    store.reset();   // before what it uses
+    client.reset();  // hands its last answers to the timers' thread
     timers.reset();
-    client.reset();
   }
 
   absl::StatusOr<Admission> Begin(const std::string& key, int fp = 1) {
@@ -275,6 +275,35 @@ TEST_F(RedisIdempotencyStoreTest, ACancelledRepeatStopsWaiting) {
   auto got = repeat.Get();
   EXPECT_EQ(got.status().code(), absl::StatusCode::kCancelled);
   a_->Finish("k", Cert("made"), Outcome::kAnswered);
+}
+
+// A Create cancelled while Redis was making its claim: the claim made for
+// the call that went away is given back at once, not left looking like a
+// running call until its lease lapses (every repeat would wait that long
+// and then proceed as "outcome unknown"). Redis is paused so that the claim
+// is made only after the cancel.
+TEST_F(RedisIdempotencyStoreTest, AClaimMadeForACancelledCallIsGivenBack) {
+  RedisIdempotencyOptions long_lease = Options();
+  long_lease.lease = absl::Seconds(60);
+  auto a = Replica::Make(redis_->port(), long_lease);
+  ASSERT_TRUE(a->Raw({"PING"}).ok());  // connected before the pause
+  ASSERT_TRUE(redis_->Pause().ok());
+  Pending cancelled;
+  const std::uint64_t handle = a->store->Begin(
+      "k", Print(1), absl::Now() + absl::Minutes(1), cancelled.Callback());
+  a->store->Cancel("k", handle);
+  EXPECT_EQ(cancelled.Get().status().code(), absl::StatusCode::kCancelled);
+  ASSERT_TRUE(redis_->Resume().ok());
+
+  // Well inside the 60 s lease a kept claim would hold the repeat for.
+  Pending repeat;
+  b_->store->Begin("k", Print(1), absl::Now() + absl::Seconds(10),
+                   repeat.Callback());
+  auto got = repeat.Get();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->kind, Admission::kProceed);
+  EXPECT_FALSE(got->previous_outcome_unknown);
+  b_->FinishClaim("k", got->claim, Cert("made"), Outcome::kAnswered);
 }
 
 TEST_F(RedisIdempotencyStoreTest, ARepeatWaitsNoLongerThanItsDeadline) {
