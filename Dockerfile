@@ -23,7 +23,7 @@ ARG REVISION=unknown
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCERTBRIDGE_BUILD_BENCH=OFF \
       -DCERTBRIDGE_REVISION="${REVISION}" \
     && cmake --build /build --target certbridge-server certctl certbridge-health \
-       certbridge-emulator tests/unit/all \
+       certbridge-emulator tests/unit/all fixtures_selftest \
     && ctest --test-dir /build -L unit --output-on-failure \
     && strip /build/server/certbridge-server /build/client/certctl \
              /build/client/certbridge-health \

@@ -291,9 +291,26 @@ absl::StatusOr<std::unique_ptr<CertbridgeServer>> CertbridgeServer::Start(
   }
   chores.push_back([bytes = self->bytes_.get()] { TrimIfWorthIt(*bytes); });
   if (self->redis_ != nullptr) {
+    // Transitions are logged with the client's reason (a refused AUTH, a
+    // node answering READONLY, ...), sampled once a second.
+    struct Seen {
+      bool connected = false;
+      std::string error;
+    };
     chores.push_back([redis = self->redis_.get(),
-                      metrics = self->idempotency_metrics_.get()] {
-      metrics->SetConnected(redis->connected());
+                      metrics = self->idempotency_metrics_.get(),
+                      seen = std::make_shared<Seen>()] {
+      const bool up = redis->connected();
+      metrics->SetConnected(up);
+      if (up) {
+        if (!seen->connected) LogInfo("idempotency store connected");
+        seen->error.clear();
+      } else if (std::string error = redis->last_error();
+                 !error.empty() && (seen->connected || error != seen->error)) {
+        LogWarning("idempotency store disconnected", {{"error", error}});
+        seen->error = std::move(error);
+      }
+      seen->connected = up;
     });
   }
   if (config.tls.enabled()) {

@@ -150,15 +150,23 @@ std::string OpenSslError() {
 // command was wrong: a replica (READONLY; after a failover the address may
 // lead to the new primary on a fresh connection), a replica cut off from
 // its primary (MASTERDOWN), a node still loading its data (LOADING).
-bool IsNodeUnfitError(const std::string& error) {
+// Its code, or "" when it is not one of them. Redis 7 keeps the code of an
+// error a script's redis.call() raised; Redis 6 and older wrap it ("ERR
+// Error running script ...: -READONLY You can't write ...").
+std::string NodeUnfitCode(const std::string& error) {
+  const bool script = error.rfind("ERR Error running script", 0) == 0;
   for (const char* code : {"READONLY", "MASTERDOWN", "LOADING"}) {
     const std::size_t n = std::strlen(code);
     if (error.compare(0, n, code) == 0 &&
         (error.size() == n || error[n] == ' ')) {
-      return true;
+      return code;
+    }
+    if (script &&
+        error.find(absl::StrCat("-", code, " ")) != std::string::npos) {
+      return code;
     }
   }
-  return false;
+  return "";
 }
 
 bool IsIpLiteral(const std::string& name) {
@@ -247,6 +255,11 @@ class RedisClient::Impl {
   }
 
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
+
+  std::string last_error() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return fail_fast_;
+  }
 
   absl::Duration default_timeout() const { return options_.command_timeout; }
 
@@ -530,7 +543,7 @@ class RedisClient::Impl {
 
   void OnReady() {
     phase_ = Phase::kReady;
-    attempts_ = 0;
+    if (!unfit_) attempts_ = 0;
     failing_ = false;
     connected_.store(true, std::memory_order_relaxed);
     {
@@ -765,12 +778,19 @@ class RedisClient::Impl {
         // would fail every write until a restart. The caller still gets the
         // node's answer; later commands go to whatever the address
         // resolves to next, after the usual backoff.
-        std::string unfit;
-        if (error && IsNodeUnfitError(reply.str)) {
-          unfit = reply.str.substr(0, reply.str.find(' '));
+        const std::string unfit = error ? NodeUnfitCode(reply.str) : "";
+        if (unfit.empty() && unfit_) {
+          // A node that serves again: backoff starts afresh next time.
+          unfit_ = false;
+          attempts_ = 0;
         }
         Complete(p, std::move(reply));
         if (!unfit.empty() && phase_ == Phase::kReady) {
+          // Such a node passes the handshake (PING is allowed on a
+          // replica), so the backoff must keep growing across reconnects
+          // until a command succeeds, or each pod would reconnect every
+          // few milliseconds while the address still leads there.
+          unfit_ = true;
           ConnectionLost(absl::UnavailableError(
               absl::StrCat(where_, ": the server answered ", unfit,
                            " (cannot serve writes now); reconnecting")));
@@ -796,8 +816,10 @@ class RedisClient::Impl {
       case Step::kPing:
         if (error) {
           ConnectionLost(absl::UnavailableError(absl::StrCat(
-              where_,
-              ": PING refused (is a password needed?): ", Redact(reply.str))));
+              where_, ": PING refused",
+              reply.str.rfind("NOAUTH", 0) == 0 ? " (is a password needed?)"
+                                                : "",
+              ": ", Redact(reply.str))));
           return;
         }
         OnReady();
@@ -979,7 +1001,7 @@ class RedisClient::Impl {
   const SslCtxPtr ssl_ctx_;
   const int wake_fd_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::vector<Pending> incoming_;  // Guarded by mu_.
   bool stopping_ = false;          // Guarded by mu_.
   // Guarded by mu_; the error of a fail-fast Command(), empty while
@@ -995,6 +1017,9 @@ class RedisClient::Impl {
   Clock::time_point next_attempt_ = Clock::now();
   Clock::time_point connect_deadline_;
   int attempts_ = 0;
+  // The last connection was left for answering READONLY, MASTERDOWN or
+  // LOADING, and no command has succeeded since.
+  bool unfit_ = false;
   bool failing_ = false;
   absl::Status last_error_;
   std::vector<Address> addresses_;
@@ -1091,5 +1116,7 @@ void RedisClient::Command(const std::vector<std::string>& argv,
 }
 
 bool RedisClient::connected() const { return impl_->connected(); }
+
+std::string RedisClient::last_error() const { return impl_->last_error(); }
 
 }  // namespace certbridge

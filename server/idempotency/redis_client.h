@@ -86,7 +86,8 @@ struct RedisOptions {
 /// node, e.g. after a failover behind the same address) is passed to its
 /// caller and then ends the connection like a failure: the client
 /// reconnects, resolving the address again, instead of staying on a node
-/// that cannot serve writes.
+/// that cannot serve writes. Its backoff keeps growing across such
+/// reconnects until a command succeeds.
 ///
 /// Thread-safe. Callbacks run on the client's thread, or inline in
 /// Command() for an error known at once (invalid command, queue full,
@@ -121,6 +122,10 @@ class RedisClient {
 
   /// Whether the connection is up and past AUTH/SELECT; for health details.
   bool connected() const;
+  /// Why the client is disconnected (the error Command() fails with
+  /// meanwhile); empty while connected or before the first attempt ended.
+  /// Never contains the password.
+  std::string last_error() const;
 
   class Impl;
 

@@ -454,12 +454,18 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
         [](const absl::StatusOr<RedisReply>&) {});
   }
 
+  // Every third of the lease; a renewal that failed is tried again after a
+  // twelfth, so that with a command timeout of at most a quarter of the
+  // lease (the configuration's limit) a second try still answers before the
+  // lease lapses: sent at L/3, failed by 7L/12, sent again at 2L/3,
+  // answered by 11L/12.
   void ScheduleRenewal(const std::string& key,
-                       const std::shared_ptr<Claim>& claim) {
+                       const std::shared_ptr<Claim>& claim,
+                       bool after_failure = false) {
     absl::MutexLock lock(&mu_);
     if (claim->finished || stopping_) return;
     claim->renew_timer = timers_.Schedule(
-        options_.lease / 3,
+        after_failure ? options_.lease / 12 : options_.lease / 3,
         [self = shared_from_this(), key, claim](absl::Status slept) {
           if (!slept.ok()) return;  // finished or stopping
           Core::Active active(*self);
@@ -476,9 +482,9 @@ class RedisIdempotencyStore::Core : public std::enable_shared_from_this<Core> {
                   LogWarning("idempotency claim lost while running");
                   return;
                 }
-                // A failed renewal is tried again at the next tick;
-                // the lease has two more in it.
-                self->ScheduleRenewal(key, claim);
+                const bool renewed =
+                    reply.ok() && reply->type == RedisReply::Type::kInteger;
+                self->ScheduleRenewal(key, claim, /*after_failure=*/!renewed);
               });
         });
   }

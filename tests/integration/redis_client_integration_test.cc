@@ -379,10 +379,68 @@ TEST(RedisClientTest, ReadOnlyReplicaAnswerMakesTheClientReconnect) {
   ASSERT_EQ(after->type, RedisReply::Type::kInteger);
   EXPECT_NE(after->integer, before->integer) << "kept the demoted connection";
 
+  // The same from inside a script (what the idempotency store sends).
+  Result scripted = Call(
+      *client, {"EVAL", "return redis.call('SET', KEYS[1], 'w')", "1", "k"});
+  ASSERT_TRUE(scripted.ok()) << scripted.status();
+  EXPECT_EQ(scripted->type, RedisReply::Type::kError);
+  Result after_script = CallEventually(*client, {"CLIENT", "ID"});
+  ASSERT_TRUE(after_script.ok()) << after_script.status();
+  EXPECT_NE(after_script->integer, after->integer)
+      << "kept the demoted connection after a script's READONLY";
+  EXPECT_THAT(client->last_error(), Not(HasSubstr("READONLY")))
+      << "connected again, so no error";
+
   // Promoted again (what the new primary is): writes go through.
   ASSERT_TRUE(CallEventually(*client, {"REPLICAOF", "NO", "ONE"}).ok());
   ASSERT_TRUE(CallEventually(*client, {"SET", "k", "x"}).ok());
   ExpectString(Call(*client, {"GET", "k"}), "x");
+}
+
+// A node that stays read-only (the address still leads to a replica) passes
+// every handshake. Each write makes the client leave it, and the backoff
+// keeps growing across those reconnects instead of starting afresh at each
+// successful handshake: a few connections in two seconds of writes, not one
+// per write. (A slower machine only makes fewer.)
+TEST(RedisClientTest, StayingReadOnlyDoesNotMakeAReconnectStorm) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  auto admin = MakeClient(OptionsFor(server->port()));
+  ASSERT_NE(admin, nullptr);
+  const ReservedPort nowhere;
+  ASSERT_TRUE(CallEventually(*admin, {"REPLICAOF", "127.0.0.1",
+                                      std::to_string(nowhere.port())})
+                  .ok());
+  auto connections = [&]() -> long long {
+    Result info = CallEventually(*admin, {"INFO", "stats"});
+    if (!info.ok()) return -1;
+    const std::string key = "total_connections_received:";
+    const std::size_t at = info->str.find(key);
+    return at == std::string::npos
+               ? -1
+               : std::atoll(info->str.c_str() + at + key.size());
+  };
+
+  RedisOptions options = OptionsFor(server->port());
+  options.reconnect_backoff_initial = absl::Milliseconds(20);
+  options.reconnect_backoff_max = absl::Seconds(2);
+  auto client = MakeClient(options);
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(CallEventually(*client, {"PING"}).ok());
+  const long long start = connections();
+  ASSERT_GE(start, 0);
+  int readonly = 0;
+  for (const absl::Time end = absl::Now() + absl::Seconds(2);
+       absl::Now() < end;) {
+    Result r = Call(*client, {"SET", "k", "w"});
+    readonly += r.ok() && r->type == RedisReply::Type::kError;
+    absl::SleepFor(absl::Milliseconds(5));  // a steady trickle of writes
+  }
+  const long long made = connections() - start;
+  EXPECT_GE(readonly, 2);
+  // 20, 40, 80, ... ms: at most ~7 in 2 s. Restarting at 20 ms each time
+  // would be dozens.
+  EXPECT_LE(made, 12) << readonly << " READONLY answers";
 }
 
 TEST(RedisClientTest, ConnectionRefusedAtStart) {

@@ -294,6 +294,9 @@ TEST_F(RedisIdempotencyStoreTest, AClaimMadeForACancelledCallIsGivenBack) {
   a->store->Cancel("k", handle);
   EXPECT_EQ(cancelled.Get().status().code(), absl::StatusCode::kCancelled);
   ASSERT_TRUE(redis_->Resume().ok());
+  // The claim made, then given back (a "finish" round trip), before the
+  // repeat looks: otherwise the repeat could be first and prove nothing.
+  ASSERT_TRUE(a->observer.WaitFor("finish", absl::Seconds(60)));
 
   // Well inside the 60 s lease a kept claim would hold the repeat for.
   Pending repeat;

@@ -530,8 +530,14 @@ TEST_F(SharedIdempotencyTest, RedisBackOnTheSamePortServesRequestIdsAgain) {
   ASSERT_TRUE(Eventually([&] { return connected(*a) == 1; }, kEventTimeout));
   ASSERT_TRUE(redis_->Stop().ok());
   ExpectStoreUnavailable(Create(*a, request));
-  // What an operator's alert watches.
+  // What an operator's alert watches, and the log line that says why.
   EXPECT_TRUE(Eventually([&] { return connected(*a) == 0; }, kEventTimeout));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return absl::StrContains(ReadFile(a->log_path),
+                                 "idempotency store disconnected");
+      },
+      kEventTimeout));
   ASSERT_TRUE(redis_->Restart().ok());
 
   // Until the outcome is OK every failure must be the store's, unsent.
