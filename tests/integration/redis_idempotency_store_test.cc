@@ -433,5 +433,41 @@ TEST_F(RedisIdempotencyStoreTest, RenewalsKeepTheEntryOfALongCall) {
   EXPECT_EQ(repeat->kind, Admission::kReplayed);
 }
 
+// idempotency.ttl: a finished call's outcome is kept for the ttl and then
+// forgotten, whatever the lease kept the entry for while the call ran (a
+// lease longer than the ttl here, so only Finish can have set the expiry).
+TEST_F(RedisIdempotencyStoreTest, AnOutcomeIsForgottenAfterTheTtl) {
+  RedisIdempotencyOptions short_ttl = Options();
+  short_ttl.ttl = absl::Seconds(2);
+  short_ttl.lease = absl::Seconds(30);
+  a_ = Replica::Make(redis_->port(), short_ttl);
+  ASSERT_EQ(a_->Begin("k")->kind, Admission::kProceed);
+  const std::string key = a_->store->RedisKeyOf("k");
+  auto running = a_->Raw({"PTTL", key});
+  ASSERT_TRUE(running.ok()) << running.status();
+  EXPECT_GT(running->integer, 2000) << "the lease keeps a running call";
+  a_->Finish("k", Cert("made"), Outcome::kAnswered);
+  auto kept = a_->Raw({"PTTL", key});
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_GT(kept->integer, 0);
+  EXPECT_LE(kept->integer, 2000);
+  ASSERT_EQ(b_->Begin("k")->kind, Admission::kReplayed);
+
+  // Expiry is the subject, hence the polling (bounded, generous).
+  bool gone = false;
+  for (const absl::Time until = absl::Now() + absl::Seconds(30);
+       !gone && absl::Now() < until;) {
+    auto exists = a_->Raw({"EXISTS", key});
+    gone = exists.ok() && exists->integer == 0;
+    if (!gone) absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(gone) << "the outcome outlived the ttl";
+  auto fresh = b_->Begin("k");
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ(fresh->kind, Admission::kProceed);
+  EXPECT_FALSE(fresh->previous_outcome_unknown);
+  b_->Finish("k", Cert("again"), Outcome::kAnswered);
+}
+
 }  // namespace
 }  // namespace certbridge
